@@ -1,0 +1,274 @@
+"""Rig files: one TOML file per watch, validated into typed settings.
+
+A rig file is read once at session start; every error names the file, the field and the fix,
+because the person reading it is usually setting up a new desk or farm slot.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pytest_vela.errors import RigConfigError
+
+SIM_RIG = "sim"
+RIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+BRIDGE_SERVICE_UUID = "7a5e0001-5e1a-4c1d-9a00-76656c610000"
+BRIDGE_RX_UUID = "7a5e0002-5e1a-4c1d-9a00-76656c610000"
+BRIDGE_TX_UUID = "7a5e0003-5e1a-4c1d-9a00-76656c610000"
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SerialSettings(_Section):
+    """How to reach the watch's console."""
+
+    port: str | None = Field(
+        default=None,
+        description="device path (prefer /dev/serial/by-id/…) or a pyserial URL "
+        "(rfc2217://host:port, socket://host:port); filled in by the simulator for sim rigs",
+    )
+    baud: int = Field(default=921600, gt=0)
+    prompt: str = Field(default="nsh> ", min_length=1, description="the shell prompt, literally")
+    boot_marker: str = Field(
+        default=r"booting completed|Boot completed",
+        description="regular expression printed once boot is done",
+    )
+    crash_marker: str = Field(default=r"PANIC!!!|ASSERTION FAILED")
+    newline: str = Field(default="\r", description="sent after each command line")
+
+    @field_validator("boot_marker", "crash_marker")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc})") from None
+        return value
+
+
+class ResetSettings(_Section):
+    """How to reboot the watch."""
+
+    method: Literal["console", "dtr", "command"] = "console"
+    command: list[str] | None = Field(
+        default=None, description="argv of an external reset command (method = 'command')"
+    )
+    pulse_ms: int = Field(default=100, gt=0)
+
+    @model_validator(mode="after")
+    def _command_needs_argv(self) -> ResetSettings:
+        if self.method == "command" and not self.command:
+            raise ValueError("method 'command' needs command = [\"program\", \"arg\", …]")
+        return self
+
+
+class Timeouts(_Section):
+    """Seconds each step may take before the rig is declared at fault."""
+
+    boot: PositiveFloat = 30.0
+    shell: PositiveFloat = 10.0
+    flash: PositiveFloat = 300.0
+    install: PositiveFloat = 60.0
+    launch: PositiveFloat = 10.0
+    connect: PositiveFloat = 10.0
+    command: PositiveFloat = 15.0
+
+
+class FirmwareSettings(_Section):
+    image: Path | None = Field(default=None, description="firmware image flashed with --flash")
+    dest: str = Field(default="/data", description="directory the device's rb receives into")
+
+
+class AppSettings(_Section):
+    """The quick app under test (the agent, or an app embedding it)."""
+
+    package: str = Field(default="com.vela.agent", pattern=r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$")
+    rpk: Path | None = None
+    dir: Path | None = Field(default=None, description="quick app project, for preflight checks")
+    android_package: str | None = None
+    android_cert: Path | None = None
+    install_dir: str = "/data/app"
+
+
+class BleSettings(_Section):
+    """The bridge peripheral on the watch."""
+
+    address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
+    name: str | None = None
+    adapter: str = "hci0"
+    service_uuid: str = BRIDGE_SERVICE_UUID
+    rx_uuid: str = BRIDGE_RX_UUID
+    tx_uuid: str = BRIDGE_TX_UUID
+    mtu: int = Field(default=247, ge=23, le=517)
+    max_message_bytes: int = Field(default=65536, gt=0)
+    scan_timeout: PositiveFloat = 10.0
+    connect_attempts: int = Field(default=3, ge=1, le=20)
+
+
+class InterconnectModel(_Section):
+    """The simulated runtime's rules; each one can be switched to break on purpose."""
+
+    first_open_reconnected: bool = False
+    later_open_reconnected: bool = True
+    loss_events: list[Literal["error", "close"]] = ["error", "close"]
+    loss_code: int = 1006
+    clean_close_code: int = 1000
+    send_down_code: int = 1006
+    ack_timeout_ms: int = Field(default=2000, gt=0)
+    timeout_code: int = 204
+    connect_ms: int = Field(default=30, ge=0)
+    diagnosis_waits_for_connect: bool = True
+    uninstalled_status: int = 1001
+    message_limit: int = Field(default=30 * 1024, gt=0)
+    message_as_string: bool = True
+    open_before_send: bool = True
+
+
+class SimSettings(_Section):
+    """Settings of the simulated watch (kind = 'sim' only)."""
+
+    pace: bool = Field(default=True, description="pace console output at baud/10 bytes per second")
+    boot_ms: int = Field(default=150, ge=0)
+    interconnect: InterconnectModel = InterconnectModel()
+
+
+class RigSettings(_Section):
+    kind: Literal["sim", "hardware"] = "hardware"
+    description: str = ""
+    serial: SerialSettings = SerialSettings()
+    reset: ResetSettings = ResetSettings()
+    timeouts: Timeouts = Timeouts()
+    firmware: FirmwareSettings = FirmwareSettings()
+    app: AppSettings = AppSettings()
+    ble: BleSettings = BleSettings()
+    sim: SimSettings = SimSettings()
+
+    @model_validator(mode="after")
+    def _hardware_needs_port(self) -> RigSettings:
+        if self.kind == "hardware":
+            if not self.serial.port:
+                raise ValueError("a hardware rig needs serial.port (a /dev path or a URL)")
+            if not (self.ble.address or self.ble.name):
+                raise ValueError("a hardware rig needs ble.address or ble.name to find the watch")
+        return self
+
+
+class Rig:
+    """A named, validated rig. ``settings`` is immutable; the simulator fills in sim ports."""
+
+    def __init__(self, name: str, settings: RigSettings, path: Path | None) -> None:
+        self.name = name
+        self.settings = settings
+        self.path = path
+
+    @property
+    def kind(self) -> str:
+        return self.settings.kind
+
+    def with_settings(self, **sections: Any) -> Rig:
+        """A copy with some sections replaced (used to point a sim rig at its live pty)."""
+        return Rig(self.name, self.settings.model_copy(update=sections), self.path)
+
+    def __repr__(self) -> str:
+        return f"Rig({self.name!r}, kind={self.kind!r})"
+
+
+def check_name(name: str) -> str:
+    if not RIG_NAME.match(name) or name in {".", ".."}:
+        raise RigConfigError(
+            f"rig name {name!r} is not a plain name: use letters, digits, '_', '-', '.' "
+            "(rigs are looked up as <rig-dir>/<name>.toml; paths are not accepted)"
+        )
+    return name
+
+
+def split_names(values: list[str]) -> list[str]:
+    """``--rig a,b --rig c`` → ``["a", "b", "c"]``, de-duplicated, order kept."""
+    names: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part and part not in names:
+                names.append(check_name(part))
+    return names
+
+
+def known_rigs(rig_dir: Path) -> list[str]:
+    found = {p.stem for p in rig_dir.glob("*.toml")} if rig_dir.is_dir() else set()
+    return sorted(found | {SIM_RIG})
+
+
+def load_rig(name: str, rig_dir: Path) -> Rig:
+    """Resolve ``name`` in ``rig_dir``; ``sim`` exists even without a file."""
+    check_name(name)
+    path = rig_dir / f"{name}.toml"
+    if not path.is_file():
+        if name == SIM_RIG:
+            return Rig(name, RigSettings(kind="sim"), None)
+        raise RigConfigError(
+            f"unknown rig {name!r}: no file {path}. Known rigs: {', '.join(known_rigs(rig_dir))}"
+        )
+    data = _read_toml(path)
+    if name == SIM_RIG:
+        data.setdefault("kind", "sim")
+    try:
+        settings = RigSettings.model_validate(data)
+    except ValidationError as exc:
+        raise RigConfigError(_explain(path, exc)) from None
+    return Rig(name, _resolve_paths(settings, path.parent), path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise RigConfigError(f"{path}: not valid TOML: {exc}. Fix the syntax at that spot.") from None
+    except OSError as exc:
+        raise RigConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def _explain(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid rig file"]
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            hint = "unknown field: remove it or check its spelling against the README's rig reference"
+        elif err["type"] == "literal_error":
+            hint = f"{err['msg']}"
+        else:
+            hint = err["msg"]
+            if "input" in err and not isinstance(err["input"], dict):
+                hint += f" (got {err['input']!r})"
+        lines.append(f"  field {field}: {hint}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:
+    """Relative paths in a rig file are relative to the file, not to the working directory."""
+
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p).resolve()
+
+    return settings.model_copy(
+        update={
+            "firmware": settings.firmware.model_copy(update={"image": fix(settings.firmware.image)}),
+            "app": settings.app.model_copy(
+                update={
+                    "rpk": fix(settings.app.rpk),
+                    "dir": fix(settings.app.dir),
+                    "android_cert": fix(settings.app.android_cert),
+                }
+            ),
+        }
+    )
