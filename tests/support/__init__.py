@@ -1,0 +1,1 @@
+"""Helpers shared by the plugin's own tests (not part of the installed package)."""
