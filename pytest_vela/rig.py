@@ -68,7 +68,7 @@ class ResetSettings(_Section):
     @model_validator(mode="after")
     def _command_needs_argv(self) -> ResetSettings:
         if self.method == "command" and not self.command:
-            raise ValueError("method 'command' needs command = [\"program\", \"arg\", …]")
+            raise ValueError('method \'command\' needs command = ["program", "arg", …]')
         return self
 
 
@@ -82,11 +82,18 @@ class Timeouts(_Section):
     launch: PositiveFloat = 10.0
     connect: PositiveFloat = 10.0
     command: PositiveFloat = 15.0
+    install_retry_wait: float = Field(default=3.0, ge=0, description="pause after 'installer busy'")
+    install_attempts: int = Field(default=5, ge=1, le=50)
 
 
 class FirmwareSettings(_Section):
     image: Path | None = Field(default=None, description="firmware image flashed with --flash")
     dest: str = Field(default="/data", description="directory the device's rb receives into")
+    receive_command: str = Field(default="rb", description="starts the YMODEM receiver")
+    hash_command: str = Field(default="sha256", description="prints '<sha256> <size>' of a file")
+    info_command: str = Field(default="imginfo", description="prints the running image's sha256")
+    apply_command: str = Field(default="ota", description="stages a received image for boot")
+    transfer_attempts: int = Field(default=3, ge=1, le=10)
 
 
 class AppSettings(_Section):
@@ -139,6 +146,7 @@ class SimSettings(_Section):
 
     pace: bool = Field(default=True, description="pace console output at baud/10 bytes per second")
     boot_ms: int = Field(default=150, ge=0)
+    boot_line: str = Field(default="booting completed", description="printed when boot is done")
     interconnect: InterconnectModel = InterconnectModel()
 
 
@@ -233,7 +241,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise RigConfigError(f"{path}: not valid TOML: {exc}. Fix the syntax at that spot.") from None
+        raise RigConfigError(
+            f"{path}: not valid TOML: {exc}. Fix the syntax at that spot."
+        ) from None
     except OSError as exc:
         raise RigConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
@@ -243,7 +253,9 @@ def _explain(path: Path, exc: ValidationError) -> str:
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(top level)"
         if err["type"] == "extra_forbidden":
-            hint = "unknown field: remove it or check its spelling against the README's rig reference"
+            hint = (
+                "unknown field: remove it or check its spelling against the README's rig reference"
+            )
         elif err["type"] == "literal_error":
             hint = f"{err['msg']}"
         else:
@@ -262,7 +274,9 @@ def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:
 
     return settings.model_copy(
         update={
-            "firmware": settings.firmware.model_copy(update={"image": fix(settings.firmware.image)}),
+            "firmware": settings.firmware.model_copy(
+                update={"image": fix(settings.firmware.image)}
+            ),
             "app": settings.app.model_copy(
                 update={
                     "rpk": fix(settings.app.rpk),

@@ -1,0 +1,33 @@
+"""ANSI escape sequences: strip them from console text, even when split across reads."""
+
+from __future__ import annotations
+
+import re
+
+_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: titles
+    r"|\x1b[@-Z\\-_]"  # two-character escapes
+)
+# An escape that may still be completed by the next read.
+_INCOMPLETE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$")
+
+
+class AnsiStripper:
+    """Streams text through, holding back a trailing escape until it is complete."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        text = self._held + text
+        self._held = ""
+        tail = _INCOMPLETE.search(text, max(0, len(text) - 256))
+        if tail:
+            self._held = text[tail.start() :]
+            text = text[: tail.start()]
+        return _ESCAPE.sub("", text)
+
+
+def strip_ansi(text: str) -> str:
+    return _ESCAPE.sub("", text)

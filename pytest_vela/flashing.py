@@ -1,0 +1,83 @@
+"""Files to the watch over its console: YMODEM to the device's ``rb``, then a hash check.
+
+A transfer owns the line while it runs (the console's raw channel); the device's own report
+of size and SHA-256 decides whether it arrived intact, not the protocol's CRCs alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ymodem.Protocol import ProtocolType
+from ymodem.Socket import ModemSocket
+
+from pytest_vela.console import Console
+from pytest_vela.errors import FlashError
+
+logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
+
+Progress = Callable[[int, int], None]
+_HASH = re.compile(r"\b([0-9a-f]{64})\b")
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileDigest:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return cls(digest.hexdigest(), path.stat().st_size)
+
+
+def parse_digest(output: str) -> FileDigest | None:
+    """Read ``<sha256> <size>`` (in either order around other words) from a device's answer."""
+    found = _HASH.search(output)
+    if not found:
+        return None
+    rest = output[: found.start()] + " " + output[found.end() :]
+    size = re.search(r"(?:size\s+)?\b(\d+)\b", rest)
+    return FileDigest(found.group(1), int(size.group(1)) if size else -1)
+
+
+def ymodem_send(
+    console: Console,
+    path: Path,
+    receive_command: str,
+    timeout: float,
+    progress: Progress | None = None,
+) -> float:
+    """Start the device's receiver and send ``path``; return the seconds the transfer took."""
+    total = path.stat().st_size
+    started = time.monotonic()
+    with console.raw() as channel:
+        console.write_line(receive_command)
+        modem = ModemSocket(channel.read, channel.write, ProtocolType.YMODEM)
+
+        def on_block(_index: int, _name: str, _total: int, sent: int) -> None:
+            if time.monotonic() - started > timeout:
+                raise FlashError(
+                    f"sending {path.name} took longer than {timeout:g} s "
+                    f"({sent} of {total} bytes); log: {console.log_path}"
+                )
+            if progress is not None:
+                progress(min(sent, total), total)
+
+        ok = modem.send([str(path)], on_block)
+    console.raise_if_lost()
+    if not ok:
+        raise FlashError(
+            f"YMODEM transfer of {path.name} was not accepted by the device's "
+            f"{receive_command!r}; log: {console.log_path}"
+        )
+    return time.monotonic() - started

@@ -1,0 +1,5 @@
+import sys
+
+from pytest_vela.sim.process import main
+
+sys.exit(main())

@@ -1,0 +1,143 @@
+"""Host side of the simulated watch: start its process, talk to its control channel, end it.
+
+The process runs in its own session (a Ctrl-C at the terminal reaches pytest, which then ends
+it in order) and dies with its parent (a killed pytest leaves nothing behind).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pytest_vela.errors import SimulatorError
+from pytest_vela.rig import RigSettings
+
+
+class SimulatedWatch:
+    """One simulated watch process; ``port`` is the stable console path once started."""
+
+    def __init__(
+        self, settings: RigSettings, run_dir: Path, bus_address: str | None = None
+    ) -> None:
+        self.settings = settings
+        self.run_dir = run_dir
+        self.bus_address = bus_address
+        self.port = ""
+        self.control_path = run_dir / "control.sock"
+        self.stderr_path = run_dir / "sim.stderr.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 15.0) -> str:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        settings_file = self.run_dir / "settings.json"
+        settings_file.write_text(self.settings.model_dump_json())
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest_vela.sim",
+            "--settings",
+            str(settings_file),
+            "--run-dir",
+            str(self.run_dir),
+            "--parent",
+            str(os.getpid()),
+        ]
+        if self.bus_address:
+            cmd += ["--bus", self.bus_address]
+        with self.stderr_path.open("wb") as err:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        atexit.register(self.stop)
+        ready = self._read_ready_line(timeout)
+        self.port = str(ready["port"])
+        return self.port
+
+    def _read_ready_line(self, timeout: float) -> dict[str, Any]:
+        assert self._proc is not None and self._proc.stdout is not None
+        sel = selectors.DefaultSelector()
+        sel.register(self._proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while b"\n" not in buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                self.stop()
+                raise SimulatorError(
+                    f"the simulated watch did not start within {timeout:g} s; "
+                    f"its log: {self.stderr_path}\n{self._stderr_tail()}"
+                )
+            chunk = os.read(self._proc.stdout.fileno(), 4096)
+            if not chunk:
+                self.stop()
+                raise SimulatorError(
+                    f"the simulated watch exited while starting (code {self._proc.returncode}); "
+                    f"its log: {self.stderr_path}\n{self._stderr_tail()}"
+                )
+            buf += chunk
+        sel.close()
+        result: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
+        return result
+
+    def _stderr_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return self.stderr_path.read_text(errors="replace")[-2000:]
+        return ""
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def control(self, op: str, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
+        """Send one order to the simulated watch and return its reply."""
+        if not self.alive:
+            raise SimulatorError(f"the simulated watch is not running; its log: {self.stderr_path}")
+        request = json.dumps({"op": op, **args}).encode() + b"\n"
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout)
+                sock.connect(str(self.control_path))
+                sock.sendall(request)
+                reply = b""
+                while not reply.endswith(b"\n"):
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+        except OSError as exc:
+            raise SimulatorError(
+                f"control order {op!r} failed: {exc}; log: {self.stderr_path}"
+            ) from None
+        result: dict[str, Any] = json.loads(reply or b'{"ok": false, "error": "no reply"}')
+        if not result.get("ok"):
+            raise SimulatorError(f"the simulated watch refused {op!r}: {result.get('error')}")
+        return result
+
+    def stop(self, timeout: float = 5.0) -> None:
+        proc, self._proc = self._proc, None
+        atexit.unregister(self.stop)
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(OSError):
+                proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout:
+            proc.stdout.close()

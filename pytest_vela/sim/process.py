@@ -1,0 +1,164 @@
+"""The simulated watch process: a pty console running the nsh-like shell, a control channel,
+and (given a bus address) the BLE bridge peripheral with the interconnect model.
+
+Run as ``python -m pytest_vela.sim --settings FILE --run-dir DIR``; it prints one JSON line
+(``port``, ``pty``, ``control``) once it is ready, then boots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_vela.rig import RigSettings
+from pytest_vela.sim.apps import AppRuntime
+from pytest_vela.sim.control import ControlServer, Handler
+from pytest_vela.sim.filestore import FileStore
+from pytest_vela.sim.lifetime import die_with_parent
+from pytest_vela.sim.pty_port import PtyPort
+from pytest_vela.sim.shell import BootConfig, Shell
+
+
+class SimulatedWatchProcess:
+    def __init__(self, settings: RigSettings, run_dir: Path) -> None:
+        self.settings = settings
+        self.run_dir = run_dir
+        self.stopped = asyncio.Event()
+        self.apps = AppRuntime(settings.app.package)
+        self.port = PtyPort(
+            run_dir / "ttyVELA0", settings.serial.baud, settings.sim.pace, self._on_input
+        )
+        self.shell = Shell(
+            self.port.write,
+            FileStore(run_dir / "fs"),
+            BootConfig(
+                prompt=settings.serial.prompt,
+                boot_line=settings.sim.boot_line,
+                boot_ms=settings.sim.boot_ms,
+                preinstalled=[settings.app.package],
+            ),
+            self.apps,
+        )
+        self.control = ControlServer(run_dir / "control.sock", self._handlers())
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _on_input(self, data: bytes) -> None:
+        self.shell.feed(data)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _handlers(self) -> dict[str, Handler]:
+        return {
+            "ping": self._ping,
+            "crash": self._crash,
+            "hang": self._hang,
+            "unhang": self._unhang,
+            "garbage": self._garbage,
+            "install_busy": self._install_busy,
+            "unplug": self._unplug,
+            "replug": self._replug,
+            "power_cycle": self._power_cycle,
+            "shutdown": self._shutdown,
+        }
+
+    async def _ping(self) -> dict[str, Any]:
+        return {
+            "boots": self.shell.boots,
+            "hung": self.shell.faults.hung,
+            "plugged": self.port.plugged,
+            "apps": self.apps.running_apps(),
+        }
+
+    async def _crash(self) -> None:
+        self._spawn(self.shell.crash())
+
+    async def _hang(self) -> None:
+        self.shell.faults.hung = True
+
+    async def _unhang(self) -> None:
+        self.shell.faults.hung = False
+
+    async def _garbage(self, n: int) -> None:
+        await self.shell.garbage(int(n))
+
+    async def _install_busy(self, n: int) -> None:
+        self.shell.faults.install_busy = int(n)
+
+    async def _unplug(self, replug_after_ms: int | None = None) -> None:
+        self.port.unplug()
+        if replug_after_ms is not None:
+            asyncio.get_running_loop().call_later(replug_after_ms / 1000, self._replug_now)
+
+    def _replug_now(self) -> None:
+        if not self.port.plugged:
+            self.port.plug()
+
+    async def _replug(self) -> dict[str, Any]:
+        self._replug_now()
+        return {"pty": self.port.pty_path}
+
+    async def _power_cycle(self) -> None:
+        """What a relay or DTR reset does: everything stops, then a cold boot."""
+        self.shell.faults.hung = False
+        self._spawn(self.shell.reboot())
+
+    async def _shutdown(self) -> None:
+        self.stopped.set()
+
+    async def run(self) -> None:
+        self.port.plug()
+        await self.control.start()
+        self.shell.start()
+        print(
+            json.dumps(
+                {
+                    "port": str(self.port.link_path),
+                    "pty": self.port.pty_path,
+                    "control": str(self.control.path),
+                    "pid": os.getpid(),
+                }
+            ),
+            flush=True,
+        )
+        await self.shell.boot_sequence()
+        await self.stopped.wait()
+        await self.shell.stop()
+        await self.control.stop()
+        self.port.close()
+
+
+async def _main(settings: RigSettings, run_dir: Path) -> None:
+    sim = SimulatedWatchProcess(settings, run_dir)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, sim.stopped.set)
+    await sim.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_vela.sim")
+    parser.add_argument("--settings", type=Path, required=True, help="rig settings as JSON")
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--parent", type=int, default=None, help="exit when this pid exits")
+    args = parser.parse_args(argv)
+    if args.parent:
+        die_with_parent(args.parent)
+    settings = RigSettings.model_validate_json(args.settings.read_text())
+    args.run_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(settings, args.run_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

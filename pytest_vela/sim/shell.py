@@ -1,0 +1,353 @@
+"""An nsh-like shell for the simulated watch: prompt, echo, boot, crash, and the commands the
+harness uses (``rb``, ``pm``, ``am``, image info), answering with the device's own words."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shlex
+import time
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pytest_vela.sim import ymodem_rx
+from pytest_vela.sim.filestore import FileStore
+
+Write = Callable[[bytes], Awaitable[None]]
+
+
+class AppHost(Protocol):
+    """What the shell needs from the app runtime (the interconnect model runs the agent)."""
+
+    def start_app(self, package: str) -> None: ...
+    def stop_app(self, package: str) -> None: ...
+    def running_apps(self) -> list[str]: ...
+
+
+@dataclass
+class BootConfig:
+    prompt: str = "nsh> "
+    boot_line: str = "booting completed"
+    boot_ms: int = 150
+    preinstalled: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Faults:
+    hung: bool = False
+    install_busy: int = 0
+
+
+class Shell:
+    """Consumes console input, writes console output; one command runs at a time, as in nsh."""
+
+    def __init__(self, write: Write, store: FileStore, boot: BootConfig, apps: AppHost) -> None:
+        self._write = write
+        self.store = store
+        self.boot = boot
+        self.apps = apps
+        self.faults = Faults()
+        self.cwd = "/data"
+        self.boots = 0
+        self.booting = False
+        self._line = bytearray()
+        self._last_cr = False
+        self._lines: asyncio.Queue[str] = asyncio.Queue()
+        self._raw_inbox: ymodem_rx.ByteQueue | None = None
+        self._image = b"vela-sim factory image\n"
+        self._pending_image: Path | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._started = time.monotonic()
+        self.installed: dict[str, dict[str, object]] = {}
+        for package in boot.preinstalled:
+            self.installed[package] = {"package": package, "name": package, "preinstalled": True}
+        self._commands: dict[str, Callable[[list[str]], Awaitable[bool | None]]] = {
+            "help": self._help,
+            "reboot": self._reboot_cmd,
+            "rb": self._rb,
+            "pm": self._pm,
+            "am": self._am,
+            "ls": self._ls,
+            "ps": self._ps,
+            "free": self._free,
+            "cd": self._cd,
+            "pwd": self._pwd,
+            "echo": self._echo,
+            "imginfo": self._imginfo,
+            "sha256": self._sha256,
+            "ota": self._ota,
+            "flood": self._flood,
+            "uname": self._uname,
+        }
+
+    # --- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker = asyncio.create_task(self._run_lines())
+
+    async def stop(self) -> None:
+        if self._worker:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def out(self, text: str) -> None:
+        await self._write(text.replace("\n", "\r\n").encode())
+
+    def uptime(self) -> float:
+        return time.monotonic() - self._started
+
+    def log_line(self, tag: str, text: str) -> str:
+        return f"[{self.uptime():12.6f}] [{tag}] {text}\n"
+
+    async def boot_sequence(self) -> None:
+        """Banner, boot-done marker, prompt — what a reboot prints."""
+        self.booting = True
+        self._started = time.monotonic()
+        self.boots += 1
+        self._line.clear()
+        while not self._lines.empty():
+            self._lines.get_nowait()
+        if self._pending_image is not None:
+            self._image = self._pending_image.read_bytes()
+            self._pending_image = None
+        digest = hashlib.sha256(self._image).hexdigest()
+        await self.out(
+            "\nNuttShell (NSH) vela-sim\n"
+            + self.log_line(" INFO", f"boot #{self.boots}, image sha256 {digest[:16]}")
+            + self.log_line(" INFO", "mount /data: ok")
+        )
+        await asyncio.sleep(self.boot.boot_ms / 1000)
+        await self.out(self.log_line(" INFO", self.boot.boot_line))
+        self.booting = False
+        await self.out(self.boot.prompt)
+
+    async def reboot(self) -> None:
+        for package in self.apps.running_apps():
+            self.apps.stop_app(package)
+        await self.boot_sequence()
+
+    async def crash(self) -> None:
+        """A firmware panic: the assertion, the panic line, a register dump, then a reboot."""
+        for package in self.apps.running_apps():
+            self.apps.stop_app(package)
+        await self.out(
+            self.log_line("EMERG", "up_assert: Assertion failed at file: sched/sim.c line: 42")
+            + "PANIC!!! Assertion failed\n"
+            + self.log_line("EMERG", "R0: 00000000 R1: 2000a3c4 R2: 00000001 R3: deadbeef")
+        )
+        await asyncio.sleep(0.05)
+        await self.boot_sequence()
+
+    # --- input ---------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Console input, already paced to the line rate."""
+        if self.faults.hung or self.booting:
+            return
+        if self._raw_inbox is not None:
+            self._raw_inbox.feed(data)
+            return
+        echo = bytearray()
+        lines: list[str] = []
+        for byte in data:
+            if byte in (0x0D, 0x0A):
+                if byte == 0x0A and self._last_cr:
+                    self._last_cr = False
+                    continue
+                self._last_cr = byte == 0x0D
+                echo += b"\r\n"
+                lines.append(self._line.decode("utf-8", "replace"))
+                self._line.clear()
+                continue
+            self._last_cr = False
+            if byte in (0x08, 0x7F):
+                if self._line:
+                    self._line.pop()
+                    echo += b"\b \b"
+            elif byte == 0x03:
+                self._line.clear()
+                echo += b"^C\r\n"
+                lines.append("")
+            elif byte >= 0x20:
+                self._line.append(byte)
+                echo.append(byte)
+        # Echo first: the command's output must follow the echoed line, as on a real shell.
+        if echo:
+            asyncio.get_running_loop().create_task(self._write(bytes(echo)))
+        for line in lines:
+            self._lines.put_nowait(line)
+
+    async def _run_lines(self) -> None:
+        while True:
+            line = await self._lines.get()
+            if self.faults.hung or self.booting:
+                continue
+            prompted = await self.run(line)
+            if not (prompted or self.faults.hung or self.booting):
+                await self.out(self.boot.prompt)
+
+    async def run(self, line: str) -> bool:
+        """Run one command line; True when it printed the prompt itself (a reboot)."""
+        try:
+            argv = shlex.split(line)
+        except ValueError:
+            await self.out("nsh: syntax error\n")
+            return False
+        if not argv:
+            return False
+        handler = self._commands.get(argv[0])
+        if handler is None:
+            await self.out(f"nsh: {argv[0]}: command not found\n")
+            return False
+        return bool(await handler(argv[1:]))
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def _help(self, args: list[str]) -> None:
+        await self.out("Builtin Apps:\n  " + "  ".join(sorted(self._commands)) + "\n")
+
+    async def _reboot_cmd(self, args: list[str]) -> bool:
+        await self.reboot()
+        return True  # the boot sequence printed the prompt already
+
+    async def _rb(self, args: list[str]) -> None:
+        dest = self.store.resolve(".", self.cwd)
+        self._raw_inbox = ymodem_rx.ByteQueue()
+        try:
+            ok = await ymodem_rx.receive(dest, self._raw_inbox, self._write)
+        finally:
+            self._raw_inbox = None
+        await self.out("\nrb: transfer complete\n" if ok else "\nrb: transfer failed\n")
+
+    async def _pm(self, args: list[str]) -> None:
+        if not args:
+            await self.out("usage: pm install <rpk> | pm uninstall <package> | pm list\n")
+            return
+        sub, rest = args[0], args[1:]
+        if sub == "install" and rest:
+            await self._pm_install(rest[0])
+        elif sub == "uninstall" and rest:
+            package = rest[0]
+            if self.installed.pop(package, None) is None:
+                await self.out(f"uninstall failed: {package} is not installed\n")
+                return
+            self.apps.stop_app(package)
+            await self.out(f"uninstalled app: {package}\n")
+        elif sub == "list":
+            await self.out("".join(f"{p}\n" for p in sorted(self.installed)))
+        else:
+            await self.out(f"pm: unknown command {sub!r}\n")
+
+    async def _pm_install(self, path: str) -> None:
+        if self.faults.install_busy > 0:
+            self.faults.install_busy -= 1
+            await self.out("installRpk: installation is running, please wait\n")
+            return
+        target = self.store.resolve(path, self.cwd)
+        if not target.is_file():
+            await self.out(f"pm: {path}: No such file or directory\n")
+            return
+        try:
+            with zipfile.ZipFile(target) as rpk:
+                manifest = json.loads(rpk.read("manifest.json"))
+            package = str(manifest["package"])
+        except (zipfile.BadZipFile, KeyError, ValueError):
+            await self.out(self.log_line("ERROR", "uv_mq_read_cb: install prepare failed"))
+            return
+        await asyncio.sleep(0.02)
+        self.installed[package] = manifest
+        await self.out(f"onInstallResult: {package}(success 0)\n")
+
+    async def _am(self, args: list[str]) -> None:
+        if len(args) < 2 or args[0] not in ("start", "stop"):
+            await self.out("usage: am start <package> | am stop <package>\n")
+            return
+        package = args[1]
+        if args[0] == "stop":
+            self.apps.stop_app(package)
+            return
+        if package not in self.installed:
+            await self.out(f"Failed to open: /data/app/{package}/manifest.json\n")
+            return
+        await asyncio.sleep(0.02)
+        self.apps.start_app(package)
+        await self.out(self.log_line(" INFO", f"{package}: Start main loop"))
+
+    async def _ls(self, args: list[str]) -> None:
+        path = args[0] if args else "."
+        if not self.store.is_dir(path, self.cwd):
+            await self.out(f"nsh: ls: {path}: No such directory\n")
+            return
+        await self.out("".join(f" {name}\n" for name in self.store.listdir(path, self.cwd)))
+
+    async def _ps(self, args: list[str]) -> None:
+        rows = [
+            "  PID PRI STATE    COMMAND",
+            "    0   0 READY    Idle Task",
+            "    3 100 WAITSIG  nsh",
+        ]
+        rows += [f"  {10 + i:3d} 100 RUNNING  {p}" for i, p in enumerate(self.apps.running_apps())]
+        await self.out("\n".join(rows) + "\n")
+
+    async def _free(self, args: list[str]) -> None:
+        await self.out(
+            "       total     used     free  largest\nUmem: 4194304  1048576  3145728  3000000\n"
+        )
+
+    async def _cd(self, args: list[str]) -> None:
+        target = args[0] if args else "/"
+        if not self.store.is_dir(target, self.cwd):
+            await self.out(f"nsh: cd: {target}: No such directory\n")
+            return
+        resolved = self.store.resolve(target, self.cwd).relative_to(self.store.root)
+        self.cwd = "/" + resolved.as_posix().strip(".").strip("/")
+
+    async def _pwd(self, args: list[str]) -> None:
+        await self.out(self.cwd + "\n")
+
+    async def _echo(self, args: list[str]) -> None:
+        await self.out(" ".join(args) + "\n")
+
+    async def _uname(self, args: list[str]) -> None:
+        await self.out("NuttX vela-sim 12.0 sim\n")
+
+    async def _imginfo(self, args: list[str]) -> None:
+        digest = hashlib.sha256(self._image).hexdigest()
+        await self.out(f"image: sha256 {digest} size {len(self._image)}\n")
+
+    async def _sha256(self, args: list[str]) -> None:
+        if not args or not self.store.exists(args[0], self.cwd):
+            await self.out(f"sha256: {args[0] if args else ''}: No such file\n")
+            return
+        digest, size = self.store.sha256(args[0], self.cwd)
+        await self.out(f"{digest}  {size}  {args[0]}\n")
+
+    async def _ota(self, args: list[str]) -> None:
+        if not args or not self.store.exists(args[0], self.cwd):
+            await self.out(f"ota: {args[0] if args else ''}: No such file\n")
+            return
+        self._pending_image = self.store.resolve(args[0], self.cwd)
+        await self.out("ota: image staged, applied at next boot\n")
+
+    async def _flood(self, args: list[str]) -> None:
+        """Diagnostics: print numbered lines as fast as the line allows (benchmarks use it)."""
+        count = int(args[0]) if args else 1000
+        width = int(args[1]) if len(args) > 1 else 80
+        pad = "x" * max(0, width - 12)
+        batch: list[str] = []
+        for i in range(count):
+            batch.append(f"{i:010d} {pad}\n")
+            if len(batch) == 256:
+                await self.out("".join(batch))
+                batch.clear()
+        await self.out("".join(batch))
+
+    def garbage(self, n: int) -> Awaitable[None]:
+        return self._write(os.urandom(n))

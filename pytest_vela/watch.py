@@ -1,0 +1,285 @@
+"""The watch as tests see it: a shell, resets, flashing and app management over the console."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
+
+from pytest_vela.console import Console
+from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, VelaError, WatchHung
+from pytest_vela.flashing import FileDigest, Progress, parse_digest, ymodem_send
+from pytest_vela.power import PowerControl
+from pytest_vela.rig import Rig
+
+
+class WatchCrashed(VelaError, AssertionError):
+    """The firmware panicked: a product failure, with the panic line and the log."""
+
+
+class _InstallerBusy(Exception):
+    pass
+
+
+class _TransferCorrupt(Exception):
+    pass
+
+
+class Watch:
+    """One watch on its console. Every step raises with the device's words and the log path."""
+
+    def __init__(self, rig: Rig, console: Console, power: PowerControl) -> None:
+        self.rig = rig
+        self.console = console
+        self.power = power
+        self.boot_times: list[float] = []
+        self.progress: Progress | None = None
+        self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
+        self._boot = re.compile(rig.settings.serial.boot_marker)
+        self._reset_listeners: list[Callable[[], None]] = []
+
+    @property
+    def log_path(self) -> Path:
+        return self.console.log_path
+
+    def on_reset(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every reset (apps restart, links drop)."""
+        self._reset_listeners.append(listener)
+
+    # --- shell ----------------------------------------------------------------------------
+
+    def wake(self, timeout: float | None = None) -> None:
+        """Bring up the prompt: press Enter twice and wait for it, as NuttX's CI does."""
+        timeout = timeout or self.rig.settings.timeouts.shell
+        self.console.discard_pending()
+        self.console.write(b"\r\n\r\n")
+        self._expect_prompt(timeout, "waking the shell")
+
+    def shell(self, cmd: str, timeout: float | None = None) -> str:
+        """Run ``cmd``; return its output without the echoed command line or the prompt."""
+        timeout = timeout or self.rig.settings.timeouts.shell
+        crashes = len(self.console.crashes)
+        self.console.discard_pending()
+        self.console.write_line(cmd)
+        match = self._expect_prompt(timeout, f"running {cmd!r}")
+        self._check_crash(crashes, f"running {cmd!r}")
+        return _strip_echo(match.string[: match.start()], cmd)
+
+    def _expect_prompt(self, timeout: float, doing: str) -> re.Match[str]:
+        try:
+            return self.console.expect(self._prompt, timeout)
+        except ExpectTimeout as exc:
+            raise WatchHung(
+                f"the watch did not return to its prompt {self.rig.settings.serial.prompt!r} "
+                f"within {timeout:g} s while {doing}; last output:\n{exc.seen}\n"
+                f"full console log: {self.log_path}"
+            ) from None
+
+    def _check_crash(self, before: int, doing: str) -> None:
+        if len(self.console.crashes) > before:
+            crash = self.console.crashes[before]
+            raise WatchCrashed(
+                f"the watch crashed while {doing}: {crash.line!r}; "
+                f"full console log: {self.log_path}"
+            )
+
+    # --- resets ---------------------------------------------------------------------------
+
+    def reset(self, hard: bool = False) -> float:
+        """Reboot and return once the boot-done marker and the prompt are seen; returns the
+        boot time in seconds (also kept in ``boot_times``)."""
+        timeouts = self.rig.settings.timeouts
+        started = time.monotonic()
+        self.console.discard_pending()
+        if hard:
+            self.power.hard_reset()
+        else:
+            self.console.write_line("reboot")
+        try:
+            self.console.expect(self._boot, timeouts.boot)
+        except ExpectTimeout as exc:
+            raise WatchHung(
+                f"no boot-done marker {self._boot.pattern!r} within {timeouts.boot:g} s after "
+                f"{'a hard reset' if hard else 'reboot'}; last output:\n{exc.seen}\n"
+                f"full console log: {self.log_path}"
+            ) from None
+        self._expect_prompt(timeouts.shell, "booting")
+        elapsed = time.monotonic() - started
+        self.boot_times.append(elapsed)
+        for listener in self._reset_listeners:
+            listener()
+        return elapsed
+
+    # --- files, images and apps -----------------------------------------------------------
+
+    def send_file(self, path: Path, dest_dir: str) -> FileDigest:
+        """Send ``path`` into ``dest_dir`` and verify it by the device's size and SHA-256;
+        a corrupted transfer is retried, bounded."""
+        if not path.is_file():
+            raise FlashError(f"no such file to send: {path}")
+        fw = self.rig.settings.firmware
+        local = FileDigest.of(path)
+        remote_path = f"{dest_dir.rstrip('/')}/{path.name}"
+        for attempt in Retrying(
+            stop=stop_after_attempt(fw.transfer_attempts),
+            retry=retry_if_exception_type(_TransferCorrupt),
+            reraise=True,
+        ):
+            with attempt:
+                self.shell(f"cd {dest_dir}")
+                ymodem_send(
+                    self.console,
+                    path,
+                    fw.receive_command,
+                    self.rig.settings.timeouts.flash,
+                    self.progress,
+                )
+                self._expect_prompt(self.rig.settings.timeouts.shell, "finishing the transfer")
+                remote = parse_digest(self.shell(f"{fw.hash_command} {remote_path}"))
+                if remote != local:
+                    raise _TransferCorrupt(
+                        f"{remote_path}: device reports {remote}, expected {local}"
+                    )
+        return local
+
+    def image_digest(self) -> str | None:
+        """The SHA-256 of the running image, as the device reports it."""
+        found = parse_digest(self.shell(self.rig.settings.firmware.info_command))
+        return found.sha256 if found else None
+
+    def flash(self, image: Path | str, mode: str = "always") -> bool:
+        """Install ``image`` and reboot into it. With ``mode='auto'`` skip when the watch
+        already runs it; returns whether it flashed."""
+        image = Path(image)
+        fw = self.rig.settings.firmware
+        if mode == "never":
+            return False
+        if not image.is_file():
+            raise FlashError(f"firmware image not found: {image}")
+        want = FileDigest.of(image)
+        if mode == "auto" and self.image_digest() == want.sha256:
+            return False
+        try:
+            self.send_file(image, fw.dest)
+        except _TransferCorrupt as exc:
+            raise FlashError(
+                f"{image.name} arrived corrupted {fw.transfer_attempts} times: "
+                f"{exc}; log: {self.log_path}"
+            ) from None
+        out = self.shell(f"{fw.apply_command} {fw.dest.rstrip('/')}/{image.name}")
+        if "No such file" in out or "fail" in out.lower():
+            raise FlashError(f"the device refused the image: {out.strip()}; log: {self.log_path}")
+        self.reset()
+        running = self.image_digest()
+        if running != want.sha256:
+            raise FlashError(
+                f"after flashing, the watch runs image {running}, not {want.sha256} "
+                f"({image.name}); log: {self.log_path}"
+            )
+        return True
+
+    def install(self, rpk: Path | str) -> str:
+        """Install a quick app package (uninstalling the old one first: overwriting keeps its
+        stale bytecode cache); returns the package name."""
+        rpk = Path(rpk)
+        package = rpk_package(rpk)
+        install_dir = self.rig.settings.app.install_dir
+        try:
+            self.send_file(rpk, install_dir)
+        except _TransferCorrupt as exc:
+            raise FlashError(f"{rpk.name} arrived corrupted: {exc}; log: {self.log_path}") from None
+        self.uninstall(package, missing_ok=True)
+        timeouts = self.rig.settings.timeouts
+        for attempt in Retrying(
+            stop=stop_after_attempt(timeouts.install_attempts),
+            wait=wait_fixed(timeouts.install_retry_wait),
+            retry=retry_if_exception_type(_InstallerBusy),
+            reraise=True,
+        ):
+            with attempt:
+                self._pm_install(package, f"{install_dir.rstrip('/')}/{rpk.name}")
+        return package
+
+    def _pm_install(self, package: str, remote: str) -> None:
+        timeouts = self.rig.settings.timeouts
+        self.console.discard_pending()
+        self.console.write_line(f"pm install {remote}")
+        outcome = re.compile(
+            rf"onInstallResult: {re.escape(package)}\((?P<result>[^)]*)\)"
+            r"|(?P<busy>installation is running, please wait)"
+            r"|(?P<failed>install prepare failed|No such file[^\n]*)"
+        )
+        try:
+            match = self.console.expect(outcome, timeouts.install)
+        except ExpectTimeout as exc:
+            raise InstallError(
+                f"no install result for {package} within {timeouts.install:g} s; "
+                f"last output:\n{exc.seen}\nlog: {self.log_path}"
+            ) from None
+        self._expect_prompt(timeouts.shell, f"installing {package}")
+        if match["busy"]:
+            raise _InstallerBusy(match.group(0))
+        if match["failed"] or match["result"] != "success 0":
+            raise InstallError(
+                f"installing {package} failed: the device said {match.group(0)!r}; "
+                f"log: {self.log_path}"
+            )
+
+    def uninstall(self, package: str, missing_ok: bool = False) -> None:
+        out = self.shell(f"pm uninstall {package}", self.rig.settings.timeouts.install)
+        if f"uninstalled app: {package}" not in out and not missing_ok:
+            raise InstallError(
+                f"uninstalling {package} failed: {out.strip()!r}; log: {self.log_path}"
+            )
+
+    def launch(self, package: str) -> None:
+        """``am start`` and wait for the app's main loop."""
+        timeout = self.rig.settings.timeouts.launch
+        self.console.discard_pending()
+        self.console.write_line(f"am start {package}")
+        try:
+            match = self.console.expect(
+                re.compile(r"(?P<ok>Start main loop)|(?P<failed>Failed to open: [^\r\n]*)"), timeout
+            )
+        except ExpectTimeout as exc:
+            raise InstallError(
+                f"{package} did not reach 'Start main loop' within {timeout:g} s; "
+                f"last output:\n{exc.seen}\nlog: {self.log_path}"
+            ) from None
+        self._expect_prompt(self.rig.settings.timeouts.shell, f"launching {package}")
+        if match["failed"]:
+            raise InstallError(
+                f"launching {package} failed: {match['failed']!r} "
+                f"(is it installed?); log: {self.log_path}"
+            )
+
+    def stop_app(self, package: str) -> None:
+        self.shell(f"am stop {package}")
+
+
+def rpk_package(rpk: Path) -> str:
+    """The ``package`` of an rpk's manifest, with a clear error for anything else."""
+    try:
+        with zipfile.ZipFile(rpk) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+        return str(manifest["package"])
+    except FileNotFoundError:
+        raise InstallError(f"no such package file: {rpk}") from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InstallError(
+            f"{rpk} is not a quick app package (.rpk with a manifest.json "
+            f"naming its package): {exc}"
+        ) from None
+
+
+def _strip_echo(text: str, cmd: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "")
+    first, _, rest = text.partition("\n")
+    if first.strip() == cmd.strip():
+        return rest
+    return text
