@@ -67,6 +67,12 @@ class BuildResult:
     def ok(self) -> bool:
         return self.returncode == 0 and self.rpk_path is not None
 
+    @property
+    def error_lines(self) -> list[str]:
+        """The toolkit's ``[ERROR]`` lines. Some (e.g. a manifest without ``icon`` or
+        ``config``) do not change the exit code, so a clean build should also have none."""
+        return [line for line in self.output.splitlines() if line.startswith("[ERROR]")]
+
 
 def node_missing_reason() -> str | None:
     """Why the toolkit cannot run here, or ``None`` when ``node`` and ``npm`` are on PATH."""
@@ -121,8 +127,14 @@ def ensure_toolkit(prefix: Path | None = None) -> Path:
             raise ToolkitInstallError("npm not found on PATH")
         proc = subprocess.run(
             [
-                npm, "install", "--prefix", str(prefix), "--save-exact",
-                "--no-audit", "--no-fund", "--loglevel=error",
+                npm,
+                "install",
+                "--prefix",
+                str(prefix),
+                "--save-exact",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
                 f"aiot-toolkit@{AIOT_TOOLKIT_VERSION}",
             ],
             stdout=subprocess.PIPE,
