@@ -6,7 +6,7 @@ const assert = require('assert')
 const path = require('path')
 
 const agentPath = path.resolve(process.argv[2])
-const { createAgent, PREFIX, QUEUE_LIMIT } = require(agentPath)
+const { createAgent, PREFIX, QUEUE_LIMIT, MAX_TRIES } = require(agentPath)
 
 // A connection whose API calls are recorded and answered by the test: each call's callbacks
 // are kept so a test decides when (and whether) they fire, as the real link would.
@@ -178,6 +178,24 @@ test('a report whose forwarding fails is retried in order with the next flush', 
   const evts = envelopes().filter((m) => m.t === 'evt').map((m) => m.data)
   assert.deepStrictEqual(evts.slice(-2), ['a', 'b'])
   assert.strictEqual(agent.state().queued, 0)
+})
+
+test('a report that keeps failing is given up after MAX_TRIES and counted as dropped', () => {
+  const { conn, agent, envelopes } = setUp()
+  conn.onopen({ isReconnected: false })
+  conn.onmessage({ data: 'too big' })
+  for (let i = 0; i < MAX_TRIES; i++) {
+    const attempts = conn.sends.filter((x) => x.data.__vela && x.data.__vela.data === 'too big')
+    assert.strictEqual(attempts.length, i + 1)
+    attempts[i].fail('too large', 202)
+    if (i < MAX_TRIES - 1) conn.onmessage({ data: 'next' + i }) // triggers the retry
+  }
+  assert.strictEqual(agent.state().queued, 0)
+  assert.strictEqual(agent.state().dropped, 1)
+  conn.onclose({ code: 1000, data: '' })
+  conn.onopen({ isReconnected: true })
+  const hello = envelopes().filter((m) => m.t === 'hello').pop()
+  assert.strictEqual(hello.dropped, 1)
 })
 
 test('the queue is bounded: the oldest reports are dropped and hello counts them', () => {

@@ -17,6 +17,9 @@ var ENVELOPE = '__vela'
 var AGENT_VERSION = '1'
 // Reports kept while the link is down. Oldest are dropped beyond this; `hello` counts them.
 var QUEUE_LIMIT = 256
+// Forwarding attempts per report before it is given up (e.g. one too large for the link):
+// it stays in the console log, and `hello` counts it as dropped.
+var MAX_TRIES = 3
 
 function defaultClock() {
   // A monotonic clock when the runtime has one; wall-clock ms otherwise. The harness only
@@ -92,7 +95,8 @@ function createAgent(options) {
   }
 
   // Sends everything queued, in order. A report whose send fails (the link went down, or the
-  // phone did not acknowledge in time) goes back into the queue for the next flush.
+  // phone did not acknowledge in time) goes back into the queue for the next flush, up to
+  // MAX_TRIES attempts.
   function flush() {
     var items = queue
     var gen = generation
@@ -102,7 +106,10 @@ function createAgent(options) {
         data: envelope(item.msg),
         success: function () {},
         fail: function () {
-          if (gen === generation) enqueue(item)
+          if (gen !== generation) return
+          item.tries++
+          if (item.tries < MAX_TRIES) enqueue(item)
+          else dropped++
         },
       })
     })
@@ -111,7 +118,7 @@ function createAgent(options) {
   function report(msg) {
     log(PREFIX + JSON.stringify(msg))
     onReport(msg)
-    enqueue({ n: ++reported, msg: msg })
+    enqueue({ n: ++reported, msg: msg, tries: 0 })
     if (linkUp) flush()
   }
 
@@ -240,6 +247,7 @@ module.exports = {
   PREFIX: PREFIX,
   ENVELOPE: ENVELOPE,
   QUEUE_LIMIT: QUEUE_LIMIT,
+  MAX_TRIES: MAX_TRIES,
   createAgent: createAgent,
   parseCommand: parseCommand,
   failure: failure,
