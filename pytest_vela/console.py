@@ -27,6 +27,7 @@ from pytest_vela.errors import ExpectTimeout, SerialLost
 
 SEARCH_OVERLAP = 64 * 1024
 WINDOW_LIMIT = 8 * 1024 * 1024
+RECENT_CHARS = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -108,6 +109,7 @@ class Console:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._log_decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
         self.bytes_received = 0
+        self._recent = ""  # the last characters received, matched or not, for error messages
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -207,6 +209,7 @@ class Console:
             self._scan_crash(text, ts)
         with self._cond:
             self._chunks.append(text)
+            self._recent = (self._recent + text)[-RECENT_CHARS:]
             self._cond.notify_all()
 
     def _scan_crash(self, text: str, ts: float) -> None:
@@ -299,7 +302,7 @@ class Console:
                 self.raise_if_lost()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise ExpectTimeout(regex.pattern, timeout, self._window[-200:], self.log_path)
+                    raise ExpectTimeout(regex.pattern, timeout, self._recent, self.log_path)
                 self._cond.wait(remaining)
 
     def discard_pending(self) -> str:
@@ -309,10 +312,10 @@ class Console:
             dropped, self._window, self._searched = self._window, "", 0
             return dropped
 
-    def tail(self, chars: int = 200) -> str:
+    def recent(self) -> str:
+        """The last ~200 characters received, whether a match consumed them or not."""
         with self._cond:
-            self._join()
-            return self._window[-chars:]
+            return self._recent
 
     @contextlib.contextmanager
     def raw(self) -> Iterator[RawChannel]:

@@ -26,14 +26,18 @@ class SimulatedWatch:
     """One simulated watch process; ``port`` is the stable console path once started."""
 
     def __init__(
-        self, settings: RigSettings, run_dir: Path, bus_address: str | None = None
+        self,
+        settings: RigSettings,
+        run_dir: Path,
+        bus_address: str | None = None,
+        log_path: Path | None = None,
     ) -> None:
         self.settings = settings
         self.run_dir = run_dir
         self.bus_address = bus_address
         self.port = ""
         self.control_path = run_dir / "control.sock"
-        self.stderr_path = run_dir / "sim.stderr.log"
+        self.stderr_path = log_path or run_dir / "sim.stderr.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> str:

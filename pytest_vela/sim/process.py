@@ -68,6 +68,7 @@ class SimulatedWatchProcess:
             "unplug": self._unplug,
             "replug": self._replug,
             "power_cycle": self._power_cycle,
+            "clear_faults": self._clear_faults,
             "shutdown": self._shutdown,
         }
 
@@ -111,6 +112,12 @@ class SimulatedWatchProcess:
         """What a relay or DTR reset does: everything stops, then a cold boot."""
         self.shell.faults.hung = False
         self._spawn(self.shell.reboot())
+
+    async def _clear_faults(self) -> None:
+        """Back to a healthy watch between tests: answering, plugged, installer free."""
+        self.shell.faults.hung = False
+        self.shell.faults.install_busy = 0
+        self._replug_now()
 
     async def _shutdown(self) -> None:
         self.stopped.set()

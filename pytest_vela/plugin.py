@@ -1,0 +1,202 @@
+"""The pytest plugin: options, rig parametrization, fixtures and report hooks. Kept thin; the
+work happens in the modules it wires together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+
+import allure
+import pytest
+
+from pytest_vela import reports
+from pytest_vela.errors import RigConfigError, RigError
+from pytest_vela.rig import Rig, load_rig, split_names
+from pytest_vela.rig_session import RigSession
+from pytest_vela.sim_faults import VelaSim
+from pytest_vela.watch import Watch, WatchCrashed
+
+SESSION = pytest.StashKey["VelaSession"]()
+MARK = pytest.StashKey[int]()
+
+
+class VelaSession:
+    """The run's rigs and their sessions, created at configure time, ended at unconfigure."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        root = config.rootpath
+        self.rig_dir = root / (config.getoption("vela_rig_dir") or config.getini("vela_rig_dir"))
+        self.reports = root / (config.getoption("vela_reports") or config.getini("vela_reports"))
+        self.flash = config.getoption("vela_flash") or config.getini("vela_flash") or "auto"
+        names = split_names(
+            config.getoption("vela_rig")
+            or config.getini("vela_rig")
+            or ([os.environ["VELA_RIG"]] if os.environ.get("VELA_RIG") else ["sim"])
+        )
+        self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        say = terminal.write_line if terminal is not None else print
+        self.sessions = {
+            name: RigSession(rig, self.reports, self.flash, say) for name, rig in self.rigs.items()
+        }
+        self.router = reports.RigRoutedLogger(self.reports, list(self.rigs))
+
+    def close(self) -> None:
+        for session in self.sessions.values():
+            session.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
+    group.addoption(
+        "--rig",
+        action="append",
+        dest="vela_rig",
+        metavar="NAME",
+        help="rig(s) to run on, repeatable or comma-separated (default: the "
+        "simulated watch 'sim'; env VELA_RIG)",
+    )
+    group.addoption(
+        "--rig-dir",
+        dest="vela_rig_dir",
+        metavar="DIR",
+        help="where NAME.toml rig files live (default: rigs)",
+    )
+    group.addoption(
+        "--vela-reports",
+        dest="vela_reports",
+        metavar="DIR",
+        help="reports root: DIR/<rig>/allure-results and DIR/<rig>/logs (default: reports)",
+    )
+    group.addoption(
+        "--flash",
+        dest="vela_flash",
+        choices=["auto", "always", "never"],
+        help="flash the rig's firmware image: auto skips when the watch already "
+        "runs it (default: auto)",
+    )
+    parser.addini("vela_rig", "default rig names", type="args", default=[])
+    parser.addini("vela_rig_dir", "rig file directory", default="rigs")
+    parser.addini("vela_reports", "reports root", default="reports")
+    parser.addini("vela_flash", "flash mode: auto|always|never", default="auto")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        vela = VelaSession(config)
+    except RigConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SESSION] = vela
+    config.addinivalue_line("markers", "vela_rigs(*kinds): run only on rigs of these kinds")
+    _register_allure(config, vela)
+    if not hasattr(config, "workerinput"):
+        for name, rig in vela.rigs.items():
+            reports.write_run_files(
+                vela.reports, name, {"rig": name, "rig.kind": rig.kind, "flash": vela.flash}
+            )
+
+
+def _register_allure(config: pytest.Config, vela: VelaSession) -> None:
+    import allure_commons
+    from allure_pytest.listener import AllureListener
+
+    if not config.pluginmanager.has_plugin("allure_listener"):
+        listener = AllureListener(config)
+        config.pluginmanager.register(listener, "allure_listener")
+        allure_commons.plugin_manager.register(listener)
+        config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(listener))
+    allure_commons.plugin_manager.register(vela.router)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(vela.router))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    vela = config.stash.get(SESSION, None)
+    if vela is not None:
+        vela.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rig" in metafunc.fixturenames:
+        names = list(metafunc.config.stash[SESSION].rigs)
+        metafunc.parametrize("rig", names, ids=names, indirect=True, scope="session")
+
+
+def _item_rig(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("rig") if callspec is not None else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    vela = item.config.stash[SESSION]
+    vela.router.current = _item_rig(item)
+    yield
+    vela.router.current = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    name = _item_rig(item)
+    session = item.config.stash[SESSION].sessions.get(name) if name else None
+    if session is not None and call.when == "call" and session.console is not None:
+        mark = item.stash.get(MARK, None)
+        if mark is not None:
+            allure.attach(session.console.text_since(mark), "console", allure.attachment_type.TEXT)
+    yield
+    if (
+        session is not None
+        and call.excinfo is not None
+        and isinstance(call.excinfo.value, RigError)
+    ):
+        session.needs_recovery = True
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rig(request: pytest.FixtureRequest) -> Rig:
+    """The rig this test runs on (tests are parametrized over every ``--rig``)."""
+    vela = request.config.stash[SESSION]
+    name = getattr(request, "param", None) or next(iter(vela.rigs))
+    return vela.rigs[name]
+
+
+@pytest.fixture(scope="session")
+def _vela_rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
+    return request.config.stash[SESSION].sessions[rig.name]
+
+
+@pytest.fixture(scope="session")
+def _vela_watch(_vela_rig_session: RigSession) -> Watch:
+    return _vela_rig_session.watch()
+
+
+@pytest.fixture
+def watch(
+    request: pytest.FixtureRequest, rig: Rig, _vela_rig_session: RigSession, _vela_watch: Watch
+) -> Iterator[Watch]:
+    """The device on this rig, at a ready shell; evidence of the test is collected around it."""
+    allure.dynamic.parent_suite(rig.name)
+    _vela_rig_session.recover()
+    console = _vela_watch.console
+    request.node.stash[MARK] = console.mark()
+    crashes = len(console.crashes)
+    yield _vela_watch
+    if len(console.crashes) > crashes:
+        crash = console.crashes[crashes]
+        raise WatchCrashed(
+            f"the watch crashed during this test: {crash.line!r}; console log: {console.log_path}"
+        )
+
+
+@pytest.fixture
+def vela_sim(rig: Rig, _vela_rig_session: RigSession, watch: Watch) -> Iterator[VelaSim]:
+    """Fault injection on the simulated watch; tests that use it skip on hardware rigs."""
+    if _vela_rig_session.sim is None:
+        pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")
+    faults = VelaSim(_vela_rig_session.sim)
+    yield faults
+    if faults.dirty:
+        _vela_rig_session.needs_recovery = True
