@@ -15,6 +15,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pytest_vela.sim import cli as sim_cli
 
     sim_cli.register(sub)
+    from pytest_vela.doctor import command as doctor_command
+
+    doctor_command.register(sub)
     return parser
 
 
