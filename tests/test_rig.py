@@ -1,0 +1,158 @@
+"""Rig files: lookup by plain name, validation errors that name file, field and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_vela.errors import RigConfigError
+from pytest_vela.rig import known_rigs, load_rig, split_names
+from tests.conftest import write_rig
+
+HARDWARE = """
+    kind = "hardware"
+    [serial]
+    port = "/dev/serial/by-id/usb-watch01"
+    baud = 2000000
+    prompt = "openvela-ap> "
+    [ble]
+    address = "AA:BB:CC:DD:EE:01"
+    [firmware]
+    image = "images/vela.bin"
+    [app]
+    rpk = "../apps/agent.rpk"
+"""
+
+
+def test_hardware_rig_loads_with_paths_relative_to_the_file(tmp_path: Path) -> None:
+    write_rig(tmp_path / "rigs", "watch01", HARDWARE)
+    rig = load_rig("watch01", tmp_path / "rigs")
+    assert rig.kind == "hardware"
+    assert rig.settings.serial.baud == 2000000
+    assert rig.settings.serial.prompt == "openvela-ap> "
+    assert rig.settings.firmware.image == (tmp_path / "rigs" / "images" / "vela.bin").resolve()
+    assert rig.settings.app.rpk == (tmp_path / "apps" / "agent.rpk").resolve()
+    assert rig.path == tmp_path / "rigs" / "watch01.toml"
+
+
+def test_sim_exists_without_a_file(tmp_path: Path) -> None:
+    rig = load_rig("sim", tmp_path / "no-such-dir")
+    assert rig.kind == "sim"
+    assert rig.path is None
+
+
+def test_a_sim_file_overrides_the_builtin_sim_and_stays_a_sim(tmp_path: Path) -> None:
+    write_rig(tmp_path, "sim", "[serial]\nprompt = 'goldfish-armv8a-ap> '\n[sim]\npace = false\n")
+    rig = load_rig("sim", tmp_path)
+    assert rig.kind == "sim"
+    assert rig.settings.serial.prompt == "goldfish-armv8a-ap> "
+    assert rig.settings.sim.pace is False
+
+
+def test_unknown_rig_lists_the_known_ones(tmp_path: Path) -> None:
+    write_rig(tmp_path, "watch01", HARDWARE)
+    write_rig(tmp_path, "bench2", HARDWARE)
+    with pytest.raises(RigConfigError) as err:
+        load_rig("watch99", tmp_path)
+    message = str(err.value)
+    assert "watch99" in message
+    assert "Known rigs: bench2, sim, watch01" in message
+    assert known_rigs(tmp_path) == ["bench2", "sim", "watch01"]
+
+
+@pytest.mark.parametrize(
+    "name", ["../watch01", "rigs/watch01", "/etc/passwd", "watch01.toml/..", "..", "", "a b"]
+)
+def test_names_that_are_paths_are_refused(tmp_path: Path, name: str) -> None:
+    write_rig(tmp_path, "watch01", HARDWARE)
+    with pytest.raises(RigConfigError, match="not a plain name"):
+        load_rig(name, tmp_path)
+
+
+def test_split_names_accepts_repeats_and_commas_in_order() -> None:
+    assert split_names(["watch01,sim", " watch02 ", "sim,watch01"]) == ["watch01", "sim", "watch02"]
+    with pytest.raises(RigConfigError, match="not a plain name"):
+        split_names(["ok,../bad"])
+
+
+def _error_for(tmp_path: Path, body: str) -> str:
+    path = write_rig(tmp_path, "broken", body)
+    with pytest.raises(RigConfigError) as err:
+        load_rig("broken", tmp_path)
+    message = str(err.value)
+    assert str(path) in message, "the error must name the file"
+    return message
+
+
+def test_unknown_field_is_named_with_its_section(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, HARDWARE + "\n[timeouts]\nbot = 5\n")
+    assert "field timeouts.bot" in message
+    assert "unknown field" in message
+
+
+def test_wrong_type_names_the_field_and_the_value(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, HARDWARE.replace("baud = 2000000", 'baud = "fast"'))
+    assert "field serial.baud" in message
+    assert "'fast'" in message
+
+
+def test_out_of_range_value_says_what_is_allowed(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, HARDWARE + "\n[timeouts]\nboot = -1\n")
+    assert "field timeouts.boot" in message
+    assert "greater than 0" in message
+
+
+def test_literal_field_lists_the_allowed_values(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, HARDWARE + '\n[reset]\nmethod = "relay"\n')
+    assert "field reset.method" in message
+    for allowed in ("console", "dtr", "command"):
+        assert allowed in message
+
+
+def test_bad_regular_expression_is_explained(tmp_path: Path) -> None:
+    message = _error_for(
+        tmp_path, HARDWARE.replace('prompt = "openvela-ap> "', 'boot_marker = "boot(ed"')
+    )
+    assert "field serial.boot_marker" in message
+    assert "not a valid regular expression" in message
+
+
+def test_hardware_rig_without_a_port_says_what_to_add(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, '[ble]\nname = "Watch S1"\n')
+    assert "serial.port" in message
+
+
+def test_hardware_rig_without_ble_identity_says_what_to_add(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, '[serial]\nport = "rfc2217://farm:4001"\n')
+    assert "ble.address or ble.name" in message
+
+
+def test_command_reset_needs_argv(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, HARDWARE + '\n[reset]\nmethod = "command"\n')
+    assert "command" in message
+    assert "field reset" in message
+
+
+def test_invalid_toml_points_at_the_syntax(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, "[serial\nport = 1\n")
+    assert "not valid TOML" in message
+    assert "line 1" in message
+
+
+def test_every_error_is_listed_not_just_the_first(tmp_path: Path) -> None:
+    message = _error_for(
+        tmp_path,
+        HARDWARE + '\n[timeouts]\nboot = 0\nshell = "x"\n[ble_extra]\nx = 1\n',
+    )
+    assert "field timeouts.boot" in message
+    assert "field timeouts.shell" in message
+    assert "field ble_extra" in message
+
+
+def test_with_settings_replaces_a_section_and_keeps_the_rest(tmp_path: Path) -> None:
+    rig = load_rig("sim", tmp_path)
+    moved = rig.with_settings(serial=rig.settings.serial.model_copy(update={"port": "/dev/x"}))
+    assert moved.settings.serial.port == "/dev/x"
+    assert rig.settings.serial.port is None
+    assert moved.settings.timeouts == rig.settings.timeouts
