@@ -1,0 +1,122 @@
+"""Per-test link trace: every frame in each direction and every link event, with host times.
+
+The plugin marks the trace when a test starts and attaches ``render(since(mark))`` when it
+ends, so a failed exchange can be read frame by frame next to the console log.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pytest_vela.link.framing import HEADER, HEADER_SIZE
+
+Direction = Literal["tx", "rx", "event"]
+PREVIEW = 32
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    """One frame or event. ``mono`` orders records; ``wall`` is for people."""
+
+    seq: int
+    mono: float
+    wall: float
+    direction: Direction
+    length: int
+    msg_id: int | None
+    index: int | None
+    count: int | None
+    preview: str
+
+
+def preview(data: bytes, limit: int = PREVIEW) -> str:
+    """Short readable form: UTF-8 text when it decodes cleanly, hex otherwise."""
+    cut = data[:limit]
+    more = "…" if len(data) > limit else ""
+    try:
+        text = cut.decode("utf-8")
+    except UnicodeDecodeError:
+        return cut.hex(" ") + more
+    if text.isprintable():
+        return repr(text)[1:-1] + more
+    return cut.hex(" ") + more
+
+
+class LinkTrace:
+    """Thread-safe, append-only record list (frames arrive on the loop thread)."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._records: list[TraceRecord] = []
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._dropped = 0
+        self.limit = limit
+
+    def frame(self, direction: Literal["tx", "rx"], frame: bytes) -> None:
+        """Record a bridge frame; the header fields are parsed when present."""
+        if len(frame) >= HEADER_SIZE:
+            _, msg_id, index, count = HEADER.unpack_from(frame)
+            self._add(direction, len(frame), msg_id, index, count, preview(frame[HEADER_SIZE:]))
+        else:
+            self._add(direction, len(frame), None, None, None, preview(frame))
+
+    def event(self, text: str) -> None:
+        """Record a link event (connect, disconnect, framing error, …)."""
+        self._add("event", 0, None, None, None, text)
+
+    def _add(
+        self,
+        direction: Direction,
+        length: int,
+        msg_id: int | None,
+        index: int | None,
+        count: int | None,
+        text: str,
+    ) -> None:
+        mono, wall = time.monotonic(), time.time()
+        with self._lock:
+            self._seq += 1
+            if len(self._records) >= self.limit:
+                # Keep memory bounded in very long sessions; marks stay valid by sequence.
+                drop = len(self._records) // 2
+                del self._records[:drop]
+                self._dropped += drop
+            self._records.append(
+                TraceRecord(self._seq, mono, wall, direction, length, msg_id, index, count, text)
+            )
+
+    def mark(self) -> int:
+        """A position; ``since(mark)`` returns what was recorded after it."""
+        with self._lock:
+            return self._seq
+
+    def since(self, mark: int) -> list[TraceRecord]:
+        with self._lock:
+            return [r for r in self._records if r.seq > mark]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+    @staticmethod
+    def render(records: list[TraceRecord]) -> str:
+        """A text table: wall time, +ms since the first record, direction, sizes, preview."""
+        if not records:
+            return "(no link traffic)\n"
+        first = records[0].mono
+        lines = [f"{'time':<15} {'+ms':>10}  dir    len  msg    frag  data"]
+        for r in records:
+            clock = datetime.fromtimestamp(r.wall).strftime("%H:%M:%S.%f")
+            frag = f"{r.index}/{r.count}" if r.index is not None else ""
+            msg = "" if r.msg_id is None else str(r.msg_id)
+            size = "" if r.direction == "event" else str(r.length)
+            arrow = {"tx": "tx →", "rx": "rx ←", "event": "event"}[r.direction]
+            lines.append(
+                f"{clock:<15} {(r.mono - first) * 1000:>10.3f}  {arrow:<5} {size:>4}  "
+                f"{msg:<5} {frag:>6}  {r.preview}"
+            )
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,223 @@
+"""The private ``dbus-daemon`` that carries the simulated watch's ``org.bluez``.
+
+bleak only talks to BlueZ over the D-Bus *system* bus, whose address dbus-fast takes from
+``DBUS_SYSTEM_BUS_ADDRESS``. A bus of our own, listening on a socket in a fresh temporary
+directory, lets unmodified bleak run against the simulated watch without touching the host's
+real BlueZ. The daemon is tied to the process that started it (``PR_SET_PDEATHSIG``), so it
+dies with pytest even when pytest is killed outright.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from pytest_vela.errors import SimulatorError
+
+INSTALL_HINT = (
+    "install it: Debian/Ubuntu `sudo apt-get install dbus-daemon` (package `dbus` on older "
+    "releases), Fedora `sudo dnf install dbus-daemon`, Arch `sudo pacman -S dbus`"
+)
+_PREFIX = "vela-dbus-"
+_SUN_PATH_MAX = 107
+
+# Runs in a fresh interpreter between fork and exec: asks the kernel to SIGKILL it when its
+# parent dies, checks the parent did not die first, then becomes the real program.
+_TIE = (
+    "import ctypes,os,sys\n"
+    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
+    "os.getppid() == int(sys.argv[1]) or os._exit(1)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def spawn_tied(argv: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """Start ``argv`` so that it is killed when this process (the calling thread) ends.
+
+    The kernel's parent-death signal follows the thread that forked: call this from a thread
+    that lives as long as the child should (pytest's main thread does).
+    """
+    wrapper = [sys.executable, "-I", "-S", "-c", _TIE, str(os.getpid()), *argv]
+    return subprocess.Popen(wrapper, **popen)
+
+
+def bus_config() -> Path:
+    """The bus configuration shipped with the package."""
+    return Path(str(resources.files("pytest_vela.sim").joinpath("dbus-bus.conf")))
+
+
+class PrivateBus:
+    """A ``dbus-daemon`` on a unix socket in a temporary directory, for this session only."""
+
+    def __init__(self, config: Path | None = None, executable: str = "dbus-daemon") -> None:
+        self.config = config or bus_config()
+        self.executable = executable
+        self.address: str | None = None
+        self.directory: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start the daemon and return its address (``unix:path=…,guid=…``)."""
+        if self.running:
+            assert self.address is not None
+            return self.address
+        program = shutil.which(self.executable)
+        if program is None:
+            raise SimulatorError(
+                f"{self.executable!r} was not found on PATH; the simulated watch's BLE needs a "
+                f"private D-Bus daemon: {INSTALL_HINT}"
+            )
+        _sweep_stale_dirs()
+        self.directory = _make_dir()
+        socket_path = self.directory / "bus"
+        log_path = self.directory / "dbus-daemon.log"
+        argv = [
+            program,
+            f"--config-file={self.config}",
+            f"--address=unix:path={socket_path}",
+            "--print-address=1",
+            "--nofork",
+            "--nopidfile",
+            "--nosyslog",
+        ]
+        with log_path.open("wb") as log:
+            self._proc = spawn_tied(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log
+            )
+        atexit.register(self.stop)
+        try:
+            assert self._proc.stdout is not None
+            line = _read_line(self._proc.stdout, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            if self._proc and self._proc.stdout:
+                self._proc.stdout.close()
+        if not line.startswith("unix:"):
+            detail = _tail(log_path)
+            code = self._proc.poll() if self._proc else None
+            self.stop()
+            raise SimulatorError(
+                f"dbus-daemon did not start (exit status {code}, printed {line!r}); "
+                f"its output:\n{detail or '(nothing)'}"
+            )
+        self.address = line
+        return line
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """End the daemon and remove its directory. Idempotent."""
+        atexit.unregister(self.stop)
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout)
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+        self.address = None
+
+    def environ(self) -> dict[str, str]:
+        """The variables that point a process's D-Bus system bus at this daemon."""
+        if self.address is None:
+            raise SimulatorError("the private bus is not running")
+        return {"DBUS_SYSTEM_BUS_ADDRESS": self.address}
+
+    def __enter__(self) -> PrivateBus:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _make_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+    if len(str(path / "bus")) > _SUN_PATH_MAX:
+        # A long TMPDIR would overflow sun_path; /tmp always fits.
+        path.rmdir()
+        path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir="/tmp"))
+    return path
+
+
+def _sweep_stale_dirs() -> None:
+    """Remove directories left by sessions that were killed (their pid is gone)."""
+    for base in {Path(tempfile.gettempdir()), Path("/tmp")}:
+        with contextlib.suppress(OSError):
+            for entry in base.glob(f"{_PREFIX}*-*"):
+                pid_text = entry.name[len(_PREFIX) :].split("-", 1)[0]
+                if pid_text.isdigit() and not _alive(int(pid_text)) and entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_line(stream: IO[bytes], timeout: float) -> str:
+    """One line from a pipe, without hanging past ``timeout``."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    fd = stream.fileno()
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SimulatorError(f"dbus-daemon printed no address within {timeout:g} s")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode(errors="replace").strip()
+
+
+def _tail(path: Path, size: int = 2000) -> str:
+    with contextlib.suppress(OSError):
+        return path.read_bytes()[-size:].decode(errors="replace").strip()
+    return ""
+
+
+def kill_quietly(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
+    """Terminate, then kill, a child we started; never raises."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(OSError):
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout)
