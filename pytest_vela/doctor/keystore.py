@@ -114,18 +114,16 @@ def _from_pkcs12(path: Path, data: bytes, password: str, alias: str | None) -> K
 
 
 def _pick(path: Path, entries: dict[str, T], alias: str | None) -> T:
+    names = ", ".join(sorted(entries)) or "none"
     if alias is not None:
         # keytool lower-cases JKS aliases; accept the alias as the user typed it
         for name, value in entries.items():
             if name == alias or name.lower() == alias.lower():
                 return value
-        raise KeystoreError(
-            f"{path}: no key entry {alias!r}; its key entries are: {', '.join(entries) or 'none'}"
-        )
+        raise KeystoreError(f"{path}: no key entry {alias!r}; its key entries are: {names}")
     if len(entries) != 1:
         raise KeystoreError(
-            f"{path}: holds {len(entries)} key entries ({', '.join(entries) or 'none'}); "
-            "choose one with --alias"
+            f"{path}: holds {len(entries)} key entries ({names}); choose one with --alias"
         )
     return next(iter(entries.values()))
 
