@@ -11,6 +11,9 @@ import pytest
 
 from pytest_vela import reports
 from pytest_vela.errors import RigConfigError, RigError
+from pytest_vela.events import EventLog
+from pytest_vela.interconnect import Interconnect, Peer
+from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rig import Rig, load_rig, split_names
 from pytest_vela.rig_session import RigSession
 from pytest_vela.sim_faults import VelaSim
@@ -18,6 +21,8 @@ from pytest_vela.watch import Watch, WatchCrashed
 
 SESSION = pytest.StashKey["VelaSession"]()
 MARK = pytest.StashKey[int]()
+TRACE_MARK = pytest.StashKey[int]()
+EVENTS = pytest.StashKey[EventLog]()
 
 
 class VelaSession:
@@ -152,6 +157,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         session.needs_recovery = True
 
 
+def _attach_evidence(item: pytest.Item, session: RigSession) -> None:
+    """The test's console slice, link trace and event timeline, for the report."""
+    mark = item.stash.get(MARK, None)
+    if mark is not None and session.console is not None:
+        allure.attach(session.console.text_since(mark), "console", allure.attachment_type.TEXT)
+    trace_mark = item.stash.get(TRACE_MARK, None)
+    if trace_mark is not None:
+        records = session.trace.since(trace_mark)
+        allure.attach(LinkTrace.render(records), "link trace", allure.attachment_type.TEXT)
+    events = item.stash.get(EVENTS, None)
+    if events is not None:
+        allure.attach(events.timeline(), "event timeline", allure.attachment_type.TEXT)
+
+
 # --- fixtures ---------------------------------------------------------------------------
 
 
@@ -199,4 +218,24 @@ def vela_sim(rig: Rig, _vela_rig_session: RigSession, watch: Watch) -> Iterator[
     faults = VelaSim(_vela_rig_session.sim)
     yield faults
     if faults.dirty:
+        _vela_rig_session.faults_dirty = True
+    if faults.needs_reset:
         _vela_rig_session.needs_recovery = True
+
+
+@pytest.fixture
+def interconnect(
+    request: pytest.FixtureRequest, watch: Watch, _vela_rig_session: RigSession
+) -> Interconnect:
+    """The watch app's ``@system.interconnect`` connection, driven through the agent. The
+    test starts with the link up, the phone app installed and responsive, faults cleared."""
+    events = _vela_rig_session.prepare_interconnect()
+    request.node.stash[TRACE_MARK] = _vela_rig_session.trace.mark()
+    request.node.stash[EVENTS] = events
+    return Interconnect(_vela_rig_session.bridge(), events)
+
+
+@pytest.fixture
+def peer(interconnect: Interconnect, rig: Rig, _vela_rig_session: RigSession) -> Peer:
+    """The phone app at the other end of the link, played by the harness over BLE."""
+    return Peer(_vela_rig_session.bridge(), rig.settings.timeouts.connect)

@@ -123,22 +123,29 @@ class BleSettings(_Section):
 
 
 class InterconnectModel(_Section):
-    """The simulated runtime's rules; each one can be switched to break on purpose."""
+    """The simulated runtime's rules (DESIGN's link model). Each can be set to break on purpose,
+    which is how the conformance suite is shown to catch a watch that breaks it."""
 
     first_open_reconnected: bool = False
     later_open_reconnected: bool = True
     loss_events: list[Literal["error", "close"]] = ["error", "close"]
     loss_code: int = 1006
     clean_close_code: int = 1000
+    ready_state_tracks_link: bool = True
     send_down_code: int = 1006
-    ack_timeout_ms: int = Field(default=2000, gt=0)
+    ack_timeout_ms: int = Field(default=1000, gt=0)
     timeout_code: int = 204
     connect_ms: int = Field(default=30, ge=0)
     diagnosis_waits_for_connect: bool = True
+    diagnosis_ok_status: int = 0
+    diagnosis_down_status: int = 1000
+    diagnosis_timeout_status: int = 204
     uninstalled_status: int = 1001
     message_limit: int = Field(default=30 * 1024, gt=0)
+    oversize_code: int = 202
     message_as_string: bool = True
-    open_before_send: bool = True
+    lost_sends_after_open_ms: int = Field(default=0, ge=0)
+    reconnect_after_boot: bool = True
 
 
 class SimSettings(_Section):

@@ -7,6 +7,7 @@ usable shell after a rig fault (a replugged port, a hung shell), so one fault fa
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -17,14 +18,20 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from pytest_vela.bridge_session import BridgeSession
 from pytest_vela.console import Console
 from pytest_vela.errors import LockError, RigError, SerialLost
+from pytest_vela.events import EventLog
+from pytest_vela.link.loop import LoopThread
+from pytest_vela.link.trace import LinkTrace
 from pytest_vela.power import PowerControl, power_control
-from pytest_vela.rig import Rig
+from pytest_vela.rig import Rig, RigSettings
+from pytest_vela.sim.bus import PrivateBus
 from pytest_vela.sim.launcher import SimulatedWatch
 from pytest_vela.watch import Watch
 
 Say = Callable[[str], None]
+_BUS_OWNER: list[str] = []  # the sim rig whose private bus this process is pointed at
 
 
 class SimPowerCycle:
@@ -35,6 +42,19 @@ class SimPowerCycle:
 
     def hard_reset(self) -> None:
         self.sim.control("power_cycle")
+
+
+def _with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
+    """A simulated watch advertises as ``Vela-<rig>`` at an address derived from the name."""
+    digest = hashlib.sha256(name.encode()).digest()
+    address = "C0:" + ":".join(f"{b:02X}" for b in digest[:5])
+    ble = settings.ble.model_copy(
+        update={
+            "name": settings.ble.name or f"Vela-{name}",
+            "address": settings.ble.address or address,
+        }
+    )
+    return settings.model_copy(update={"ble": ble})
 
 
 def lock_dir() -> Path:
@@ -56,7 +76,14 @@ class RigSession:
         self._lock: FileLock | None = None
         self._run_dir: Path | None = None
         self.needs_recovery = False
+        self.faults_dirty = False
         self.closers: list[Callable[[], None]] = []
+        self.bus: PrivateBus | None = None
+        self.trace = LinkTrace()
+        self._loop: LoopThread | None = None
+        self._bridge: BridgeSession | None = None
+        self._agent_running = False
+        self._saved_bus_env: str | None = None
 
     @property
     def stamp(self) -> str:
@@ -77,8 +104,11 @@ class RigSession:
         stamp = self.stamp
         if self.rig.kind == "sim":
             self._run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{self.rig.name}-"))
+            settings = _with_sim_identity(settings, self.rig.name)
+            self._start_private_bus()
+            assert self.bus is not None
             self.sim = SimulatedWatch(
-                settings, self._run_dir, log_path=self.logs / f"sim-{stamp}.log"
+                settings, self._run_dir, self.bus.address, log_path=self.logs / f"sim-{stamp}.log"
             )
             port = self.sim.start()
         else:
@@ -104,6 +134,20 @@ class RigSession:
             watch.install(settings.app.rpk)
         watch.progress = None
         return watch
+
+    def _start_private_bus(self) -> None:
+        """A private system bus where the simulated watch plays BlueZ; only this process is
+        pointed at it, so bleak takes exactly the code path it takes on a real host."""
+        if _BUS_OWNER and _BUS_OWNER[0] != self.rig.name:
+            raise RigError(
+                "two simulated rigs cannot share one pytest process (each plays BlueZ on its own "
+                "bus): run them on separate workers, e.g. pytest -n 2 --dist loadgroup"
+            )
+        self.bus = PrivateBus()
+        self.bus.start()
+        _BUS_OWNER.append(self.rig.name)
+        self._saved_bus_env = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+        os.environ.update(self.bus.environ())
 
     def _power(self, console: Console) -> PowerControl:
         if self.sim is not None:
@@ -166,7 +210,65 @@ class RigSession:
                 raise
         self._watch.reset(hard=True)
 
+    # --- the bridge link and the agent --------------------------------------------------------
+
+    def bridge(self) -> BridgeSession:
+        """The BLE bridge to the watch, connected, with the agent running and the app link up."""
+        watch = self.watch()
+        if self._bridge is None:
+            ble = self.rig.settings.ble
+            if self.sim is not None:
+                ble = self.sim.settings.ble
+            self._loop = LoopThread(f"vela-link-{self.rig.name}")
+            self._bridge = BridgeSession(ble, self._loop, self.trace)
+            watch.on_reset(self._after_reset)
+        return self._bridge
+
+    def _after_reset(self) -> None:
+        """A rebooted watch: restart the agent and reconnect, as a phone would on its own."""
+        self._agent_running = False
+        bridge = self._bridge
+        if bridge is None:
+            return
+        self._ensure_agent()
+        timeout = self.rig.settings.timeouts.connect
+        if not bridge.connected:
+            bridge.connect(timeout)
+
+    def _ensure_agent(self) -> None:
+        if not self._agent_running:
+            self.watch().launch(self.rig.settings.app.package)
+            self._agent_running = True
+
+    def prepare_interconnect(self) -> EventLog:
+        """Bring the link to a test's starting state — connected, phone app installed and
+        responsive, faults cleared — touching only what is off, and start a new event log."""
+        bridge = self.bridge()
+        self.recover()
+        timeout = self.rig.settings.timeouts.connect
+        if self.faults_dirty and self.sim is not None:
+            self.sim.control("clear_faults")
+            self.faults_dirty = False
+        self._ensure_agent()
+        if not bridge.connected:
+            bridge.connect(timeout)
+        if not bridge.installed:
+            bridge.post({"t": "peer", "installed": True})
+            bridge.installed = True
+        bridge.responsive = True
+        if not bridge.app_link_up:
+            bridge.post({"t": "link", "op": "open"})
+            bridge.wait_for(lambda: bridge.app_link_up, timeout, "the app link to open")
+        return bridge.new_test()
+
     def close(self) -> None:
+        if self._bridge is not None:
+            with contextlib.suppress(Exception):
+                self._bridge.close()
+            self._bridge = None
+        if self._loop is not None:
+            self._loop.stop()
+            self._loop = None
         for closer in reversed(self.closers):
             with contextlib.suppress(Exception):
                 closer()
@@ -175,6 +277,14 @@ class RigSession:
             self.console.close()
         if self.sim is not None:
             self.sim.stop()
+        if self.bus is not None:
+            self.bus.stop()
+            self.bus = None
+            _BUS_OWNER.clear()
+            if self._saved_bus_env is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self._saved_bus_env
         if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
         if self._lock is not None:

@@ -13,7 +13,8 @@ class VelaSim:
 
     def __init__(self, sim: SimulatedWatch) -> None:
         self._sim = sim
-        self.dirty = False
+        self.dirty = False  # faults to clear before the next test
+        self.needs_reset = False  # the console itself needs a hard reset (hang, unplug)
 
     def _order(self, op: str, **args: Any) -> dict[str, Any]:
         self.dirty = True
@@ -25,6 +26,7 @@ class VelaSim:
 
     def hang(self) -> None:
         """The console stops answering until the next hard reset."""
+        self.needs_reset = True
         self._order("hang")
 
     def garbage(self, n: int) -> None:
@@ -33,11 +35,31 @@ class VelaSim:
 
     def unplug(self, replug_after_ms: int | None = None) -> None:
         """Pull the serial cable (the port vanishes); optionally plug it back later."""
+        self.needs_reset = True
         self._order("unplug", replug_after_ms=replug_after_ms)
 
     def installer_busy(self, times: int) -> None:
         """The next ``times`` installs answer 'installation is running, please wait'."""
         self._order("install_busy", n=times)
+
+    def set_latency(self, ms: float) -> None:
+        """Delay every BLE frame, both ways, by ``ms``."""
+        self._order("set_latency", ms=ms)
+
+    def fail_next_connects(self, n: int) -> None:
+        """Refuse the next ``n`` BLE connection attempts."""
+        self._order("fail_next_connects", n=n)
+
+    def set_message_limit(self, nbytes: int) -> None:
+        """The interconnect's per-message limit for ``send``, in bytes of serialised JSON."""
+        self._order("set_message_limit", nbytes=nbytes)
+
+    def drop_link(self) -> None:
+        """The watch drops the BLE link (as when it walks out of range)."""
+        self._order("drop_link")
+
+    def set_mtu(self, mtu: int) -> None:
+        self._order("set_mtu", mtu=mtu)
 
     @property
     def boots(self) -> int:

@@ -21,17 +21,23 @@ from pytest_vela.rig import RigSettings
 from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.control import ControlServer, Handler
 from pytest_vela.sim.filestore import FileStore
+from pytest_vela.sim.interconnect_model import InterconnectRuntime
 from pytest_vela.sim.lifetime import die_with_parent
 from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.shell import BootConfig, Shell
 
 
 class SimulatedWatchProcess:
-    def __init__(self, settings: RigSettings, run_dir: Path) -> None:
+    def __init__(self, settings: RigSettings, run_dir: Path, bus: str | None = None) -> None:
         self.settings = settings
         self.run_dir = run_dir
+        self.bus = bus
         self.stopped = asyncio.Event()
-        self.apps = AppRuntime(settings.app.package)
+        self.runtime = InterconnectRuntime(
+            settings.sim.interconnect, settings.app.package, self._console_line
+        )
+        self.bridge: Any = None
+        self.apps = AppRuntime(settings.app.package, self.runtime)
         self.port = PtyPort(
             run_dir / "ttyVELA0", settings.serial.baud, settings.sim.pace, self._on_input
         )
@@ -45,12 +51,49 @@ class SimulatedWatchProcess:
                 preinstalled=[settings.app.package],
             ),
             self.apps,
+            on_boot=self._booted,
         )
         self.control = ControlServer(run_dir / "control.sock", self._handlers())
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def _on_input(self, data: bytes) -> None:
         self.shell.feed(data)
+
+    def _console_line(self, line: str) -> None:
+        self._spawn(self.shell.out(line + "\n"))
+
+    async def _booted(self) -> None:
+        """A reboot ends the BLE link, as on a real watch, and restarts the runtime's rules."""
+        self.runtime.watch_booted()
+        if self.bridge is not None:
+            await self.bridge.peripheral.drop()
+
+    async def _start_bridge(self) -> None:
+        from pytest_vela.sim.bluez.bridge import BridgePeripheral
+        from pytest_vela.sim.bluez.peripheral import BluezPeripheral
+
+        ble = self.settings.ble
+        assert self.bus is not None and ble.name and ble.address
+        peripheral = BluezPeripheral(
+            self.bus,
+            ble.name,
+            ble.address,
+            ble.service_uuid,
+            ble.rx_uuid,
+            ble.tx_uuid,
+            ble.mtu,
+            adapter=ble.adapter,
+        )
+        bridge = BridgePeripheral(peripheral, ble.max_message_bytes)
+        bridge.on_connect = self.runtime.bridge_up
+        bridge.on_disconnect = lambda _reason: self.runtime.bridge_down()
+        bridge.on_message = self.runtime.on_message
+        self.runtime.attach(self._send_to_bridge)
+        await bridge.start()
+        self.bridge = bridge
+
+    async def _send_to_bridge(self, message: dict[str, Any]) -> None:
+        await self.bridge.send_message(json.dumps(message, separators=(",", ":")).encode())
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -69,6 +112,11 @@ class SimulatedWatchProcess:
             "replug": self._replug,
             "power_cycle": self._power_cycle,
             "clear_faults": self._clear_faults,
+            "drop_link": self._drop_link,
+            "fail_next_connects": self._fail_next_connects,
+            "set_latency": self._set_latency,
+            "set_mtu": self._set_mtu,
+            "set_message_limit": self._set_message_limit,
             "shutdown": self._shutdown,
         }
 
@@ -114,16 +162,46 @@ class SimulatedWatchProcess:
         self._spawn(self.shell.reboot())
 
     async def _clear_faults(self) -> None:
-        """Back to a healthy watch between tests: answering, plugged, installer free."""
+        """Back to a healthy watch between tests: answering, plugged, installer free, the BLE
+        link without added latency or refusals, the runtime's own message limit."""
         self.shell.faults.hung = False
         self.shell.faults.install_busy = 0
         self._replug_now()
+        self.runtime.message_limit = self.settings.sim.interconnect.message_limit
+        if self.bridge is not None:
+            peripheral = self.bridge.peripheral
+            peripheral.refuse_next_connects(0)
+            peripheral.set_latency(0)
+            if peripheral.mtu != self.settings.ble.mtu:
+                peripheral.set_mtu(self.settings.ble.mtu)
+
+    def _peripheral(self) -> Any:
+        if self.bridge is None:
+            raise TypeError("this simulated watch has no BLE bridge (started without a bus)")
+        return self.bridge.peripheral
+
+    async def _drop_link(self) -> None:
+        await self._peripheral().drop()
+
+    async def _fail_next_connects(self, n: int) -> None:
+        self._peripheral().refuse_next_connects(int(n))
+
+    async def _set_latency(self, ms: float) -> None:
+        self._peripheral().set_latency(float(ms))
+
+    async def _set_mtu(self, mtu: int) -> None:
+        self._peripheral().set_mtu(int(mtu))
+
+    async def _set_message_limit(self, nbytes: int) -> None:
+        self.runtime.message_limit = int(nbytes)
 
     async def _shutdown(self) -> None:
         self.stopped.set()
 
     async def run(self) -> None:
         self.port.plug()
+        if self.bus is not None:
+            await self._start_bridge()
         await self.control.start()
         self.shell.start()
         print(
@@ -141,11 +219,14 @@ class SimulatedWatchProcess:
         await self.stopped.wait()
         await self.shell.stop()
         await self.control.stop()
+        if self.bridge is not None:
+            with contextlib.suppress(Exception):
+                await self.bridge.stop()
         self.port.close()
 
 
-async def _main(settings: RigSettings, run_dir: Path) -> None:
-    sim = SimulatedWatchProcess(settings, run_dir)
+async def _main(settings: RigSettings, run_dir: Path, bus: str | None) -> None:
+    sim = SimulatedWatchProcess(settings, run_dir, bus)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, sim.stopped.set)
@@ -156,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_vela.sim")
     parser.add_argument("--settings", type=Path, required=True, help="rig settings as JSON")
     parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--bus", default=None, help="D-Bus address for the BLE bridge")
     parser.add_argument("--parent", type=int, default=None, help="exit when this pid exits")
     args = parser.parse_args(argv)
     if args.parent:
@@ -163,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = RigSettings.model_validate_json(args.settings.read_text())
     args.run_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(settings, args.run_dir))
+        asyncio.run(_main(settings, args.run_dir, args.bus))
     return 0
 
 

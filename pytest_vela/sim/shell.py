@@ -11,15 +11,15 @@ import os
 import shlex
 import time
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pytest_vela.sim import ymodem_rx
 from pytest_vela.sim.filestore import FileStore
 
-Write = Callable[[bytes], Awaitable[None]]
+Write = Callable[[bytes], Coroutine[Any, Any, None]]
 
 
 class AppHost(Protocol):
@@ -47,8 +47,16 @@ class Faults:
 class Shell:
     """Consumes console input, writes console output; one command runs at a time, as in nsh."""
 
-    def __init__(self, write: Write, store: FileStore, boot: BootConfig, apps: AppHost) -> None:
+    def __init__(
+        self,
+        write: Write,
+        store: FileStore,
+        boot: BootConfig,
+        apps: AppHost,
+        on_boot: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._write = write
+        self._on_boot = on_boot
         self.store = store
         self.boot = boot
         self.apps = apps
@@ -118,6 +126,8 @@ class Shell:
             self._image = self._pending_image.read_bytes()
             self._pending_image = None
         digest = hashlib.sha256(self._image).hexdigest()
+        if self._on_boot is not None:
+            await self._on_boot()
         await self.out(
             "\nNuttShell (NSH) vela-sim\n"
             + self.log_line(" INFO", f"boot #{self.boots}, image sha256 {digest[:16]}")

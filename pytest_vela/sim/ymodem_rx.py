@@ -10,8 +10,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
@@ -44,7 +45,9 @@ class ByteQueue:
             return out
 
 
-async def receive(dest: Path, inbox: ByteQueue, write: Callable[[bytes], Awaitable[None]]) -> bool:
+async def receive(
+    dest: Path, inbox: ByteQueue, write: Callable[[bytes], Coroutine[Any, Any, None]]
+) -> bool:
     """Receive one YMODEM batch into ``dest``; True when the sender finished cleanly."""
     loop = asyncio.get_running_loop()
 

@@ -1,0 +1,196 @@
+"""The harness's end of the bridge protocol (docs/protocol.md) over a ``LinkClient``.
+
+Runs its message handling on the link's loop thread and never blocks it: results wake the
+waiting test thread through a condition, events go into the current test's ``EventLog``,
+and the phone app's automatic answers (``ack``, ``pong``) are scheduled, not awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pytest_vela.errors import BleError, RigError
+from pytest_vela.events import Event, EventLog
+from pytest_vela.link.client import LinkClient
+from pytest_vela.link.loop import LoopThread
+from pytest_vela.link.trace import LinkTrace
+from pytest_vela.rig import BleSettings
+
+
+class AgentError(RigError):
+    """The on-watch agent did not answer or is not running."""
+
+
+class BridgeSession:
+    def __init__(self, settings: BleSettings, loop: LoopThread, trace: LinkTrace) -> None:
+        self.trace = trace
+        self.loop = loop
+        self.link = LinkClient(settings, trace, loop, self._on_message, self._on_disconnect)
+        self.events = EventLog()
+        self.all_events: list[Event] = []
+        self.inbox: list[Any] = []  # what the watch app sent the phone, this test
+        self.responsive = True
+        self.installed = True
+        self.app_link_up = False
+        self.clock_offset: float | None = None  # host time.time() minus watch seconds
+        self.hello: dict[str, Any] | None = None
+        self._cond = threading.Condition()
+        self._results: dict[int, dict[str, Any]] = {}
+        self._next_id = 0
+        self._last_seq = 0
+        self.disconnects: list[float] = []
+        self.on_link_lost: Callable[[], None] | None = None
+
+    # --- link ------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self.link.is_connected
+
+    def connect(self, timeout: float) -> None:
+        with self._cond:
+            self.hello = None
+        self.link.connect(timeout)
+        self._wait(lambda: self.hello is not None, timeout, "the watch's hello after connecting")
+        self.sync_clock()
+
+    def _on_disconnect(self, ts: float) -> None:
+        with self._cond:
+            self.disconnects.append(ts)
+            self.app_link_up = False
+            self._cond.notify_all()
+
+    # --- messages from the watch (loop thread) -----------------------------------------------
+
+    def _on_message(self, raw: bytes) -> None:
+        try:
+            message = json.loads(raw)
+            kind = message["t"]
+        except (ValueError, KeyError, TypeError):
+            self.trace.event(f"unreadable message from the watch: {raw[:80]!r}")
+            return
+        if kind == "app":
+            if self.responsive and self.installed:
+                self._send_soon({"t": "ack", "id": message.get("id")})
+            with self._cond:
+                self.inbox.append(_parse(message.get("data")))
+                self._cond.notify_all()
+        elif kind == "ping":
+            if self.responsive and self.installed:
+                self._send_soon({"t": "pong", "id": message.get("id")})
+        elif kind == "res":
+            with self._cond:
+                self._results[int(message.get("id") or -1)] = message
+                self._cond.notify_all()
+        elif kind == "evt":
+            self._event(message)
+        elif kind == "hello":
+            with self._cond:
+                self.hello = message
+                self._cond.notify_all()
+
+    def _event(self, message: dict[str, Any]) -> None:
+        now = time.time()
+        seq = int(message.get("seq", 0))
+        watch_ts = message.get("ts")
+        offset = self.clock_offset
+        ts = now if offset is None or watch_ts is None else offset + float(watch_ts) / 1000
+        event = Event(
+            kind=str(message.get("kind")),
+            ts=ts,
+            data=message.get("data"),
+            code=message.get("code"),
+            is_reconnected=message.get("isReconnected"),
+            seq=seq,
+            watch_ts=watch_ts,
+            received=now,
+        )
+        with self._cond:
+            if event.kind == "open":
+                self.app_link_up = True
+            elif event.kind == "close":
+                self.app_link_up = False
+            self._last_seq = seq
+            self.all_events.append(event)
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def _send_soon(self, message: dict[str, Any]) -> None:
+        payload = _encode(message)
+        link = self.link
+
+        async def send() -> None:
+            try:
+                await link._send(payload)
+            except BleError as exc:
+                self.trace.event(f"automatic {message['t']} not sent: {exc}")
+
+        self.loop.call_soon(lambda: asyncio.ensure_future(send()))
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def post(self, message: dict[str, Any], timeout: float = 10.0) -> None:
+        self.link.send(_encode(message), timeout)
+
+    def command(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
+        """Run one agent command and return its result message (``wait``: seconds)."""
+        with self._cond:
+            self._next_id += 1
+            cid = self._next_id
+        self.post({"t": "cmd", "id": cid, "op": op, **args})
+        self._wait(lambda: cid in self._results, wait, f"the agent's answer to {op!r}")
+        with self._cond:
+            return self._results.pop(cid)
+
+    def sync_clock(self) -> None:
+        sent = time.time()
+        result = self.command("clock", 5.0)
+        back = time.time()
+        self.clock_offset = (sent + back) / 2 - float(result["clock"]) / 1000
+
+    def _wait(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not ready():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AgentError(
+                        f"no {what} within {timeout:g} s (link "
+                        f"{'up' if self.connected else 'down'}); link trace and console log "
+                        "are attached to the test report"
+                    )
+                if not self.connected:
+                    raise BleError(f"the BLE link to the watch went down while waiting for {what}")
+                self._cond.wait(remaining)
+
+    def wait_for(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+        self._wait(ready, timeout, what)
+
+    def new_test(self) -> EventLog:
+        with self._cond:
+            self.events = EventLog()
+            self.inbox = []
+            return self.events
+
+    def close(self) -> None:
+        with contextlib.suppress(BleError):
+            self.link.disconnect()
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _parse(data: Any) -> Any:
+    if isinstance(data, str):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
