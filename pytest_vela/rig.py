@@ -105,6 +105,12 @@ class AppSettings(_Section):
     android_package: str | None = None
     android_cert: Path | None = None
     install_dir: str = "/data/app"
+    message_limit: int = Field(
+        default=30 * 1024,
+        gt=8,
+        description="bytes of serialised JSON one send must carry (the conformance suite checks "
+        "this size passes and one byte more is refused)",
+    )
 
 
 class BleSettings(_Section):

@@ -1,0 +1,32 @@
+"""``diagnosis``: 0 OK, 1001 phone app not installed, 204 connect timeout, 1000 others; it
+waits for a connection attempt in progress before answering."""
+
+from pytest_vela import DiagnosisStatus
+
+
+def test_diagnosis_ok_on_a_healthy_link(interconnect):
+    assert interconnect.diagnosis().status == DiagnosisStatus.OK
+
+
+def test_diagnosis_reports_the_phone_app_uninstalled(interconnect, peer):
+    peer.set_app_installed(False)
+    assert interconnect.diagnosis().status == DiagnosisStatus.APP_UNINSTALLED
+
+
+def test_diagnosis_times_out_when_the_phone_app_does_not_answer(interconnect, peer):
+    peer.set_responsive(False)
+    assert interconnect.diagnosis(timeout=500).status == DiagnosisStatus.CONNECT_TIMEOUT
+
+
+def test_diagnosis_reports_others_while_the_link_is_closed(interconnect, peer):
+    peer.disconnect()
+    interconnect.events.wait_for("close", timeout=5)
+    assert interconnect.diagnosis().status == DiagnosisStatus.OTHERS
+
+
+def test_diagnosis_waits_for_a_connection_in_progress(interconnect, peer):
+    peer.disconnect()
+    interconnect.events.wait_for("close", timeout=5)
+    peer.reconnect()
+    # Called while the watch is still connecting: it must wait for the outcome, not say 1000.
+    assert interconnect.diagnosis().status == DiagnosisStatus.OK

@@ -1,0 +1,36 @@
+"""The order and content of open / message / close / error events."""
+
+from pytest_vela import ErrorCode
+
+
+def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(interconnect, peer):
+    peer.drop()
+    error = interconnect.events.wait_for("error", timeout=5)
+    close = interconnect.events.wait_for("close", timeout=5)
+    assert error.code == ErrorCode.DISCONNECTED
+    assert close.code == ErrorCode.DISCONNECTED
+    peer.reconnect()
+    opened = interconnect.events.wait_for("open", timeout=10)
+    assert opened.is_reconnected is True
+    interconnect.events.assert_order(["error", "close", "open"])
+
+
+def test_clean_close_fires_close_1000_without_error(interconnect, peer):
+    peer.disconnect()
+    close = interconnect.events.wait_for("close", timeout=5)
+    assert close.code == 1000
+    assert "error" not in interconnect.events.kinds()
+
+
+def test_link_recovers_after_a_watch_reset_with_a_first_open(interconnect, watch):
+    watch.reset()
+    opened = interconnect.events.wait_for("open", timeout=15)
+    # A reset starts a new app run: its first open is not a reconnection.
+    assert opened.is_reconnected is False
+
+
+def test_messages_arrive_in_order(interconnect, peer):
+    for n in range(5):
+        peer.send({"n": n})
+    received = [interconnect.events.wait_for("message", timeout=5).data for _ in range(5)]
+    assert received == [f'{{"n": {n}}}' for n in range(5)]
