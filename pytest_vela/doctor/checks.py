@@ -9,6 +9,7 @@ and the one change that fixes it.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -132,18 +133,21 @@ def _check_feature(manifest: dict[str, object], shown: Path, app_dir: Path, repo
 
 
 def _importers(app_dir: Path) -> list[str]:
-    """Source files (relative) that import @system.interconnect, build output excluded."""
+    """Source files (relative) that import @system.interconnect; build output is not walked."""
     root = app_dir / "src" if (app_dir / "src").is_dir() else app_dir
     found: list[str] = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(app_dir)
-        if set(rel.parts) & SKIP_DIRS or path.suffix not in SOURCE_SUFFIXES:
-            continue
-        try:
-            if IMPORT_PATTERN.search(path.read_text(encoding="utf-8", errors="replace")):
-                found.append(str(rel))
-        except OSError:
-            continue
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.suffix not in SOURCE_SUFFIXES:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if IMPORT_PATTERN.search(text):
+                found.append(str(path.relative_to(app_dir)))
     return found
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
-from tests.doctor.vectors import Identity, make_identity, write_project
+from tests.doctor.vectors import (
+    Identity,
+    keytool,
+    keytool_export_cert,
+    keytool_genkey,
+    make_identity,
+    write_project,
+)
 from tests.support.aiot import build_project, node_missing_reason
 
 
@@ -56,3 +65,45 @@ def vendor_signed(tmp_path_factory: pytest.TempPathFactory, identity: Identity) 
 def vendor_default(tmp_path_factory: pytest.TempPathFactory) -> VendorBuild:
     """An rpk built by ``aiot build`` without sign/debug: the toolkit's bundled key signs it."""
     return _vendor_build(tmp_path_factory.mktemp("vendor-default") / "app", None)
+
+
+STORE_PW = "st0re-Pa55-9xq"
+KEY_PW = "k3y-Pa55-7wz"
+
+
+@dataclass(frozen=True)
+class Stores:
+    jks: Path  # JKS, key password differs from the store password
+    p12: Path  # PKCS#12
+    p12_named_jks: Path  # keytool's default type (PKCS#12) in a file called .jks
+    multi: Path  # JKS with two key entries and a trusted certificate
+    jceks: Path
+
+
+@pytest.fixture(scope="session")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> Stores:
+    keytool()  # skips when there is no JDK
+    root = tmp_path_factory.mktemp("keystores")
+    s = Stores(root / "a.jks", root / "b.p12", root / "keystore.jks", root / "m.jks",
+               root / "c.jceks")  # fmt: skip
+    keytool_genkey(s.jks, "JKS", STORE_PW, "upload", key_password=KEY_PW)
+    keytool_genkey(s.p12, "PKCS12", STORE_PW, "release", keyalg="EC")
+    subprocess.run(
+        [keytool(), "-genkeypair", "-keystore", str(s.p12_named_jks), "-storepass", STORE_PW,
+         "-alias", "key0", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=Default Type",
+         "-validity", "3650"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    keytool_genkey(s.multi, "JKS", STORE_PW, "First", cn="First")
+    keytool_genkey(s.multi, "JKS", STORE_PW, "second", cn="Second")
+    exported = root / "trusted.pem"
+    exported.write_bytes(
+        keytool_export_cert(s.p12, STORE_PW, "release").public_bytes(serialization.Encoding.PEM)
+    )
+    subprocess.run(
+        [keytool(), "-importcert", "-noprompt", "-keystore", str(s.multi), "-storetype", "JKS",
+         "-storepass", STORE_PW, "-alias", "ca", "-file", str(exported)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    keytool_genkey(s.jceks, "JCEKS", STORE_PW, "old")
+    return s

@@ -7,7 +7,6 @@ import pty
 import select
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,49 +15,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from pytest_vela.doctor import DoctorInput, Status, certs, run_checks
 from pytest_vela.doctor.keystore import KeystoreError, read_keystore
-from tests.doctor.vectors import keytool, keytool_export_cert, keytool_genkey, write_project
+from tests.doctor.conftest import KEY_PW, STORE_PW, Stores
+from tests.doctor.vectors import keytool, keytool_export_cert, write_project
 
-STORE_PW = "st0re-Pa55-9xq"
-KEY_PW = "k3y-Pa55-7wz"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Stores:
-    jks: Path  # JKS, key password differs from the store password
-    p12: Path  # PKCS#12
-    p12_named_jks: Path  # keytool's default type (PKCS#12) in a file called .jks
-    multi: Path  # JKS with two key entries and a trusted certificate
-    jceks: Path
-
-
-@pytest.fixture(scope="session")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> Stores:
-    keytool()  # skips when there is no JDK
-    root = tmp_path_factory.mktemp("keystores")
-    s = Stores(root / "a.jks", root / "b.p12", root / "keystore.jks", root / "m.jks",
-               root / "c.jceks")  # fmt: skip
-    keytool_genkey(s.jks, "JKS", STORE_PW, "upload", key_password=KEY_PW)
-    keytool_genkey(s.p12, "PKCS12", STORE_PW, "release", keyalg="EC")
-    subprocess.run(
-        [keytool(), "-genkeypair", "-keystore", str(s.p12_named_jks), "-storepass", STORE_PW,
-         "-alias", "key0", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=Default Type",
-         "-validity", "3650"],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    keytool_genkey(s.multi, "JKS", STORE_PW, "First", cn="First")
-    keytool_genkey(s.multi, "JKS", STORE_PW, "second", cn="Second")
-    exported = root / "trusted.pem"
-    exported.write_bytes(
-        keytool_export_cert(s.p12, STORE_PW, "release").public_bytes(serialization.Encoding.PEM)
-    )
-    subprocess.run(
-        [keytool(), "-importcert", "-noprompt", "-keystore", str(s.multi), "-storetype", "JKS",
-         "-storepass", STORE_PW, "-alias", "ca", "-file", str(exported)],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    keytool_genkey(s.jceks, "JCEKS", STORE_PW, "old")
-    return s
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
