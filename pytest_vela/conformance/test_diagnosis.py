@@ -2,29 +2,38 @@
 waits for a connection attempt in progress before answering."""
 
 from pytest_vela import DiagnosisStatus
+from pytest_vela.interconnect import Interconnect, Peer
 
 
-def test_diagnosis_ok_on_a_healthy_link(interconnect):
+def test_diagnosis_ok_on_a_healthy_link(interconnect: Interconnect) -> None:
     assert interconnect.diagnosis().status == DiagnosisStatus.OK
 
 
-def test_diagnosis_reports_the_phone_app_uninstalled(interconnect, peer):
+def test_diagnosis_reports_the_phone_app_uninstalled(
+    interconnect: Interconnect, peer: Peer
+) -> None:
     peer.set_app_installed(False)
     assert interconnect.diagnosis().status == DiagnosisStatus.APP_UNINSTALLED
 
 
-def test_diagnosis_times_out_when_the_phone_app_does_not_answer(interconnect, peer):
+def test_diagnosis_times_out_when_the_phone_app_does_not_answer(
+    interconnect: Interconnect, peer: Peer
+) -> None:
     peer.set_responsive(False)
     assert interconnect.diagnosis(timeout=500).status == DiagnosisStatus.CONNECT_TIMEOUT
 
 
-def test_diagnosis_reports_others_while_the_link_is_closed(interconnect, peer):
+def test_diagnosis_reports_others_while_the_link_is_closed(
+    interconnect: Interconnect, peer: Peer
+) -> None:
     peer.disconnect()
     interconnect.events.wait_for("close", timeout=5)
     assert interconnect.diagnosis().status == DiagnosisStatus.OTHERS
 
 
-def test_diagnosis_waits_for_a_connection_in_progress(interconnect, peer):
+def test_diagnosis_waits_for_a_connection_in_progress(
+    interconnect: Interconnect, peer: Peer
+) -> None:
     peer.disconnect()
     interconnect.events.wait_for("close", timeout=5)
     peer.reconnect()

@@ -1,9 +1,13 @@
 """The order and content of open / message / close / error events."""
 
 from pytest_vela import ErrorCode
+from pytest_vela.interconnect import Interconnect, Peer
+from pytest_vela.watch import Watch
 
 
-def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(interconnect, peer):
+def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(
+    interconnect: Interconnect, peer: Peer
+) -> None:
     peer.drop()
     error = interconnect.events.wait_for("error", timeout=5)
     close = interconnect.events.wait_for("close", timeout=5)
@@ -15,21 +19,23 @@ def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(interconn
     interconnect.events.assert_order(["error", "close", "open"])
 
 
-def test_clean_close_fires_close_1000_without_error(interconnect, peer):
+def test_clean_close_fires_close_1000_without_error(interconnect: Interconnect, peer: Peer) -> None:
     peer.disconnect()
     close = interconnect.events.wait_for("close", timeout=5)
     assert close.code == 1000
     assert "error" not in interconnect.events.kinds()
 
 
-def test_link_recovers_after_a_watch_reset_with_a_first_open(interconnect, watch):
+def test_link_recovers_after_a_watch_reset_with_a_first_open(
+    interconnect: Interconnect, watch: Watch
+) -> None:
     watch.reset()
     opened = interconnect.events.wait_for("open", timeout=15)
     # A reset starts a new app run: its first open is not a reconnection.
     assert opened.is_reconnected is False
 
 
-def test_messages_arrive_in_order(interconnect, peer):
+def test_messages_arrive_in_order(interconnect: Interconnect, peer: Peer) -> None:
     for n in range(5):
         peer.send({"n": n})
     received = [interconnect.events.wait_for("message", timeout=5).data for _ in range(5)]

@@ -6,9 +6,13 @@ import json
 import pytest
 
 from pytest_vela import ErrorCode
+from pytest_vela.interconnect import Interconnect, Peer
+from pytest_vela.rig import Rig
 
 
-def test_send_succeeds_and_the_phone_gets_the_object(interconnect, peer):
+def test_send_succeeds_and_the_phone_gets_the_object(
+    interconnect: Interconnect, peer: Peer
+) -> None:
     payload = {"n": 1, "text": "héllo", "nested": {"list": [1, 2, 3]}}
     result = interconnect.send(payload)
     assert result.ok, f"send failed with code {result.code}: {result.data!r}"
@@ -16,7 +20,7 @@ def test_send_succeeds_and_the_phone_gets_the_object(interconnect, peer):
     assert peer.expect_message(timeout=5) == payload
 
 
-def test_send_while_disconnected_fails_1006(interconnect, peer):
+def test_send_while_disconnected_fails_1006(interconnect: Interconnect, peer: Peer) -> None:
     peer.drop()
     interconnect.events.wait_for("close", timeout=5)
     result = interconnect.send({"n": 1})
@@ -24,14 +28,14 @@ def test_send_while_disconnected_fails_1006(interconnect, peer):
     assert result.code == ErrorCode.DISCONNECTED
 
 
-def test_send_without_acknowledgement_fails_204(interconnect, peer):
+def test_send_without_acknowledgement_fails_204(interconnect: Interconnect, peer: Peer) -> None:
     peer.set_responsive(False)
     result = interconnect.send({"n": 1})
     assert not result.ok
     assert result.code == ErrorCode.TIMEOUT
 
 
-def test_send_right_after_open_is_delivered(interconnect, peer):
+def test_send_right_after_open_is_delivered(interconnect: Interconnect, peer: Peer) -> None:
     peer.disconnect()
     interconnect.events.wait_for("close", timeout=5)
     peer.reconnect()
@@ -48,21 +52,25 @@ def _message_of(size: int) -> dict[str, str]:
     return message
 
 
-def test_a_message_at_the_size_limit_is_sent(interconnect, peer, rig):
+def test_a_message_at_the_size_limit_is_sent(
+    interconnect: Interconnect, peer: Peer, rig: Rig
+) -> None:
     limit = rig.settings.app.message_limit
     result = interconnect.send(_message_of(limit), timeout=30)
     assert result.ok, f"a {limit}-byte message failed with code {result.code}: {result.data!r}"
     assert peer.expect_message(timeout=10) == _message_of(limit)
 
 
-def test_a_message_one_byte_over_the_limit_is_refused(interconnect, rig):
+def test_a_message_one_byte_over_the_limit_is_refused(interconnect: Interconnect, rig: Rig) -> None:
     limit = rig.settings.app.message_limit
     result = interconnect.send(_message_of(limit + 1), timeout=30)
     assert not result.ok, f"a {limit + 1}-byte message was accepted; the limit is {limit}"
 
 
 @pytest.mark.parametrize("text", ["plain", '引号"and\\slashes', ""])
-def test_a_phone_message_arrives_as_a_json_string(interconnect, peer, text):
+def test_a_phone_message_arrives_as_a_json_string(
+    interconnect: Interconnect, peer: Peer, text: str
+) -> None:
     peer.send({"text": text})
     event = interconnect.events.wait_for("message", timeout=5)
     assert isinstance(event.data, str), f"onmessage data is {type(event.data).__name__}"
