@@ -289,17 +289,23 @@ class Console:
         """Wait for ``pattern`` in the text that arrived after the previous match."""
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
+        while True:
+            with self._cond:
                 self._join()
+                window = self._window
                 start = max(0, self._searched - SEARCH_OVERLAP)
-                match = regex.search(self._window, start)
+            # Search without the lock: a slow pattern must never stall the reader, or the
+            # port's buffer overflows and bytes are lost.
+            match = regex.search(window, start)
+            with self._cond:
                 if match:
                     self._window = self._window[match.end() :]
                     self._searched = 0
                     return match
-                self._searched = len(self._window)
+                self._searched = len(window)
                 self.raise_if_lost()
+                if self._chunks:
+                    continue  # arrived while searching
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ExpectTimeout(regex.pattern, timeout, self._recent, self.log_path)
