@@ -1,0 +1,265 @@
+"""The console over real ptys with unmodified pyserial: a pty the test drives byte by byte for
+edge cases, and the simulated watch for the real conversation."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_vela.console import RECENT_CHARS, Console
+from pytest_vela.errors import ExpectTimeout, SerialLost
+from pytest_vela.sim.launcher import SimulatedWatch
+from tests.conftest import RawPty
+
+STAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ", re.M)
+
+
+def log_text(console: Console) -> str:
+    return console.log_path.read_text()
+
+
+def test_every_byte_is_logged_with_its_host_arrival_time(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"first line\r\nsecond ")
+    pty_console.expect("second")
+    raw_pty.send(b"half\r\nthird\r\n")
+    pty_console.expect("third")
+    lines = log_text(pty_console).splitlines()
+    stamped = [STAMP.sub("", line) for line in lines if STAMP.match(line)]
+    device = [line for line in stamped if not line.startswith(("# ", "> "))]
+    assert device == ["first line", "second half", "third"]
+    assert stamped[0].startswith(f"# opened {pty_console.url}")
+
+
+def test_expect_finds_output_that_arrived_before_the_call_and_consumes_it(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"value=1\nvalue=2\n")
+    assert pty_console.expect(r"value=(\d)").group(1) == "1"
+    assert pty_console.expect(r"value=(\d)").group(1) == "2"
+    with pytest.raises(ExpectTimeout):
+        pty_console.expect(r"value=(\d)", timeout=0.3)
+
+
+def test_expect_is_woken_by_data_that_arrives_while_it_waits(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    result: dict[str, object] = {}
+
+    def wait() -> None:
+        try:
+            result["match"] = pty_console.expect(r"ready (\w+)", timeout=30)
+        except Exception as exc:  # reported below
+            result["error"] = exc
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    raw_pty.send(b"noise\r\n")
+    raw_pty.send(b"ready now\r\n")
+    waiter.join(35)
+    assert not waiter.is_alive()
+    assert "error" not in result, result.get("error")
+    match = result["match"]
+    assert isinstance(match, re.Match) and match.group(1) == "now"
+
+
+def test_matching_sees_text_with_ansi_escapes_stripped_even_when_split(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"\x1b[1;32mOK\x1b[0m: all \x1b[")
+    raw_pty.send(b"33mgreen\x1b]0;title\x07 here\r\n")
+    assert pty_console.expect(r"OK: all green here").group(0) == "OK: all green here"
+    # The log keeps the raw escapes as evidence (ESC written visibly).
+    assert "\\x1b[1;32mOK" in log_text(pty_console)
+
+
+def test_invalid_utf8_and_nul_bytes_do_not_stop_the_reader(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"bad \xff\xfe\xc3 bytes \x00\x00 and NULs\r\n")
+    raw_pty.send("after: żółw ✓\r\n".encode())
+    assert pty_console.expect(r"after: (\S+) ✓").group(1) == "żółw"
+    log = log_text(pty_console)
+    assert "bad \\xff\\xfe\\xc3 bytes \\x00\\x00 and NULs" in log
+    assert "after: żółw ✓" in log
+
+
+def test_a_very_long_line_is_received_whole(raw_pty: RawPty, pty_console: Console) -> None:
+    body = b"0123456789abcdef" * (3 * 1024 * 1024 // 16)  # 3 MiB, no newline
+    writer = threading.Thread(target=raw_pty.send, args=(body + b"<END>\r\n",))
+    writer.start()
+    match = pty_console.expect(r"(f0123456789abcdef)<END>", timeout=60)
+    writer.join(60)
+    assert match.group(1) == "f0123456789abcdef"
+    assert pty_console.bytes_received == len(body) + 7
+    log = log_text(pty_console)
+    assert log.count("0123456789abcdef") == len(body) // 16
+
+
+class _BlockedSearch:
+    """A pattern whose search stalls until released, like a catastrophic regex on a big window."""
+
+    pattern = "blocked"
+
+    def __init__(self) -> None:
+        self.searching = threading.Event()
+        self.release = threading.Event()
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        self.searching.set()
+        self.release.wait(30)
+        return re.compile("two").search(text, pos)
+
+
+def _wait_for_log(console: Console, text: str, bound: float = 10.0) -> bool:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if text in console.log_path.read_text():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_slow_expect_never_stalls_the_reader(raw_pty: RawPty, pty_console: Console) -> None:
+    pattern = _BlockedSearch()
+    result: list[object] = []
+    waiter = threading.Thread(target=lambda: result.append(pty_console.expect(pattern, 30)))
+    waiter.start()
+    try:
+        assert pattern.searching.wait(10)
+        raw_pty.send(b"one\r\n")
+        assert _wait_for_log(pty_console, "one")
+        raw_pty.send(b"two\r\n")
+        assert _wait_for_log(pty_console, "two"), "the reader stopped while expect searched"
+    finally:
+        pattern.release.set()
+        waiter.join(35)
+    assert isinstance(result[0], re.Match) and result[0].group(0) == "two"
+
+
+def test_expect_timeout_names_pattern_recent_text_and_log(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    tail = "".join(f"line {i}\r\n" for i in range(100))
+    raw_pty.send(tail.encode())
+    pty_console.expect("line 99")
+    with pytest.raises(ExpectTimeout) as err:
+        pty_console.expect(r"never (here)", timeout=0.3)
+    exc = err.value
+    assert exc.pattern == r"never (here)"
+    assert exc.log_path == pty_console.log_path
+    assert len(exc.seen) == RECENT_CHARS
+    assert exc.seen.endswith("line 98\r\nline 99\r\n")
+    assert "never (here)" in str(exc)
+    assert str(pty_console.log_path) in str(exc)
+    assert "line 99" in str(exc)
+    assert isinstance(exc, AssertionError)
+
+
+def test_a_port_that_vanishes_raises_serial_lost_at_the_next_use_and_keeps_the_log(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"last words\r\n")
+    pty_console.expect("last words")
+    raw_pty.vanish()
+    # A long timeout: the loss must end the wait, not the clock.
+    with pytest.raises(SerialLost) as err:
+        pty_console.expect("anything", timeout=60)
+    assert pty_console.url in str(err.value)
+    assert str(pty_console.log_path) in str(err.value)
+    with pytest.raises(SerialLost):
+        pty_console.write_line("help")
+    log = log_text(pty_console)
+    assert "last words" in log
+    assert "port lost" in log
+
+
+def test_opening_a_missing_port_is_a_serial_lost(tmp_path: Path) -> None:
+    console = Console(str(tmp_path / "ttyNOPE"), 921600, tmp_path / "c.log")
+    with pytest.raises(SerialLost, match="cannot open serial port"):
+        console.open()
+    console.close()
+
+
+def test_write_line_sends_the_rig_newline_and_logs_the_command(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    pty_console.write_line("ls /data")
+    received = b""
+    while not received.endswith(b"\r"):
+        received += raw_pty.read_host_output()
+    assert received == b"ls /data\r"
+    assert re.search(r"^\S+ > ls /data$", log_text(pty_console), re.M)
+
+
+def test_crash_markers_are_recorded_with_their_line(raw_pty: RawPty, pty_console: Console) -> None:
+    raw_pty.send(b"booting\r\n[  1.0] PANIC!!! Assertion failed at sched.c\r\nrebooting\r\n")
+    pty_console.expect("rebooting")
+    assert [c.line for c in pty_console.crashes] == ["[  1.0] PANIC!!! Assertion failed at sched.c"]
+
+
+def test_mark_and_text_since_slice_the_log(raw_pty: RawPty, pty_console: Console) -> None:
+    raw_pty.send(b"before\r\n")
+    pty_console.expect("before")
+    mark = pty_console.mark()
+    raw_pty.send(b"during\r\n")
+    pty_console.expect("during")
+    since = pty_console.text_since(mark)
+    assert "during" in since
+    assert "before" not in since
+
+
+def test_raw_channel_takes_bytes_and_hands_the_rest_back_to_text(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    with pty_console.raw() as channel:
+        raw_pty.send(b"\x06\x15C")
+        assert channel.read(3, timeout=10) == b"\x06\x15C"
+        raw_pty.send(b"transfer complete\r\n")
+        assert channel.read(1, timeout=10) == b"t"
+    assert pty_console.expect("ransfer complete")
+
+
+def test_discard_pending_drops_unmatched_text(raw_pty: RawPty, pty_console: Console) -> None:
+    raw_pty.send(b"stale prompt nsh> \r\n")
+    pty_console.expect("stale")
+    assert "nsh> " in pty_console.discard_pending()
+    with pytest.raises(ExpectTimeout):
+        pty_console.expect("nsh> ", timeout=0.2)
+
+
+# --- against the simulated watch --------------------------------------------------------
+
+
+def test_console_talks_to_the_simulated_shell(sim_console: Console) -> None:
+    sim_console.discard_pending()
+    sim_console.write_line("echo ping-42")
+    assert sim_console.expect(r"\r\nping-(\d+)\r\n").group(1) == "42"
+    sim_console.expect("nsh> ")
+
+
+def test_sim_flood_arrives_complete_and_in_order(sim_console: Console) -> None:
+    sim_console.discard_pending()
+    sim_console.write_line("flood 3000 64")
+    sim_console.expect(r"flood 3000 64\r\n")
+    prompt = sim_console.expect("nsh> ", timeout=60)
+    lines = prompt.string[: prompt.start()].split("\r\n")[:-1]
+    assert [int(line[:10]) for line in lines] == list(range(3000))
+    assert {len(line) for line in lines} == {63}  # WIDTH counts the newline
+
+
+def test_sim_unplug_then_reopen_on_the_stable_path(
+    simulated_watch: SimulatedWatch, sim_console: Console
+) -> None:
+    simulated_watch.control("unplug")
+    with pytest.raises(SerialLost):
+        sim_console.expect("never", timeout=30)
+    simulated_watch.control("replug")
+    sim_console.reopen()
+    sim_console.write_line("echo back")
+    sim_console.expect(r"\r\nback\r\n", timeout=10)
