@@ -276,8 +276,9 @@ def _android_certs(source: Path, report: Report) -> list[x509.Certificate]:
         )
     if not signers.signers:
         return []
-    schemes = ", ".join(s for s, _ in signers.signers)
-    report.passed("android.apk", f"{source.name} is signed ({schemes})")
+    if not signers.problems:
+        schemes = ", ".join(s for s, _ in signers.signers)
+        report.passed("android.apk", f"{source.name} is signed ({schemes})")
     return signers.distinct()
 
 

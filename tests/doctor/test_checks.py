@@ -266,9 +266,9 @@ def test_damaged_apk(project: Path, tmp_path: Path, identity: Identity):
     data[40] ^= 0xFF
     apk.write_bytes(bytes(data))
     report = _run(project, signer=apk)
-    failures = [c for c in report.checks if c.id == "android.apk"]
-    assert failures[0].status is Status.FAIL
-    assert "content digest does not match" in failures[0].summary
+    checks = [c for c in report.checks if c.id == "android.apk"]
+    assert [c.status for c in checks] == [Status.FAIL]
+    assert "content digest does not match" in checks[0].summary
 
 
 def test_missing_android_file(project: Path, tmp_path: Path):
