@@ -87,7 +87,9 @@ class RigSession:
 
     @property
     def stamp(self) -> str:
-        return time.strftime("%Y%m%d-%H%M%S")
+        """Log name stamp; an xdist worker adds its id so parallel workers never share a file."""
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return time.strftime("%Y%m%d-%H%M%S") + (f"-{worker}" if worker else "")
 
     def watch(self) -> Watch:
         if self._watch is None:
