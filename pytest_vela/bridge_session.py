@@ -7,7 +7,6 @@ and the phone app's automatic answers (``ack``, ``pong``) are scheduled, not awa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import threading
@@ -122,16 +121,10 @@ class BridgeSession:
             self._cond.notify_all()
 
     def _send_soon(self, message: dict[str, Any]) -> None:
-        payload = _encode(message)
-        link = self.link
-
-        async def send() -> None:
-            try:
-                await link._send(payload)
-            except BleError as exc:
-                self.trace.event(f"automatic {message['t']} not sent: {exc}")
-
-        self.loop.call_soon(lambda: asyncio.ensure_future(send()))
+        self.link.send_soon(
+            _encode(message),
+            lambda exc: self.trace.event(f"automatic {message['t']} not sent: {exc}"),
+        )
 
     # --- sending -------------------------------------------------------------------------------
 

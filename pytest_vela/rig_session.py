@@ -20,6 +20,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_f
 
 from pytest_vela.bridge_session import BridgeSession
 from pytest_vela.console import Console
+from pytest_vela.doctor import require_preflight
 from pytest_vela.errors import LockError, RigError, SerialLost
 from pytest_vela.events import EventLog
 from pytest_vela.link.loop import LoopThread
@@ -73,6 +74,7 @@ class RigSession:
         self.sim: SimulatedWatch | None = None
         self.console: Console | None = None
         self._watch: Watch | None = None
+        self._start_error: RigError | None = None
         self._lock: FileLock | None = None
         self._run_dir: Path | None = None
         self.needs_recovery = False
@@ -92,9 +94,17 @@ class RigSession:
         return time.strftime("%Y%m%d-%H%M%S") + (f"-{worker}" if worker else "")
 
     def watch(self) -> Watch:
+        """The started watch. A rig that failed to start fails every test that needs it with
+        the same error, without trying again (no repeated flashing of a broken rig)."""
+        if self._start_error is not None:
+            raise self._start_error
         if self._watch is None:
             try:
                 self._watch = self._start()
+            except RigError as exc:
+                self._start_error = exc
+                self.close()
+                raise
             except BaseException:
                 self.close()
                 raise
@@ -103,6 +113,11 @@ class RigSession:
     def _start(self) -> Watch:
         settings = self.rig.settings
         self.logs.mkdir(parents=True, exist_ok=True)
+        if self.rig.kind == "hardware" and settings.app.dir and settings.app.android_package:
+            # Before touching the watch: a package or key mismatch would make every
+            # interconnect test fail with an unexplained 1001 or 1000.
+            report = require_preflight(settings.app)
+            (self.logs / f"preflight-{self.stamp}.txt").write_text(report.render())
         stamp = self.stamp
         if self.rig.kind == "sim":
             self._run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{self.rig.name}-"))

@@ -117,6 +117,7 @@ class LinkClient:
         self._closing = False
         self._write_lock: asyncio.Lock | None = None
         self.last_disconnect_requested: bool | None = None
+        self._pending: set[asyncio.Future[None]] = set()
 
     @property
     def target(self) -> str:
@@ -301,6 +302,22 @@ class LinkClient:
         if not self.is_connected:
             raise BleError(f"cannot send: the link to the watch ({self.target}) is down")
         self._loop.run(self._send(bytes(payload)), timeout)
+
+    def send_soon(self, payload: bytes, on_error: Callable[[BleError], None]) -> None:
+        """Send from any thread, the loop's own included, without waiting: for automatic
+        answers produced inside ``on_message``. ``on_error`` gets a failure, on the loop."""
+
+        async def send() -> None:
+            try:
+                await self._send(payload)
+            except BleError as exc:
+                on_error(exc)
+
+        self._loop.call_soon(lambda: self._keep(asyncio.ensure_future(send())))
+
+    def _keep(self, task: asyncio.Future[None]) -> None:
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _send(self, payload: bytes) -> None:
         client, rx, lock = self._client, self._rx, self._write_lock
