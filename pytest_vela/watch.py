@@ -7,7 +7,9 @@ import re
 import time
 import zipfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
@@ -42,6 +44,8 @@ class Watch:
         self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
         self._boot = re.compile(rig.settings.serial.boot_marker)
         self._reset_listeners: list[Callable[[], None]] = []
+        # Reports wrap each device step (shell, reset, flash, install, launch) in one of these.
+        self.step: Callable[[str], AbstractContextManager[Any]] = _no_step
 
     @property
     def log_path(self) -> Path:
@@ -62,6 +66,10 @@ class Watch:
 
     def shell(self, cmd: str, timeout: float | None = None) -> str:
         """Run ``cmd``; return its output without the echoed command line or the prompt."""
+        with self.step(f"shell: {cmd}"):
+            return self._shell(cmd, timeout)
+
+    def _shell(self, cmd: str, timeout: float | None = None) -> str:
         timeout = timeout or self.rig.settings.timeouts.shell
         crashes = len(self.console.crashes)
         self.console.discard_pending()
@@ -93,6 +101,10 @@ class Watch:
     def reset(self, hard: bool = False) -> float:
         """Reboot and return once the boot-done marker and the prompt are seen; returns the
         boot time in seconds (also kept in ``boot_times``)."""
+        with self.step("hard reset" if hard else "reset"):
+            return self._reset(hard)
+
+    def _reset(self, hard: bool) -> float:
         timeouts = self.rig.settings.timeouts
         started = time.monotonic()
         self.console.discard_pending()
@@ -155,7 +167,10 @@ class Watch:
     def flash(self, image: Path | str, mode: str = "always") -> bool:
         """Install ``image`` and reboot into it. With ``mode='auto'`` skip when the watch
         already runs it; returns whether it flashed."""
-        image = Path(image)
+        with self.step(f"flash {Path(image).name} ({mode})"):
+            return self._flash(Path(image), mode)
+
+    def _flash(self, image: Path, mode: str) -> bool:
         fw = self.rig.settings.firmware
         if mode == "never":
             return False
@@ -186,7 +201,10 @@ class Watch:
     def install(self, rpk: Path | str) -> str:
         """Install a quick app package (uninstalling the old one first: overwriting keeps its
         stale bytecode cache); returns the package name."""
-        rpk = Path(rpk)
+        with self.step(f"install {Path(rpk).name}"):
+            return self._install(Path(rpk))
+
+    def _install(self, rpk: Path) -> str:
         package = rpk_package(rpk)
         install_dir = self.rig.settings.app.install_dir
         try:
@@ -195,14 +213,21 @@ class Watch:
             raise FlashError(f"{rpk.name} arrived corrupted: {exc}; log: {self.log_path}") from None
         self.uninstall(package, missing_ok=True)
         timeouts = self.rig.settings.timeouts
-        for attempt in Retrying(
-            stop=stop_after_attempt(timeouts.install_attempts),
-            wait=wait_fixed(timeouts.install_retry_wait),
-            retry=retry_if_exception_type(_InstallerBusy),
-            reraise=True,
-        ):
-            with attempt:
-                self._pm_install(package, f"{install_dir.rstrip('/')}/{rpk.name}")
+        try:
+            for attempt in Retrying(
+                stop=stop_after_attempt(timeouts.install_attempts),
+                wait=wait_fixed(timeouts.install_retry_wait),
+                retry=retry_if_exception_type(_InstallerBusy),
+                reraise=True,
+            ):
+                with attempt:
+                    self._pm_install(package, f"{install_dir.rstrip('/')}/{rpk.name}")
+        except _InstallerBusy as exc:
+            raise InstallError(
+                f"installing {package}: the installer was still busy after "
+                f"{timeouts.install_attempts} attempts {timeouts.install_retry_wait:g} s apart; "
+                f"the device said {str(exc)!r}; log: {self.log_path}"
+            ) from None
         return package
 
     def _pm_install(self, package: str, remote: str) -> None:
@@ -239,6 +264,10 @@ class Watch:
 
     def launch(self, package: str) -> None:
         """``am start`` and wait for the app's main loop."""
+        with self.step(f"launch {package}"):
+            self._launch(package)
+
+    def _launch(self, package: str) -> None:
         timeout = self.rig.settings.timeouts.launch
         self.console.discard_pending()
         self.console.write_line(f"am start {package}")
@@ -260,6 +289,10 @@ class Watch:
 
     def stop_app(self, package: str) -> None:
         self.shell(f"am stop {package}")
+
+
+def _no_step(_title: str) -> AbstractContextManager[Any]:
+    return nullcontext()
 
 
 def rpk_package(rpk: Path) -> str:
