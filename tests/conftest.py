@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tty
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from textwrap import dedent
@@ -12,8 +14,10 @@ from textwrap import dedent
 import pytest
 
 from pytest_vela.console import Console
-from pytest_vela.rig import RigSettings, SimSettings
+from pytest_vela.rig import Rig, RigSettings, SimSettings
+from pytest_vela.rig_session import SimPowerCycle
 from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.watch import Watch
 
 
 def write_rig(rig_dir: Path, name: str, body: str) -> Path:
@@ -98,4 +102,32 @@ def sim_console(simulated_watch: SimulatedWatch, tmp_path: Path) -> Iterator[Con
     console.write(b"\r\n")
     console.expect("nsh> ", timeout=10)
     yield console
+    console.close()
+
+
+def make_rpk(path: Path, package: str) -> Path:
+    """A minimal quick app package: a zip whose manifest names the package."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"package": package, "name": package}))
+        archive.writestr("app.js", f"// {package}\n")
+    return path
+
+
+@pytest.fixture
+def own_watch(simulated_watch: SimulatedWatch, tmp_path: Path) -> Iterator[Watch]:
+    """A Watch on a private simulated watch, with retries short enough for fault tests."""
+    settings = fast_sim_settings()
+    settings = settings.model_copy(
+        update={
+            "timeouts": settings.timeouts.model_copy(
+                update={"install_retry_wait": 0.05, "install_attempts": 3}
+            )
+        }
+    )
+    rig = Rig("sim", settings, None)
+    console = Console(simulated_watch.port, 921600, tmp_path / "logs" / "own.log", r"PANIC!!!")
+    console.open()
+    watch = Watch(rig, console, SimPowerCycle(simulated_watch))
+    watch.wake()
+    yield watch
     console.close()

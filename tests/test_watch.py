@@ -1,0 +1,195 @@
+"""Watch operations through the plugin's own fixtures on the built-in simulated rig, as a
+user's test file uses them; plus retry and failure paths on a private simulated watch."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
+from pytest_vela.rig import Rig
+from pytest_vela.sim_faults import VelaSim
+from pytest_vela.watch import Watch
+from tests.conftest import make_rpk
+
+
+def test_rig_fixture_is_the_builtin_sim(rig: Rig) -> None:
+    assert (rig.name, rig.kind) == ("sim", "sim")
+
+
+def test_shell_returns_output_without_echo_or_prompt(watch: Watch) -> None:
+    assert watch.shell("echo hello   world") == "hello world\n"
+    assert watch.shell("pwd") == "/data\n"
+
+
+def test_shell_returns_the_device_error_text(watch: Watch) -> None:
+    assert watch.shell("frobnicate") == "nsh: frobnicate: command not found\n"
+
+
+def test_reset_waits_for_boot_and_prompt_and_records_boot_time(
+    watch: Watch, vela_sim: VelaSim
+) -> None:
+    boots = vela_sim.boots
+    recorded = len(watch.boot_times)
+    elapsed = watch.reset()
+    assert vela_sim.boots == boots + 1
+    assert watch.boot_times[recorded:] == [elapsed]
+    assert elapsed > 0
+    # The shell answers straight away: reset returned at a ready prompt.
+    assert watch.shell("echo up") == "up\n"
+
+
+def test_hard_reset_power_cycles(watch: Watch, vela_sim: VelaSim) -> None:
+    boots = vela_sim.boots
+    watch.reset(hard=True)
+    assert vela_sim.boots == boots + 1
+
+
+def test_expect_sees_output_that_came_before_the_call(watch: Watch) -> None:
+    watch.console.write_line("echo marker-7781")
+    assert watch.console.expect(r"marker-(\d+)", timeout=10).group(1) == "7781"
+
+
+def test_flash_sends_verifies_and_boots_the_image(watch: Watch, tmp_path: Path) -> None:
+    image = tmp_path / "vela-fw.bin"
+    image.write_bytes(os.urandom(40_000))
+    want = hashlib.sha256(image.read_bytes()).hexdigest()
+    assert watch.flash(image) is True
+    assert watch.image_digest() == want
+    # The file went over YMODEM and the device reports its exact size and hash.
+    assert watch.shell("sha256 /data/vela-fw.bin").split()[:2] == [want, "40000"]
+    # auto: the watch already runs it, so nothing is sent and no reboot happens.
+    boots = len(watch.boot_times)
+    assert watch.flash(image, "auto") is False
+    assert len(watch.boot_times) == boots
+    assert watch.flash(image, "never") is False
+
+
+def test_flash_auto_sends_a_different_image(watch: Watch, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+    first.write_bytes(b"A" * 5000)
+    second.write_bytes(b"B" * 5000)
+    watch.flash(first, "auto")
+    assert watch.flash(second, "auto") is True
+    assert watch.image_digest() == hashlib.sha256(b"B" * 5000).hexdigest()
+
+
+def test_flash_of_a_missing_image_names_it(watch: Watch, tmp_path: Path) -> None:
+    with pytest.raises(FlashError, match=r"firmware image not found: .*nope\.bin"):
+        watch.flash(tmp_path / "nope.bin")
+
+
+def test_install_uninstalls_first_and_launch_reaches_the_main_loop(
+    watch: Watch, tmp_path: Path
+) -> None:
+    rpk = make_rpk(tmp_path / "com.example.clock.rpk", "com.example.clock")
+    mark = watch.console.mark()
+    assert watch.install(rpk) == "com.example.clock"
+    assert watch.install(rpk) == "com.example.clock"
+    commands = re.findall(r"^\S+ > (pm \w+ \S+)$", watch.console.text_since(mark), re.M)
+    assert commands == [
+        "pm uninstall com.example.clock",
+        "pm install /data/app/com.example.clock.rpk",
+    ] * 2
+    assert "com.example.clock" in watch.shell("pm list").split()
+    watch.launch("com.example.clock")
+    assert "com.example.clock" in watch.shell("ps")
+
+
+def test_launch_of_an_app_that_is_not_installed_raises_with_the_device_words(
+    watch: Watch,
+) -> None:
+    with pytest.raises(InstallError) as err:
+        watch.launch("com.example.absent")
+    assert "Failed to open: /data/app/com.example.absent/manifest.json" in str(err.value)
+    assert str(watch.log_path) in str(err.value)
+
+
+def test_uninstall_of_an_absent_app_raises_with_the_device_words(watch: Watch) -> None:
+    with pytest.raises(InstallError, match=r"com\.example\.ghost is not installed"):
+        watch.uninstall("com.example.ghost")
+
+
+def test_install_of_a_file_that_is_no_package_is_refused_before_sending(
+    watch: Watch, tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.rpk"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(InstallError, match="not a quick app package"):
+        watch.install(junk)
+
+
+def test_a_hung_watch_raises_watch_hung_naming_prompt_and_log(
+    watch: Watch, vela_sim: VelaSim
+) -> None:
+    vela_sim.hang()
+    with pytest.raises(WatchHung) as err:
+        watch.shell("ls", timeout=0.5)
+    assert "'nsh> '" in str(err.value)
+    assert str(watch.log_path) in str(err.value)
+
+
+def test_after_a_hang_the_next_test_gets_a_working_shell(watch: Watch) -> None:
+    assert "app/" in watch.shell("ls /data")
+
+
+def test_garbage_on_the_line_does_not_break_the_shell(watch: Watch, vela_sim: VelaSim) -> None:
+    vela_sim.garbage(20_000)
+    assert watch.shell("echo still-here") == "still-here\n"
+
+
+def test_an_unplugged_port_raises_serial_lost_at_the_next_use(
+    watch: Watch, vela_sim: VelaSim
+) -> None:
+    vela_sim.unplug()
+    with pytest.raises(SerialLost) as err:
+        watch.shell("ls", timeout=30)
+    assert str(watch.log_path) in str(err.value)
+
+
+def test_after_an_unplug_the_next_test_gets_the_port_back(watch: Watch) -> None:
+    assert watch.shell("echo replugged") == "replugged\n"
+
+
+# --- on a private simulated watch, with short retry settings ----------------------------
+
+
+def test_installer_busy_is_retried(own_watch: Watch, tmp_path: Path) -> None:
+    rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
+    own_watch.power.sim.control("install_busy", n=2)  # type: ignore[attr-defined]
+    mark = own_watch.console.mark()
+    assert own_watch.install(rpk) == "com.example.busy"
+    log = own_watch.console.text_since(mark)
+    assert log.count("installation is running, please wait") == 2
+    assert log.count("onInstallResult: com.example.busy(success 0)") == 1
+
+
+def test_installer_busy_for_too_long_raises_install_error(
+    own_watch: Watch, tmp_path: Path
+) -> None:
+    rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
+    own_watch.power.sim.control("install_busy", n=10)  # type: ignore[attr-defined]
+    with pytest.raises(InstallError) as err:
+        own_watch.install(rpk)
+    message = str(err.value)
+    assert "still busy after 3 attempts" in message
+    assert "installation is running, please wait" in message
+    assert str(own_watch.log_path) in message
+
+
+def test_a_permanent_install_failure_carries_the_device_words(own_watch: Watch) -> None:
+    with pytest.raises(InstallError) as err:
+        own_watch._pm_install("com.example.gone", "/data/app/com.example.gone.rpk")
+    assert "No such file or directory" in str(err.value)
+
+
+def test_send_file_lands_intact_in_the_directory(own_watch: Watch, tmp_path: Path) -> None:
+    payload = tmp_path / "blob.bin"
+    payload.write_bytes(os.urandom(3000) + b"\x1a" * 200)  # YMODEM pads with 0x1A
+    digest = own_watch.send_file(payload, "/tmp")
+    assert digest.size == 3200
+    assert own_watch.shell("sha256 /tmp/blob.bin").split()[:2] == [digest.sha256, "3200"]
