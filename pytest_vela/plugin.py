@@ -17,6 +17,7 @@ from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rig import Rig, load_rig, split_names
 from pytest_vela.rig_session import RigSession
 from pytest_vela.sim_faults import VelaSim
+from pytest_vela.timeline_svg import render_svg
 from pytest_vela.watch import Watch, WatchCrashed
 
 SESSION = pytest.StashKey["VelaSession"]()
@@ -144,10 +145,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     name = _item_rig(item)
     session = item.config.stash[SESSION].sessions.get(name) if name else None
-    if session is not None and call.when == "call" and session.console is not None:
-        mark = item.stash.get(MARK, None)
-        if mark is not None:
-            allure.attach(session.console.text_since(mark), "console", allure.attachment_type.TEXT)
+    if session is not None and call.when == "call":
+        _attach_evidence(item, session)
     yield
     if (
         session is not None
@@ -169,6 +168,11 @@ def _attach_evidence(item: pytest.Item, session: RigSession) -> None:
     events = item.stash.get(EVENTS, None)
     if events is not None:
         allure.attach(events.timeline(), "event timeline", allure.attachment_type.TEXT)
+        allure.attach(
+            render_svg(list(events), events.started),
+            "event timeline (picture)",
+            allure.attachment_type.SVG,
+        )
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -189,7 +193,16 @@ def _vela_rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
 
 @pytest.fixture(scope="session")
 def _vela_watch(_vela_rig_session: RigSession) -> Watch:
-    return _vela_rig_session.watch()
+    watch = _vela_rig_session.watch()
+    watch.step = allure.step
+    return watch
+
+
+@pytest.fixture(autouse=True)
+def _vela_labels(request: pytest.FixtureRequest) -> None:
+    """The rig is the parent suite of every test that runs on one."""
+    if "rig" in request.fixturenames:
+        allure.dynamic.parent_suite(request.getfixturevalue("rig").name)
 
 
 @pytest.fixture
@@ -197,7 +210,6 @@ def watch(
     request: pytest.FixtureRequest, rig: Rig, _vela_rig_session: RigSession, _vela_watch: Watch
 ) -> Iterator[Watch]:
     """The device on this rig, at a ready shell; evidence of the test is collected around it."""
-    allure.dynamic.parent_suite(rig.name)
     _vela_rig_session.recover()
     console = _vela_watch.console
     request.node.stash[MARK] = console.mark()

@@ -248,9 +248,12 @@ class RigSession:
         if bridge is None:
             return
         self._ensure_agent()
-        timeout = self.rig.settings.timeouts.connect
+        self._connect(bridge)
+
+    def _connect(self, bridge: BridgeSession) -> None:
         if not bridge.connected:
-            bridge.connect(timeout)
+            with self.watch().step(f"connect to {bridge.link.target} over BLE"):
+                bridge.connect(self.rig.settings.timeouts.connect)
 
     def _ensure_agent(self) -> None:
         if not self._agent_running:
@@ -267,8 +270,7 @@ class RigSession:
             self.sim.control("clear_faults")
             self.faults_dirty = False
         self._ensure_agent()
-        if not bridge.connected:
-            bridge.connect(timeout)
+        self._connect(bridge)
         if not bridge.installed:
             bridge.post({"t": "peer", "installed": True})
             bridge.installed = True
