@@ -91,10 +91,14 @@ def test_install_uninstalls_first_and_launch_reaches_the_main_loop(
     assert watch.install(rpk) == "com.example.clock"
     assert watch.install(rpk) == "com.example.clock"
     commands = re.findall(r"^\S+ > (pm \w+ \S+)$", watch.console.text_since(mark), re.M)
-    assert commands == [
-        "pm uninstall com.example.clock",
-        "pm install /data/app/com.example.clock.rpk",
-    ] * 2
+    assert (
+        commands
+        == [
+            "pm uninstall com.example.clock",
+            "pm install /data/app/com.example.clock.rpk",
+        ]
+        * 2
+    )
     assert "com.example.clock" in watch.shell("pm list").split()
     watch.launch("com.example.clock")
     assert "com.example.clock" in watch.shell("ps")
@@ -168,9 +172,7 @@ def test_installer_busy_is_retried(own_watch: Watch, tmp_path: Path) -> None:
     assert log.count("onInstallResult: com.example.busy(success 0)") == 1
 
 
-def test_installer_busy_for_too_long_raises_install_error(
-    own_watch: Watch, tmp_path: Path
-) -> None:
+def test_installer_busy_for_too_long_raises_install_error(own_watch: Watch, tmp_path: Path) -> None:
     rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
     own_watch.power.sim.control("install_busy", n=10)  # type: ignore[attr-defined]
     with pytest.raises(InstallError) as err:

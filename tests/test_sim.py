@@ -1,0 +1,283 @@
+"""The simulated watch itself: its shell's words and line handling, pacing arithmetic, file
+store, control channel, and the ``pytest-vela sim`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import signal
+import subprocess
+import sys
+import zipfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import serial
+
+from pytest_vela.errors import SimulatorError
+from pytest_vela.sim.apps import AppRuntime
+from pytest_vela.sim.filestore import FileStore
+from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.sim.pacing import LineRate
+from pytest_vela.sim.shell import BootConfig, Shell
+from tests.conftest import make_rpk, write_rig
+
+
+class ShellHarness:
+    """A Shell on an in-memory output, fed like the pty feeds it."""
+
+    def __init__(self, root: Path) -> None:
+        self.output = bytearray()
+        self.apps = AppRuntime("com.vela.agent")
+        self.shell = Shell(self._write, FileStore(root), BootConfig(boot_ms=0), self.apps)
+
+    async def _write(self, data: bytes) -> None:
+        self.output += data
+
+    async def type(self, text: str | bytes) -> str:
+        """Feed input and return what the shell printed until it is idle at a prompt."""
+        start = len(self.output)
+        self.shell.feed(text.encode() if isinstance(text, str) else text)
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if self.output.endswith(b"nsh> ") and self.shell._lines.empty():
+                break
+        return self.output[start:].decode(errors="replace")
+
+
+def run_shell(root: Path, body: Callable[[ShellHarness], Awaitable[None]]) -> None:
+    async def main() -> None:
+        harness = ShellHarness(root)
+        harness.shell.start()
+        await asyncio.sleep(0)  # the shell waits for input before any arrives, as after boot
+        try:
+            await body(harness)
+        finally:
+            await harness.shell.stop()
+
+    asyncio.run(main())
+
+
+def test_shell_echoes_then_answers_then_prompts(tmp_path: Path) -> None:
+    async def body(h: ShellHarness) -> None:
+        assert await h.type("echo a  b\r") == "echo a  b\r\na b\r\nnsh> "
+        # CR LF is one line end, not two commands.
+        assert await h.type("pwd\r\n") == "pwd\r\n/data\r\nnsh> "
+        assert await h.type("nope\r") == "nope\r\nnsh: nope: command not found\r\nnsh> "
+
+    run_shell(tmp_path, body)
+
+
+def test_shell_line_editing_backspace_and_ctrl_c(tmp_path: Path) -> None:
+    async def body(h: ShellHarness) -> None:
+        out = await h.type(b"echo abX\x7fc\r")
+        assert out.endswith("\r\nabc\r\nnsh> ")
+        assert await h.type(b"reboot\x03") == "reboot^C\r\nnsh> "
+
+    run_shell(tmp_path, body)
+
+
+def test_boot_sequence_prints_banner_marker_and_prompt(tmp_path: Path) -> None:
+    async def body(h: ShellHarness) -> None:
+        await h.shell.boot_sequence()
+        text = h.output.decode()
+        assert "NuttShell (NSH)" in text
+        assert "booting completed" in text
+        assert text.endswith("nsh> ")
+        assert h.shell.boots == 1
+
+    run_shell(tmp_path, body)
+
+
+def test_a_hung_shell_ignores_input(tmp_path: Path) -> None:
+    async def body(h: ShellHarness) -> None:
+        h.shell.faults.hung = True
+        h.shell.feed(b"echo hi\r")
+        await asyncio.sleep(0.05)
+        assert h.output == b""
+
+    run_shell(tmp_path, body)
+
+
+def test_pm_and_am_speak_the_device_words(tmp_path: Path) -> None:
+    (tmp_path / "data" / "app").mkdir(parents=True)
+    make_rpk(tmp_path / "data" / "app" / "com.example.w.rpk", "com.example.w")
+
+    async def body(h: ShellHarness) -> None:
+        assert "Failed to open: /data/app/com.example.w/manifest.json" in await h.type(
+            "am start com.example.w\r"
+        )
+        h.shell.faults.install_busy = 1
+        busy = await h.type("pm install /data/app/com.example.w.rpk\r")
+        assert "installRpk: installation is running, please wait" in busy
+        done = await h.type("pm install /data/app/com.example.w.rpk\r")
+        assert "onInstallResult: com.example.w(success 0)" in done
+        assert "com.example.w: Start main loop" in await h.type("am start com.example.w\r")
+        assert h.apps.running_apps() == ["com.example.w"]
+        assert "uninstalled app: com.example.w" in await h.type("pm uninstall com.example.w\r")
+        assert h.apps.running_apps() == []
+        missing = await h.type("pm install /data/app/none.rpk\r")
+        assert "No such file or directory" in missing
+
+    run_shell(tmp_path, body)
+
+
+def test_a_broken_package_fails_with_install_prepare_failed(tmp_path: Path) -> None:
+    (tmp_path / "data" / "app").mkdir(parents=True)
+    with zipfile.ZipFile(tmp_path / "data" / "app" / "bad.rpk", "w") as z:
+        z.writestr("readme.txt", "no manifest")
+
+    async def body(h: ShellHarness) -> None:
+        out = await h.type("pm install /data/app/bad.rpk\r")
+        assert "uv_mq_read_cb: install prepare failed" in out
+
+    run_shell(tmp_path, body)
+
+
+def test_ota_image_runs_after_the_next_boot(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "fw.bin").write_bytes(b"new firmware")
+    want = hashlib.sha256(b"new firmware").hexdigest()
+
+    async def body(h: ShellHarness) -> None:
+        assert want not in await h.type("imginfo\r")
+        assert "staged" in await h.type("ota /data/fw.bin\r")
+        assert want not in await h.type("imginfo\r")
+        await h.type("reboot\r")
+        assert f"sha256 {want} size 12" in await h.type("imginfo\r")
+
+    run_shell(tmp_path, body)
+
+
+def test_crash_prints_panic_and_reboots(tmp_path: Path) -> None:
+    async def body(h: ShellHarness) -> None:
+        await h.shell.crash()
+        text = h.output.decode()
+        assert text.index("PANIC!!!") < text.index("booting completed")
+        assert h.shell.boots == 1
+
+    run_shell(tmp_path, body)
+
+
+def test_flood_numbers_every_line(tmp_path: Path) -> None:
+    async def body(h: ShellHarness) -> None:
+        out = await h.type("flood 600 40\r")
+        lines = out.split("\r\n")[1:-1]
+        assert [int(line.split()[0]) for line in lines] == list(range(600))
+
+    run_shell(tmp_path, body)
+
+
+def test_file_store_keeps_paths_inside_its_root(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    assert store.resolve("../../etc/passwd", "/data") == tmp_path / "etc" / "passwd"
+    assert store.resolve("app/x.rpk", "/data") == tmp_path / "data" / "app" / "x.rpk"
+    assert store.listdir("/data") == ["app/", "ota/"]
+
+
+def test_line_rate_schedule_persists_across_writes() -> None:
+    rate = LineRate(921600)
+    assert rate.bytes_per_second == 92160
+    assert rate.reserve(9216, now=10.0) == pytest.approx(10.1)
+    # A write booked while the line is busy starts after the previous one.
+    assert rate.reserve(9216, now=10.05) == pytest.approx(10.2)
+    # An idle line starts at once.
+    assert rate.reserve(92160, now=20.0) == pytest.approx(21.0)
+    assert LineRate(921600, enabled=False).reserve(10**6, now=5.0) == 5.0
+
+
+def test_control_channel_refuses_unknown_orders(simulated_watch: SimulatedWatch) -> None:
+    with pytest.raises(SimulatorError) as err:
+        simulated_watch.control("explode")
+    assert "explode" in str(err.value)
+    assert "crash" in str(err.value)  # the known orders are listed
+    assert simulated_watch.control("ping")["plugged"] is True
+
+
+def test_sim_process_ends_on_stop(simulated_watch: SimulatedWatch) -> None:
+    assert simulated_watch.alive
+    simulated_watch.stop()
+    assert not simulated_watch.alive
+    with pytest.raises(SimulatorError, match="not running"):
+        simulated_watch.control("ping")
+
+
+# --- the pytest-vela sim command ----------------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest_vela.cli", "sim", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _sim_children(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "pytest_vela.sim" in cmdline and marker in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def test_sim_command_prints_a_port_that_answers_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    write_rig(tmp_path / "rigs", "sim", '[serial]\nprompt = "openvela-ap> "\n')
+    proc = _cli(cwd=tmp_path)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        hint = proc.stdout.readline()
+        port = first.rsplit(": ", 1)[1].strip()
+        assert hint.split() == [
+            "talk",
+            "to",
+            "it:",
+            "python",
+            "-m",
+            "serial.tools.miniterm",
+            port,
+            "921600",
+        ]
+        run_dir = str(Path(port).parent)
+        assert _sim_children(run_dir)
+        with serial.serial_for_url(port, 921600, timeout=10) as link:
+            # Input is ignored while it boots: wait for a prompt first.
+            link.write(b"\r")
+            assert link.read_until(b"openvela-ap> ").endswith(b"openvela-ap> ")
+            link.reset_input_buffer()
+            link.write(b"echo via-cli\r")
+            seen = link.read_until(b"via-cli\r\nopenvela-ap> ")
+            assert seen.endswith(b"via-cli\r\nopenvela-ap> "), seen
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        assert _sim_children(run_dir) == []
+        assert not Path(run_dir).exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_sim_command_refuses_a_hardware_rig_and_unknown_names(tmp_path: Path) -> None:
+    write_rig(
+        tmp_path / "rigs",
+        "desk",
+        '[serial]\nport = "/dev/ttyUSB0"\n[ble]\nname = "Watch"\n',
+    )
+    proc = _cli("--rig", "desk", cwd=tmp_path)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "hardware rig" in err
+    proc = _cli("--rig", "nope", cwd=tmp_path)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "Known rigs: desk, sim" in err
