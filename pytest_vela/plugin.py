@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from typing import Any
 
 import allure
 import pytest
@@ -126,6 +127,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "rig" in metafunc.fixturenames:
         names = list(metafunc.config.stash[SESSION].rigs)
         metafunc.parametrize("rig", names, ids=names, indirect=True, scope="session")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n N``, one worker per rig (see ``farm``)."""
+    if config.getoption("dist") not in ("load", "loadscope", "loadgroup"):
+        return None
+    from pytest_vela.farm import RigScheduling
+
+    return RigScheduling(config, log, list(config.stash[SESSION].rigs))
 
 
 def _item_rig(item: pytest.Item) -> str | None:
