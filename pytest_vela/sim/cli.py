@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if rig.kind != "sim":
         print(
             f"pytest-vela sim: rig {rig.name!r} ({rig.path}) is a {rig.kind} rig; "
-            "give a rig with kind = \"sim\"",
+            'give a rig with kind = "sim"',
             file=sys.stderr,
         )
         return 2
