@@ -86,6 +86,7 @@ class Console:
         log_path: Path,
         crash_pattern: str | None = None,
         newline: str = "\r",
+        boot_pattern: str | None = None,
     ) -> None:
         self.url = url
         self.baud = baud
@@ -93,6 +94,8 @@ class Console:
         self.newline = newline
         self.crashes: list[CrashEvent] = []
         self._crash_re = re.compile(crash_pattern) if crash_pattern else None
+        self.boots: list[float] = []  # host times the boot-done marker arrived
+        self._boot_re = re.compile(boot_pattern) if boot_pattern else None
         self._serial: serial.SerialBase | None = None
         self._thread: threading.Thread | None = None
         self._cond = threading.Condition()
@@ -207,6 +210,8 @@ class Console:
         text = self._stripper.feed(self._decoder.decode(data))
         if self._crash_re is not None:
             self._scan_crash(text, ts)
+        if self._boot_re is not None:
+            self.boots.extend(ts for _ in self._boot_re.finditer(text))
         with self._cond:
             self._chunks.append(text)
             self._recent = (self._recent + text)[-RECENT_CHARS:]

@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_vela.bridge_session import AgentError, BridgeSession
 from pytest_vela.codes import DiagnosisStatus, ReadyState
-from pytest_vela.errors import VelaError
+from pytest_vela.errors import BleError, VelaError
 from pytest_vela.events import EventLog
 
 RESULT_MARGIN = 5.0  # seconds beyond the watch's own timeout before the harness gives up
@@ -138,9 +138,16 @@ class Peer:
 
     def reconnect(self) -> None:
         """Open the link again (reconnecting the BLE bridge first if it was lost)."""
-        if not self._bridge.connected:
-            self._bridge.connect(self._connect_timeout)
-        self._bridge.post({"t": "link", "op": "open"})
+        bridge = self._bridge
+        if bridge.connected:
+            try:
+                bridge.post({"t": "link", "op": "open"})
+                return
+            except BleError:
+                if bridge.connected:
+                    raise  # the link is up and still refused the write: not a lost link
+        bridge.connect(self._connect_timeout)
+        bridge.post({"t": "link", "op": "open"})
 
     def set_app_installed(self, installed: bool) -> None:
         self._bridge.installed = installed

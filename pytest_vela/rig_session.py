@@ -85,6 +85,7 @@ class RigSession:
         self._loop: LoopThread | None = None
         self._bridge: BridgeSession | None = None
         self._agent_running = False
+        self._boots_seen = 0
         self._saved_bus_env: str | None = None
 
     @property
@@ -138,6 +139,7 @@ class RigSession:
             self.logs / f"console-{stamp}.log",
             settings.serial.crash_marker,
             settings.serial.newline,
+            boot_pattern=settings.serial.boot_marker,
         ).open()
         watch = Watch(self.rig, self.console, self._power(self.console))
         watch.wake(settings.timeouts.boot)
@@ -244,6 +246,8 @@ class RigSession:
     def _after_reset(self) -> None:
         """A rebooted watch: restart the agent and reconnect, as a phone would on its own."""
         self._agent_running = False
+        if self.console is not None:
+            self._boots_seen = len(self.console.boots)
         bridge = self._bridge
         if bridge is None:
             return
@@ -266,6 +270,10 @@ class RigSession:
         bridge = self.bridge()
         self.recover()
         timeout = self.rig.settings.timeouts.connect
+        if self.console is not None and len(self.console.boots) != self._boots_seen:
+            # The watch rebooted on its own (a panic, a watchdog): the agent is gone.
+            self._boots_seen = len(self.console.boots)
+            self._agent_running = False
         if self.faults_dirty and self.sim is not None:
             self.sim.control("clear_faults")
             self.faults_dirty = False

@@ -1,0 +1,106 @@
+"""The interconnect fixtures against the simulated watch, under each of its BLE and runtime
+faults (the conformance suite covers the fault-free contract)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_vela import BleError, ErrorCode, ReadyState
+from pytest_vela.interconnect import Interconnect, Peer
+from pytest_vela.sim_faults import VelaSim
+
+
+def test_the_message_limit_fault_moves_the_limit(
+    interconnect: Interconnect, vela_sim: VelaSim
+) -> None:
+    vela_sim.set_message_limit(100)
+    assert interconnect.send({"p": "x" * 92}).ok  # exactly 100 bytes of JSON
+    refused = interconnect.send({"p": "x" * 93})
+    assert not refused.ok
+    assert refused.code == ErrorCode.PARAMETER_ERROR
+    assert "exceeds the limit of 100" in str(refused.data)
+
+
+def test_a_watch_side_drop_is_an_abrupt_loss_seen_after_reconnecting(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim
+) -> None:
+    vela_sim.drop_link()
+    peer.reconnect()
+    opened = interconnect.events.wait_for("open", timeout=10)
+    assert opened.is_reconnected is True
+    # The watch app saw the loss while the harness was away; the events arrive afterwards.
+    interconnect.events.assert_order(["error", "close", "open"])
+    assert interconnect.events.wait_for("close").code == ErrorCode.DISCONNECTED
+    assert peer.is_connected
+
+
+def test_refused_connects_within_the_retry_budget_succeed(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig
+) -> None:
+    refusals = rig.settings.ble.connect_attempts - 1
+    vela_sim.drop_link()
+    vela_sim.fail_next_connects(refusals)
+    peer.reconnect()
+    interconnect.events.wait_for("open", timeout=10)
+    assert interconnect.get_ready_state() == ReadyState.CONNECTED
+
+
+def test_connects_refused_forever_fail_with_a_rig_error(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig
+) -> None:
+    vela_sim.drop_link()
+    vela_sim.fail_next_connects(1000)
+    with pytest.raises(BleError, match=r"after \d+ attempts") as raised:
+        peer.reconnect()
+    assert str(rig.settings.ble.connect_attempts) in str(raised.value)
+
+
+def test_the_link_works_under_added_latency(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim
+) -> None:
+    vela_sim.set_latency(20)
+    assert interconnect.send({"slow": True}).ok
+    assert peer.expect_message(timeout=5) == {"slow": True}
+    peer.send({"n": 1})
+    assert interconnect.events.wait_for("message", timeout=5).data == '{"n": 1}'
+
+
+def test_a_small_mtu_still_carries_large_messages(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim
+) -> None:
+    vela_sim.drop_link()
+    vela_sim.set_mtu(23)
+    peer.reconnect()
+    interconnect.events.wait_for("open", timeout=10)
+    payload = {"p": "y" * 5000}
+    assert interconnect.send(payload).ok
+    assert peer.expect_message(timeout=10) == payload
+
+
+def test_each_test_starts_healthy_after_the_faults_above(
+    interconnect: Interconnect, peer: Peer
+) -> None:
+    assert peer.is_connected
+    assert interconnect.get_ready_state() == ReadyState.CONNECTED
+    assert interconnect.send({"p": "z" * 200}).ok  # the message limit is back
+    assert len(interconnect.events) == 0  # no leftovers from earlier tests
+
+
+def test_a_crash_fails_its_test_and_the_next_test_finds_the_link_again(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_crashes(interconnect, vela_sim):
+            vela_sim.crash()
+            interconnect.events.wait_for("open", timeout=2)  # never: the agent died
+
+        def test_after(interconnect, peer):
+            assert peer.is_connected
+            assert interconnect.send({"alive": True}).ok
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_crashes*", "*WatchCrashed*PANIC!!!*"])
+    result.stdout.fnmatch_lines(["PASSED *test_after*"])
