@@ -1,0 +1,93 @@
+"""EventLog semantics: waits hand out each event once, nothing is removed, failures show the
+whole timeline."""
+
+from __future__ import annotations
+
+import threading
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pytest_vela.events import Event, EventLog, EventTimeout
+from pytest_vela.timeline_svg import render_svg
+
+
+def _log(*kinds: str) -> EventLog:
+    log = EventLog(started=1000.0)
+    for seq, kind in enumerate(kinds, 1):
+        code = 1006 if kind in ("error", "close") else None
+        log.append(Event(kind, 1000.0 + seq / 100, code=code, seq=seq))
+    return log
+
+
+def test_each_wait_returns_the_earliest_event_not_returned_before() -> None:
+    log = _log("open", "message", "open")
+    first = log.wait_for("open", timeout=0)
+    second = log.wait_for("open", timeout=0)
+    assert (first.seq, second.seq) == (1, 3)
+    with pytest.raises(EventTimeout):
+        log.wait_for("open", timeout=0)
+    assert len(log) == 3  # handed out, never removed
+    assert log.kinds() == ["open", "message", "open"]
+
+
+def test_wait_matches_fields() -> None:
+    log = _log("close", "error")
+    assert log.wait_for("error", timeout=0, code=1006).seq == 2
+    with pytest.raises(EventTimeout, match="no close, code=1000"):
+        log.wait_for("close", timeout=0, code=1000)
+
+
+def test_wait_returns_an_event_that_arrives_during_the_wait() -> None:
+    log = EventLog()
+
+    def later() -> None:
+        time.sleep(0.05)
+        log.append(Event("message", time.time(), data="late"))
+
+    threading.Thread(target=later).start()
+    assert log.wait_for("message", timeout=5).data == "late"
+
+
+def test_a_timeout_is_an_assertion_that_shows_the_timeline() -> None:
+    log = _log("open", "message")
+    with pytest.raises(AssertionError) as raised:
+        log.wait_for("close", timeout=0.01)
+    text = str(raised.value)
+    assert "timeline" in text
+    assert "#1   open" in text and "#2   message" in text
+
+
+def test_bad_kinds_and_fields_are_refused() -> None:
+    log = _log("open")
+    with pytest.raises(ValueError, match="unknown event kind 'opened'"):
+        log.wait_for("opened", timeout=0)
+    with pytest.raises(TypeError, match="no field"):
+        log.wait_for("open", timeout=0, reconnected=True)
+    with pytest.raises(ValueError):
+        log.assert_order(["open", "closed"])
+
+
+def test_assert_order_accepts_a_subsequence() -> None:
+    _log("open", "message", "error", "message", "close", "open").assert_order(
+        ["error", "close", "open"]
+    )
+
+
+def test_assert_order_failure_names_what_was_missing_and_shows_the_timeline() -> None:
+    log = _log("close", "error", "open")
+    with pytest.raises(AssertionError) as raised:
+        log.assert_order(["error", "close", "open"])
+    text = str(raised.value)
+    assert "matched ['error'] and then no 'close'" in text
+    assert text.count("\n  ") == 3  # one timeline row per event
+
+
+def test_the_timeline_picture_has_one_mark_per_event() -> None:
+    log = _log("open", "message", "error", "close")
+    svg = ET.fromstring(render_svg(list(log), log.started))
+    circles = svg.findall("{http://www.w3.org/2000/svg}circle")
+    assert len(circles) == 4
+    titles = [c.find("{http://www.w3.org/2000/svg}title").text for c in circles]
+    assert titles[2].startswith("#3 error 1006")

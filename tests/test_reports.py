@@ -1,0 +1,86 @@
+"""What a reviewer finds in the Allure results the next morning, read from the files
+allure-pytest wrote."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _results(root: Path, rig: str) -> dict[str, dict[str, Any]]:
+    found = {}
+    for path in (root / "reports" / rig / "allure-results").glob("*-result.json"):
+        result = json.loads(path.read_text())
+        found[result["name"]] = result
+    return found
+
+
+def _category(root: Path, rig: str, result: dict[str, Any]) -> str | None:
+    """The first category of categories.json that this result falls into, as Allure decides."""
+    categories = json.loads(
+        (root / "reports" / rig / "allure-results" / "categories.json").read_text()
+    )
+    message = result.get("statusDetails", {}).get("message", "")
+    for category in categories:
+        if result["status"] not in category["matchedStatuses"]:
+            continue
+        if re.fullmatch(category.get("messageRegex", ".*"), message, re.S):
+            return str(category["name"])
+    return None
+
+
+def test_interconnect_tests_carry_their_evidence(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_loss(interconnect, peer):
+            peer.drop()
+            interconnect.events.wait_for("close", timeout=5)
+            interconnect.events.assert_order(["close", "error"])  # wrong on purpose
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(failed=1)
+    result = _results(pytester.path, "sim")["test_loss[sim]"]
+    assert result["status"] == "failed"
+    labels = {label["name"]: label["value"] for label in result["labels"]}
+    assert labels["parentSuite"] == "sim"
+    assert {"name": "rig", "value": "'sim'"} in result["parameters"]
+    results_dir = pytester.path / "reports" / "sim" / "allure-results"
+    attachments = {a["name"]: results_dir / a["source"] for a in result["attachments"]}
+    assert {"console", "link trace", "event timeline", "event timeline (picture)"} <= set(
+        attachments
+    )
+    timeline = attachments["event timeline"].read_text()
+    assert re.search(r"#\d+\s+error\s+code=1006", timeline)
+    assert re.search(r"#\d+\s+close\s+code=1006", timeline)
+    assert "tx" in attachments["link trace"].read_text()  # the drop order went out
+    assert attachments["event timeline (picture)"].read_text().startswith("<svg")
+    assert "timeline" in result["statusDetails"]["message"]  # the failure shows it too
+    assert _category(pytester.path, "sim", result) == "Product failures"
+
+
+def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("rigs").joinpath("sim.toml").write_text("kind = 'sim'\n[timeouts]\nshell = 1\n")
+    pytester.makepyfile(
+        """
+        def test_hung(watch, vela_sim):
+            vela_sim.hang()
+            watch.shell("ls")
+
+        def test_crashed(watch, vela_sim):
+            vela_sim.crash()
+            watch.console.expect("booting completed", timeout=5)
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    results = _results(pytester.path, "sim")
+    hung, crashed = results["test_hung[sim]"], results["test_crashed[sim]"]
+    assert hung["status"] == "broken"
+    assert "WatchHung" in hung["statusDetails"]["message"]
+    assert _category(pytester.path, "sim", hung) == "Rig infrastructure"
+    assert crashed["status"] == "failed"
+    assert "PANIC!!!" in crashed["statusDetails"]["message"]
+    assert _category(pytester.path, "sim", crashed) == "Watch crashed"
