@@ -121,8 +121,11 @@ class Console:
         if self._log is None:
             self._log = self.log_path.open("ab")
         try:
+            # A stuck USB adapter can block a write forever: bound it where the transport allows
+            # (RFC 2217 ports refuse a write timeout).
+            options = {} if "://" in self.url else {"write_timeout": 10}
             self._serial = serial.serial_for_url(
-                self.url, baudrate=self.baud, timeout=0.25, write_timeout=10
+                self.url, baudrate=self.baud, timeout=0.25, **options
             )
         except (serial.SerialException, OSError, ValueError) as exc:
             raise SerialLost(f"cannot open serial port {self.url}: {exc}") from None

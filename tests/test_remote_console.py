@@ -1,0 +1,46 @@
+"""A remote console through RFC 2217 (ser2net on a farm host) works like a local port."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_vela.console import Console
+from pytest_vela.power import ConsoleReboot
+from pytest_vela.rig import Rig, RigSettings, SerialSettings
+from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.watch import Watch
+from tests.support.rfc2217 import Rfc2217Server
+
+
+@pytest.fixture
+def remote_sim(tmp_path: Path) -> Iterator[tuple[SimulatedWatch, Rfc2217Server]]:
+    run_dir = Path(tempfile.mkdtemp(prefix="vela-rfc-"))
+    sim = SimulatedWatch(RigSettings(kind="sim"), run_dir)
+    server = Rfc2217Server(sim.start()).start()
+    yield sim, server
+    server.stop()
+    sim.stop()
+
+
+def test_shell_and_reset_over_rfc2217(
+    remote_sim: tuple[SimulatedWatch, Rfc2217Server], tmp_path: Path
+) -> None:
+    _, server = remote_sim
+    settings = RigSettings(kind="sim", serial=SerialSettings(port=server.url))
+    console = Console(
+        server.url, 921600, tmp_path / "console.log", boot_pattern=settings.serial.boot_marker
+    ).open()
+    try:
+        watch = Watch(Rig("remote", settings, None), console, ConsoleReboot(console))
+        watch.wake(10)
+        assert "app/" in watch.shell("ls /data")
+        watch.reset()
+        assert console.boots, "the boot marker came through the remote console"
+        assert "vela-sim" in watch.shell("uname")
+    finally:
+        console.close()
+    assert "> uname" in (tmp_path / "console.log").read_text()
