@@ -19,6 +19,8 @@ from typing import Any
 
 from pytest_vela.rig import RigSettings
 from pytest_vela.sim.apps import AppRuntime
+from pytest_vela.sim.bluez.bridge import BridgePeripheral
+from pytest_vela.sim.bluez.peripheral import BluezPeripheral
 from pytest_vela.sim.control import ControlServer, Handler
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.interconnect_model import InterconnectRuntime
@@ -36,7 +38,7 @@ class SimulatedWatchProcess:
         self.runtime = InterconnectRuntime(
             settings.sim.interconnect, settings.app.package, self._console_line
         )
-        self.bridge: Any = None
+        self.bridge: BridgePeripheral | None = None
         self.apps = AppRuntime(settings.app.package, self.runtime)
         self.port = PtyPort(
             run_dir / "ttyVELA0", settings.serial.baud, settings.sim.pace, self._on_input
@@ -69,9 +71,6 @@ class SimulatedWatchProcess:
             await self.bridge.peripheral.drop()
 
     async def _start_bridge(self) -> None:
-        from pytest_vela.sim.bluez.bridge import BridgePeripheral
-        from pytest_vela.sim.bluez.peripheral import BluezPeripheral
-
         ble = self.settings.ble
         assert self.bus is not None and ble.name and ble.address
         peripheral = BluezPeripheral(
@@ -93,6 +92,7 @@ class SimulatedWatchProcess:
         self.bridge = bridge
 
     async def _send_to_bridge(self, message: dict[str, Any]) -> None:
+        assert self.bridge is not None
         await self.bridge.send_message(json.dumps(message, separators=(",", ":")).encode())
 
     def _spawn(self, coro: Any) -> None:
@@ -175,7 +175,7 @@ class SimulatedWatchProcess:
             if peripheral.mtu != self.settings.ble.mtu:
                 peripheral.set_mtu(self.settings.ble.mtu)
 
-    def _peripheral(self) -> Any:
+    def _peripheral(self) -> BluezPeripheral:
         if self.bridge is None:
             raise TypeError("this simulated watch has no BLE bridge (started without a bus)")
         return self.bridge.peripheral
