@@ -23,6 +23,7 @@ from typing import IO
 import serial
 
 from pytest_vela.ansi import AnsiStripper
+from pytest_vela.byte_queue import ByteQueue
 from pytest_vela.errors import ExpectTimeout, SerialLost
 
 SEARCH_OVERLAP = 64 * 1024
@@ -39,41 +40,16 @@ class CrashEvent:
     line: str
 
 
-class RawChannel:
+class RawChannel(ByteQueue):
     """Bytes diverted from the console while a binary transfer (YMODEM) owns the line."""
 
     def __init__(self, console: Console) -> None:
+        super().__init__(check=console.raise_if_lost)
         self._console = console
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-
-    def feed(self, data: bytes) -> None:
-        with self._cond:
-            self._buf += data
-            self._cond.notify_all()
-
-    def read(self, size: int, timeout: float | None = 1.0) -> bytes | None:
-        """Exactly ``size`` bytes, or None after ``timeout`` (the YMODEM engines' contract)."""
-        deadline = time.monotonic() + (1.0 if timeout is None else timeout)
-        with self._cond:
-            while len(self._buf) < size:
-                self._console.raise_if_lost()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._cond.wait(remaining)
-            out = bytes(self._buf[:size])
-            del self._buf[:size]
-            return out
 
     def write(self, data: bytes | bytearray, timeout: float | None = 1.0) -> int:
         self._console.write(bytes(data), log=False)
         return len(data)
-
-    def take_rest(self) -> bytes:
-        with self._cond:
-            rest, self._buf = bytes(self._buf), bytearray()
-            return rest
 
 
 class Console:

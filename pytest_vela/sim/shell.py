@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pytest_vela.byte_queue import ByteQueue
 from pytest_vela.sim import ymodem_rx
 from pytest_vela.sim.filestore import FileStore
 
@@ -67,7 +68,7 @@ class Shell:
         self._line = bytearray()
         self._last_cr = False
         self._lines: asyncio.Queue[str] = asyncio.Queue()
-        self._raw_inbox: ymodem_rx.ByteQueue | None = None
+        self._raw_inbox: ByteQueue | None = None
         self._image = b"vela-sim factory image\n"
         self._pending_image: Path | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -229,7 +230,7 @@ class Shell:
 
     async def _rb(self, args: list[str]) -> None:
         dest = self.store.resolve(".", self.cwd)
-        self._raw_inbox = ymodem_rx.ByteQueue()
+        self._raw_inbox = ByteQueue()
         try:
             ok = await ymodem_rx.receive(dest, self._raw_inbox, self._write)
         finally:

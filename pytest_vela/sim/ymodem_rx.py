@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -17,32 +15,9 @@ from typing import Any
 from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
 
+from pytest_vela.byte_queue import ByteQueue
+
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
-
-
-class ByteQueue:
-    """Thread-safe byte FIFO with a blocking ``read(n, timeout)`` that returns exactly n bytes."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._cond = threading.Condition()
-
-    def feed(self, data: bytes) -> None:
-        with self._cond:
-            self._buf += data
-            self._cond.notify_all()
-
-    def read(self, size: int, timeout: float | None = 1.0) -> bytes | None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 1.0)
-        with self._cond:
-            while len(self._buf) < size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self._cond.wait(remaining)
-            out = bytes(self._buf[:size])
-            del self._buf[:size]
-            return out
 
 
 async def receive(
