@@ -6,11 +6,11 @@ import re
 
 _ESCAPE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: titles
+    r"|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1b\\)"  # OSC: titles, never across lines
     r"|\x1b[@-Z\\-_]"  # two-character escapes
 )
 # An escape that may still be completed by the next read.
-_INCOMPLETE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$")
+_INCOMPLETE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b\r\n]*)?$")
 
 
 class AnsiStripper:
@@ -27,6 +27,12 @@ class AnsiStripper:
             self._held = text[tail.start() :]
             text = text[: tail.start()]
         return _ESCAPE.sub("", text)
+
+    def flush(self) -> str:
+        """Release a held tail as plain text: the line went idle, so it was line noise, not
+        an escape, and what followed it (often the prompt) must not wait for more data."""
+        held, self._held = self._held, ""
+        return held
 
 
 def strip_ansi(text: str) -> str:

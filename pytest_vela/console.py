@@ -164,6 +164,17 @@ class Console:
                 return
             if data:
                 self._ingest(data, time.time())
+            elif self._raw is None:
+                self._release_held()
+
+    def _release_held(self) -> None:
+        """The line is idle: a half escape held back by the stripper was noise; hand it on."""
+        held = self._stripper.flush()
+        if held:
+            with self._cond:
+                self._chunks.append(held)
+                self._recent = (self._recent + held)[-RECENT_CHARS:]
+                self._cond.notify_all()
 
     def _lose(self, exc: BaseException) -> None:
         self._note(f"port lost: {exc}")
