@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_vela.ansi import AnsiStripper, strip_ansi
 from pytest_vela.console import RECENT_CHARS, Console
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.sim.launcher import SimulatedWatch
@@ -263,3 +264,27 @@ def test_sim_unplug_then_reopen_on_the_stable_path(
     sim_console.reopen()
     sim_console.write_line("echo back")
     sim_console.expect(r"\r\nback\r\n", timeout=10)
+
+
+def test_line_noise_that_opens_an_escape_does_not_hide_the_prompt(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    # Random bytes often end inside an unterminated "ESC ]": the prompt after it must appear.
+    raw_pty.send(b"\x9c\x01garbage\x1b]0;x\xfe")
+    raw_pty.send(b"echo hi\r\nhi\r\nnsh> ")
+    match = pty_console.expect(r"\r\nhi\r\nnsh> $", timeout=30)
+    assert match.group(0) == "\r\nhi\r\nnsh> "
+
+
+def test_ansi_stripper_holds_only_real_escape_starts() -> None:
+    stripper = AnsiStripper()
+    assert stripper.feed("a\x1b[3") == "a"
+    assert stripper.feed("1mred\x1b[0m") == "red"
+    assert stripper.feed("x\x1b]0;title") == "x"
+    assert stripper.feed("\x07y") == "y"
+    # An OSC never spans lines: what follows a line end is not swallowed.
+    assert stripper.feed("z\x1b]junk\r\nnsh> ").endswith("junk\r\nnsh> ")
+    assert stripper.feed("tail\x1b]0;never ended") == "tail"
+    assert stripper.flush() == "\x1b]0;never ended"
+    assert stripper.flush() == ""
+    assert strip_ansi("\x1b[1;32mOK\x1b[0m \x1bMup") == "OK up"
