@@ -313,6 +313,8 @@ def rpk_package(rpk: Path) -> str:
 def _strip_echo(text: str, cmd: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "")
     first, _, rest = text.partition("\n")
-    if first.strip() == cmd.strip():
+    # Noise that arrived just before the command (a half UTF-8 sequence, line garbage) is
+    # printed on the echo's line: the echo is the line that ends with the command.
+    if first.strip().endswith(cmd.strip()):
         return rest
     return text
