@@ -6,15 +6,18 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
+from pytest_vela.console import Console
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
+from pytest_vela.power import ConsoleReboot
 from pytest_vela.rig import Rig
 from pytest_vela.sim_faults import VelaSim
 from pytest_vela.watch import Watch
-from tests.conftest import make_rpk
+from tests.conftest import RawPty, fast_sim_settings, make_rpk
 
 
 def test_rig_fixture_is_the_builtin_sim(rig: Rig) -> None:
@@ -195,3 +198,30 @@ def test_send_file_lands_intact_in_the_directory(own_watch: Watch, tmp_path: Pat
     digest = own_watch.send_file(payload, "/tmp")
     assert digest.size == 3200
     assert own_watch.shell("sha256 /tmp/blob.bin").split()[:2] == [digest.sha256, "3200"]
+
+
+# --- on a pty the test answers itself -----------------------------------------------------
+
+
+def _answer_once(pty: RawPty, reply: bytes) -> threading.Thread:
+    """Act as the device for one command: wait for its line end, then print ``reply``."""
+
+    def device() -> None:
+        typed = b""
+        while not typed.endswith(b"\r"):
+            typed += pty.read_host_output()
+        pty.send(typed.replace(b"\r", b"\r\n") + reply)
+
+    thread = threading.Thread(target=device, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_shell_output_is_clean_after_noise_before_the_command(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    watch = Watch(Rig("sim", fast_sim_settings(), None), pty_console, ConsoleReboot(pty_console))
+    raw_pty.send(b"noise \xe0")  # ends inside a UTF-8 sequence, as random bytes often do
+    device = _answer_once(raw_pty, b"hi there\r\nnsh> ")
+    assert watch.shell("echo hi there") == "hi there\n"
+    device.join(10)
