@@ -4,7 +4,7 @@ work happens in the modules it wires together."""
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import allure
@@ -41,8 +41,7 @@ class VelaSession:
             or ([os.environ["VELA_RIG"]] if os.environ.get("VELA_RIG") else ["sim"])
         )
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
-        terminal = config.pluginmanager.get_plugin("terminalreporter")
-        say = terminal.write_line if terminal is not None else print
+        say = _terminal_writer(config)
         self.sessions = {
             name: RigSession(rig, self.reports, self.flash, say) for name, rig in self.rigs.items()
         }
@@ -51,6 +50,24 @@ class VelaSession:
     def close(self) -> None:
         for session in self.sessions.values():
             session.close()
+
+
+def _terminal_writer(config: pytest.Config) -> Callable[[str], None]:
+    """Progress lines (flashing, installing) for the person at the terminal: they are written
+    during fixture setup, so output capture is suspended around each one."""
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if terminal is None:
+        return print
+
+    def say(line: str) -> None:
+        if capture is None:
+            terminal.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(line)
+
+    return say
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

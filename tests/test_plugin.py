@@ -198,7 +198,7 @@ def _console_log(project: pytest.Pytester) -> str:
 @pytest.mark.parametrize("mode", ["auto", "always"])
 def test_flash_option_flashes_a_new_image(project: pytest.Pytester, mode: str) -> None:
     _flash_rig(project, os.urandom(10_000))
-    result = run(project, "-s", "--flash", mode)
+    result = run(project, "--flash", mode)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*sim: flashed fw.bin*"])
     assert "> ota /data/fw.bin" in _console_log(project)
@@ -206,17 +206,12 @@ def test_flash_option_flashes_a_new_image(project: pytest.Pytester, mode: str) -
 
 def test_flash_auto_skips_the_image_the_watch_already_runs(project: pytest.Pytester) -> None:
     _flash_rig(project, b"vela-sim factory image\n")  # what the simulated watch boots with
-    result = run(project, "-s", "--flash", "auto")
+    result = run(project, "--flash", "auto")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*sim: already runs fw.bin*"])
     assert "> rb" not in _console_log(project)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plugin writes flash progress while output capture is on, so without -s it "
-    "lands in the first test's captured setup output instead of on the terminal",
-)
 def test_flash_progress_reaches_the_terminal_without_dash_s(project: pytest.Pytester) -> None:
     _flash_rig(project, os.urandom(10_000))
     result = run(project, "--flash", "always")
