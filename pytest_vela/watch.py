@@ -17,6 +17,7 @@ from pytest_vela.console import Console
 from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, VelaError, WatchHung
 from pytest_vela.flashing import FileDigest, Progress, parse_digest, ymodem_send
 from pytest_vela.power import PowerControl
+from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
 from pytest_vela.rig import Rig
 
 
@@ -311,10 +312,14 @@ def rpk_package(rpk: Path) -> str:
 
 
 def _strip_echo(text: str, cmd: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "")
-    first, _, rest = text.partition("\n")
-    # Noise that arrived just before the command (a half UTF-8 sequence, line garbage) is
-    # printed on the echo's line: the echo is the line that ends with the command.
-    if first.strip().endswith(cmd.strip()):
-        return rest
-    return text
+    """The command's output: what follows the echoed command line, without the agent's own
+    console mirror lines (they interleave with any command; the log keeps them)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
+    # Noise that arrived just before the command (line garbage, a half UTF-8 sequence, an
+    # asynchronous log line) comes before the echo or on its line: the echo is the first line
+    # that ends with the command.
+    for index, line in enumerate(lines):
+        if line.strip().endswith(cmd.strip()):
+            lines = lines[index + 1 :]
+            break
+    return "\n".join(line for line in lines if not line.startswith(AGENT_CONSOLE_PREFIX))

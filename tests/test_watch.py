@@ -225,3 +225,25 @@ def test_shell_output_is_clean_after_noise_before_the_command(
     device = _answer_once(raw_pty, b"hi there\r\nnsh> ")
     assert watch.shell("echo hi there") == "hi there\n"
     device.join(10)
+
+
+def test_shell_output_leaves_out_noise_before_the_echo_and_the_agents_lines() -> None:
+    from pytest_vela.watch import _strip_echo
+
+    seen = (
+        '\ufffdVELA-AGENT {"t":"evt","seq":1,"kind":"open"}\r\n'
+        "echo hi\r\n"
+        "hi\r\n"
+        'VELA-AGENT {"t":"evt","seq":2,"kind":"close"}\r\n'
+    )
+    assert _strip_echo(seen, "echo hi") == "hi\n"
+
+
+def test_shell_output_is_exact_while_the_agent_logs_link_events(watch: Watch, peer) -> None:
+    for n in range(5):
+        # Each drop and reopen makes the agent print event lines while the shell runs.
+        if n % 2 == 0:
+            peer.drop()
+        else:
+            peer.reconnect()
+        assert watch.shell(f"echo round-{n}") == f"round-{n}\n"

@@ -17,10 +17,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
 from pytest_vela.rig import InterconnectModel
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
-CONSOLE_PREFIX = "VELA-AGENT "
 AGENT_VERSION = "sim-1"
 QUEUE_LIMIT = 1000
 
@@ -78,7 +78,7 @@ class InterconnectRuntime:
 
     def _report(self, message: dict[str, Any]) -> None:
         """Results and events: mirrored on the console, sent (or queued) to the harness."""
-        self._console(CONSOLE_PREFIX + json.dumps(message, separators=(",", ":")))
+        self._console(AGENT_CONSOLE_PREFIX + json.dumps(message, separators=(",", ":")))
         self._spawn(self._emit(message))
 
     # --- life cycle of the app and the bridge -------------------------------------------------
@@ -189,7 +189,7 @@ class InterconnectRuntime:
             message = json.loads(raw)
             kind = message["t"]
         except (ValueError, KeyError, TypeError):
-            self._console(f'{CONSOLE_PREFIX}{{"t":"bad","len":{len(raw)}}}')
+            self._console(f'{AGENT_CONSOLE_PREFIX}{{"t":"bad","len":{len(raw)}}}')
             return
         if kind == "cmd":
             self._spawn(self._command(message))
