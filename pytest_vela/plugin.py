@@ -112,7 +112,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except RigConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION] = vela
-    config.addinivalue_line("markers", "vela_rigs(*kinds): run only on rigs of these kinds")
+    config.addinivalue_line(
+        "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
+    )
     _register_allure(config, vela)
     if not hasattr(config, "workerinput"):
         for name, rig in vela.rigs.items():
@@ -159,6 +161,17 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 def _item_rig(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("rig") if callspec is not None else None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.vela_rigs("hardware")``: skip the test on rigs of other kinds."""
+    marker = item.get_closest_marker("vela_rigs")
+    name = _item_rig(item)
+    if marker is None or name is None:
+        return
+    kind = item.config.stash[SESSION].rigs[name].kind
+    if kind not in marker.args:
+        pytest.skip(f"runs on {' or '.join(marker.args)} rigs; rig {name!r} is {kind}")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -455,3 +455,22 @@ def test_no_simulated_watch_outlives_a_crashing_test(project: pytest.Pytester) -
     result.assert_outcomes(failed=1)
     pid = int((project.path / "pid").read_text())
     assert _wait_gone(pid) == []
+
+
+def test_vela_rigs_marker_skips_other_kinds(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_kinds="""
+            import pytest
+
+            @pytest.mark.vela_rigs("hardware")
+            def test_only_on_hardware(rig):
+                raise AssertionError("must not run on the simulated watch")
+
+            @pytest.mark.vela_rigs("sim")
+            def test_only_on_sim(rig):
+                assert rig.kind == "sim"
+        """
+    )
+    result = run(project, "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*runs on hardware rigs; rig 'sim' is sim*"])
