@@ -45,7 +45,7 @@ class SimPowerCycle:
         self.sim.control("power_cycle")
 
 
-def _with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
+def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
     """A simulated watch advertises as ``Vela-<rig>`` at an address derived from the name."""
     digest = hashlib.sha256(name.encode()).digest()
     address = "C0:" + ":".join(f"{b:02X}" for b in digest[:5])
@@ -122,7 +122,7 @@ class RigSession:
         stamp = self.stamp
         if self.rig.kind == "sim":
             self._run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{self.rig.name}-"))
-            settings = _with_sim_identity(settings, self.rig.name)
+            settings = with_sim_identity(settings, self.rig.name)
             self._start_private_bus()
             assert self.bus is not None
             self.sim = SimulatedWatch(

@@ -18,6 +18,8 @@ from typing import Any
 
 from pytest_vela.errors import RigError
 from pytest_vela.rig import SIM_RIG, load_rig
+from pytest_vela.rig_session import with_sim_identity
+from pytest_vela.sim.bus import PrivateBus
 from pytest_vela.sim.launcher import SimulatedWatch
 
 
@@ -60,13 +62,20 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{rig.name}-"))
-    sim = SimulatedWatch(rig.settings, run_dir, log_path=run_dir / "sim.log")
+    settings = with_sim_identity(rig.settings, rig.name)
+    bus = PrivateBus()
+    sim = SimulatedWatch(settings, run_dir, log_path=run_dir / "sim.log")
     previous = signal.signal(signal.SIGTERM, _stop_on_term)
     try:
+        sim.bus_address = bus.start()
         port = sim.start()
-        baud = rig.settings.serial.baud
+        baud = settings.serial.baud
         print(f"simulated watch {rig.name!r} is up; its console port: {port}")
         print(f"  talk to it:  python -m serial.tools.miniterm {port} {baud}")
+        print(
+            f"  its BLE bridge {settings.ble.name!r} ({settings.ble.address}) is on a private "
+            f"bus; point bleak at it with\n    export DBUS_SYSTEM_BUS_ADDRESS='{bus.address}'"
+        )
         print("Ctrl-C stops it.", flush=True)
         while sim.alive:
             time.sleep(0.5)
@@ -80,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         sim.stop()
+        bus.stop()
         signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(run_dir, ignore_errors=True)
