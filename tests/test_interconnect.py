@@ -104,3 +104,22 @@ def test_a_crash_fails_its_test_and_the_next_test_finds_the_link_again(
     result.assert_outcomes(passed=1, failed=1, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_crashes*", "*WatchCrashed*PANIC!!!*"])
     result.stdout.fnmatch_lines(["PASSED *test_after*"])
+
+
+def test_a_link_dropped_on_the_way_out_is_restored_for_the_next_test(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_leaves_the_link_dropped(interconnect, peer, vela_sim):
+            vela_sim.set_latency(300)  # the watch's close arrives after this test has ended
+            peer.drop()
+
+        def test_starts_healthy(interconnect, peer):
+            assert interconnect.get_ready_state() == 1
+            assert "close" not in interconnect.events.kinds()  # the last test's events
+            assert interconnect.send({"ok": True}).ok
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
