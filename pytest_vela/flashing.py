@@ -19,8 +19,10 @@ from ymodem.Socket import ModemSocket
 
 from pytest_vela.console import Console
 from pytest_vela.errors import FlashError
+from pytest_vela.ymodem_crc import use_c_crc
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
+use_c_crc()
 
 Progress = Callable[[int, int], None]
 _HASH = re.compile(r"\b([0-9a-f]{64})\b")

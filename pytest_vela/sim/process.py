@@ -54,6 +54,7 @@ class SimulatedWatchProcess:
             ),
             self.apps,
             on_boot=self._booted,
+            write_now=self.port.write_from_thread,
         )
         self.control = ControlServer(run_dir / "control.sock", self._handlers())
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import tty
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ class PtyPort:
         self._master = -1
         self._slave = -1
         self._write_lock = asyncio.Lock()
+        self._fd_lock = threading.Lock()
         self._writable = asyncio.Event()
         self.plugged = False
 
@@ -97,16 +99,32 @@ class PtyPort:
                     return
                 chunk = data[start : start + step]
                 await self._write_all(chunk)
-                done_at = self._out_rate.reserve(len(chunk), loop.time())
+                with self._fd_lock:
+                    done_at = self._out_rate.reserve(len(chunk), loop.time())
                 delay = done_at - loop.time() - TIMER_SLACK
                 if delay > 0:
                     await asyncio.sleep(delay)
+
+    def write_from_thread(self, data: bytes) -> bool:
+        """Write a few bytes from another thread at once (a YMODEM acknowledgement: the sender
+        waits on it); False when the pty is full and the caller must go through the loop."""
+        with self._fd_lock:
+            if not self.plugged:
+                return True
+            self._out_rate.reserve(len(data))
+            try:
+                return os.write(self._master, data) == len(data)
+            except BlockingIOError:
+                return False
+            except OSError:
+                return True
 
     async def _write_all(self, chunk: bytes) -> None:
         view = memoryview(chunk)
         while view and self.plugged:
             try:
-                n = os.write(self._master, view)
+                with self._fd_lock:
+                    n = os.write(self._master, view)
                 view = view[n:]
             except BlockingIOError:
                 await self._wait_writable()

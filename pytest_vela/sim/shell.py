@@ -55,8 +55,10 @@ class Shell:
         boot: BootConfig,
         apps: AppHost,
         on_boot: Callable[[], Awaitable[None]] | None = None,
+        write_now: Callable[[bytes], bool] | None = None,
     ) -> None:
         self._write = write
+        self._write_now = write_now or (lambda _data: False)
         self._on_boot = on_boot
         self.store = store
         self.boot = boot
@@ -232,7 +234,7 @@ class Shell:
         dest = self.store.resolve(".", self.cwd)
         self._raw_inbox = ByteQueue()
         try:
-            ok = await ymodem_rx.receive(dest, self._raw_inbox, self._write)
+            ok = await ymodem_rx.receive(dest, self._raw_inbox, self._write, self._write_now)
         finally:
             self._raw_inbox = None
         await self.out("\nrb: transfer complete\n" if ok else "\nrb: transfer failed\n")

@@ -16,18 +16,26 @@ from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
 
 from pytest_vela.byte_queue import ByteQueue
+from pytest_vela.ymodem_crc import use_c_crc
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
+use_c_crc()
 
 
 async def receive(
-    dest: Path, inbox: ByteQueue, write: Callable[[bytes], Coroutine[Any, Any, None]]
+    dest: Path,
+    inbox: ByteQueue,
+    write: Callable[[bytes], Coroutine[Any, Any, None]],
+    write_now: Callable[[bytes], bool],
 ) -> bool:
-    """Receive one YMODEM batch into ``dest``; True when the sender finished cleanly."""
+    """Receive one YMODEM batch into ``dest``; True when the sender finished cleanly.
+    Acknowledgements go out with ``write_now`` from the receiving thread (the sender waits on
+    each), through the event loop's ``write`` only when that cannot take them."""
     loop = asyncio.get_running_loop()
 
     def write_from_thread(data: bytes | bytearray, timeout: float | None = 1.0) -> int:
-        asyncio.run_coroutine_threadsafe(write(bytes(data)), loop).result(timeout or 5.0)
+        if not write_now(bytes(data)):
+            asyncio.run_coroutine_threadsafe(write(bytes(data)), loop).result(timeout or 5.0)
         return len(data)
 
     modem = ModemSocket(inbox.read, write_from_thread, ProtocolType.YMODEM)
