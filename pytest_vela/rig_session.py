@@ -79,7 +79,6 @@ class RigSession:
         self._run_dir: Path | None = None
         self.needs_recovery = False
         self.faults_dirty = False
-        self.closers: list[Callable[[], None]] = []
         self.bus: PrivateBus | None = None
         self.trace = LinkTrace()
         self._loop: LoopThread | None = None
@@ -302,10 +301,6 @@ class RigSession:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
-        for closer in reversed(self.closers):
-            with contextlib.suppress(Exception):
-                closer()
-        self.closers.clear()
         if self.console is not None:
             self.console.close()
         if self.sim is not None:
