@@ -32,7 +32,6 @@ class BridgeSession:
         self.loop = loop
         self.link = LinkClient(settings, trace, loop, self._on_message, self._on_disconnect)
         self.events = EventLog()
-        self.all_events: list[Event] = []
         self.inbox: list[Any] = []  # what the watch app sent the phone, this test
         self.responsive = True
         self.installed = True
@@ -42,9 +41,6 @@ class BridgeSession:
         self._cond = threading.Condition()
         self._results: dict[int, dict[str, Any]] = {}
         self._next_id = 0
-        self._last_seq = 0
-        self.disconnects: list[float] = []
-        self.on_link_lost: Callable[[], None] | None = None
 
     # --- link ------------------------------------------------------------------------------
 
@@ -56,12 +52,11 @@ class BridgeSession:
         with self._cond:
             self.hello = None
         self.link.connect(timeout)
-        self._wait(lambda: self.hello is not None, timeout, "the watch's hello after connecting")
+        self.wait_for(lambda: self.hello is not None, timeout, "the watch's hello after connecting")
         self.sync_clock()
 
-    def _on_disconnect(self, ts: float) -> None:
+    def _on_disconnect(self, _ts: float) -> None:
         with self._cond:
-            self.disconnects.append(ts)
             self.app_link_up = False
             self._cond.notify_all()
 
@@ -115,8 +110,6 @@ class BridgeSession:
                 self.app_link_up = True
             elif event.kind == "close":
                 self.app_link_up = False
-            self._last_seq = seq
-            self.all_events.append(event)
             self.events.append(event)
             self._cond.notify_all()
 
@@ -137,7 +130,7 @@ class BridgeSession:
             self._next_id += 1
             cid = self._next_id
         self.post({"t": "cmd", "id": cid, "op": op, **args})
-        self._wait(lambda: cid in self._results, wait, f"the agent's answer to {op!r}")
+        self.wait_for(lambda: cid in self._results, wait, f"the agent's answer to {op!r}")
         with self._cond:
             return self._results.pop(cid)
 
@@ -147,7 +140,7 @@ class BridgeSession:
         back = time.time()
         self.clock_offset = (sent + back) / 2 - float(result["clock"]) / 1000
 
-    def _wait(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
+    def wait_for(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while not ready():
@@ -161,9 +154,6 @@ class BridgeSession:
                 if not self.connected:
                     raise BleError(f"the BLE link to the watch went down while waiting for {what}")
                 self._cond.wait(remaining)
-
-    def wait_for(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
-        self._wait(ready, timeout, what)
 
     def new_test(self) -> EventLog:
         with self._cond:
