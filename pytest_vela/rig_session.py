@@ -132,14 +132,22 @@ class RigSession:
             self._take_lock()
             assert settings.serial.port
             port = settings.serial.port
-        self.console = Console(
+        console = Console(
             port,
             settings.serial.baud,
             self.logs / f"console-{stamp}.log",
             settings.serial.crash_marker,
             settings.serial.newline,
             boot_pattern=settings.serial.boot_marker,
-        ).open()
+        )
+        try:
+            self.console = console.open()
+        except SerialLost as exc:
+            where = f"serial.port in {self.rig.path}" if self.rig.path else "serial.port"
+            raise SerialLost(
+                f"{exc}\nrig {self.rig.name!r}: is the watch plugged in and powered? The port "
+                f"comes from {where}; /dev/serial/by-id/ lists the adapters present."
+            ) from None
         watch = Watch(self.rig, self.console, self._power(self.console))
         watch.wake(settings.timeouts.boot)
         image = settings.firmware.image

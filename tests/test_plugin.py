@@ -474,3 +474,21 @@ def test_vela_rigs_marker_skips_other_kinds(project: pytest.Pytester) -> None:
     result = run(project, "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*runs on hardware rigs; rig 'sim' is sim*"])
+
+
+def test_a_missing_serial_port_names_the_rig_file_and_the_fix(project: pytest.Pytester) -> None:
+    rigs = project.path / "rigs"
+    rigs.mkdir(exist_ok=True)
+    (rigs / "desk.toml").write_text(
+        "kind = 'hardware'\n[serial]\nport = '/dev/serial/by-id/usb-no-such-watch'\n"
+        "[ble]\nname = 'Vela-desk'\n"
+    )
+    project.makepyfile(
+        test_desk="def test_one(watch):\n    pass\n\ndef test_two(watch):\n    pass\n"
+    )
+    result = run(project, "--rig", "desk")
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert "cannot open serial port /dev/serial/by-id/usb-no-such-watch" in out
+    assert f"serial.port in {rigs / 'desk.toml'}" in out
+    assert "is the watch plugged in" in out
