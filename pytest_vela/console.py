@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import re
 import threading
 import time
@@ -29,6 +30,7 @@ from pytest_vela.errors import ExpectTimeout, SerialLost
 SEARCH_OVERLAP = 64 * 1024
 WINDOW_LIMIT = 8 * 1024 * 1024
 RECENT_CHARS = 200
+MARKER_LINE_LIMIT = 8192
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -71,6 +73,7 @@ class Console:
         self.crashes: list[CrashEvent] = []
         self._crash_re = re.compile(crash_pattern) if crash_pattern else None
         self.boots: list[float] = []  # host times the boot-done marker arrived
+        self._marker_line = ""  # the unfinished line, for marker scanning
         self._boot_re = re.compile(boot_pattern) if boot_pattern else None
         self._serial: serial.SerialBase | None = None
         self._thread: threading.Thread | None = None
@@ -82,7 +85,7 @@ class Console:
         self._stop = threading.Event()
         self._raw: RawChannel | None = None
         self._log: IO[bytes] | None = None
-        self._log_lock = threading.Lock()
+        self._log_lock = threading.RLock()
         self._at_line_start = True
         self._stripper = AnsiStripper()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -104,10 +107,13 @@ class Console:
                 self.url, baudrate=self.baud, timeout=0.25, **options
             )
         except (serial.SerialException, OSError, ValueError) as exc:
+            with self._log_lock:
+                self._log.close()
+                self._log = None
             raise SerialLost(f"cannot open serial port {self.url}: {exc}") from None
         self._error = None
         self._stop.clear()
-        self._note(f"opened {self.url} at {self.baud} baud")
+        self.note(f"opened {self.url} at {self.baud} baud")
         self._thread = threading.Thread(
             target=self._read_loop, name=f"console:{self.url}", daemon=True
         )
@@ -177,7 +183,7 @@ class Console:
                 self._cond.notify_all()
 
     def _lose(self, exc: BaseException) -> None:
-        self._note(f"port lost: {exc}")
+        self.note(f"port lost: {exc}")
         with self._cond:
             self._error = SerialLost(
                 f"serial port {self.url} vanished or failed ({exc}); "
@@ -190,29 +196,44 @@ class Console:
     def _ingest(self, data: bytes, ts: float) -> None:
         self.bytes_received += len(data)
         self._write_log(data, ts)
-        raw = self._raw
-        if raw is not None:
-            raw.feed(data)
-            return
-        self._to_text(data, ts)
+        # Decided under the lock that raw() swaps the channel under, so no byte goes to a
+        # channel nobody reads any more, and text keeps its order around a transfer.
+        with self._cond:
+            if self._raw is not None:
+                self._raw.feed(data)
+            else:
+                self._to_text(data, ts)
 
     def _to_text(self, data: bytes, ts: float) -> None:
         text = self._stripper.feed(self._decoder.decode(data))
-        if self._crash_re is not None:
-            self._scan_crash(text, ts)
-        if self._boot_re is not None:
-            self.boots.extend(ts for _ in self._boot_re.finditer(text))
+        self._scan_markers(text, ts)
         with self._cond:
             self._chunks.append(text)
             self._recent = (self._recent + text)[-RECENT_CHARS:]
             self._cond.notify_all()
 
-    def _scan_crash(self, text: str, ts: float) -> None:
-        assert self._crash_re is not None
-        for match in self._crash_re.finditer(text):
-            start = text.rfind("\n", 0, match.start()) + 1
-            end = text.find("\n", match.end())
-            self.crashes.append(CrashEvent(ts, text[start : end if end >= 0 else None].strip()))
+    def _scan_markers(self, text: str, ts: float) -> None:
+        """Crash and boot markers, looked for in whole lines: a read can end anywhere, even in
+        the middle of ``PANIC!!!``."""
+        if self._crash_re is None and self._boot_re is None:
+            return
+        pending = self._marker_line + text
+        cut = pending.rfind("\n") + 1
+        if cut == 0 and len(pending) < MARKER_LINE_LIMIT:
+            self._marker_line = pending
+            return
+        if cut == 0:
+            cut = len(pending)  # a very long line: scan what there is
+        lines, self._marker_line = pending[:cut], pending[cut:]
+        if self._crash_re is not None:
+            for match in self._crash_re.finditer(lines):
+                start = lines.rfind("\n", 0, match.start()) + 1
+                end = lines.find("\n", match.end())
+                self.crashes.append(
+                    CrashEvent(ts, lines[start : end if end >= 0 else None].strip())
+                )
+        if self._boot_re is not None:
+            self.boots.extend(ts for _ in self._boot_re.finditer(lines))
 
     # --- log -----------------------------------------------------------------------------------
 
@@ -220,18 +241,21 @@ class Console:
         text = self._log_decoder.decode(data).replace("\r\n", "\n")
         text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
         stamp = _stamp(ts)
-        out: list[str] = []
-        for piece in text.splitlines(keepends=True):
-            if self._at_line_start:
-                out.append(stamp)
-            out.append(piece)
-            self._at_line_start = piece.endswith("\n")
-        self._log_append("".join(out))
+        with self._log_lock:  # the test thread's notes share the line-start state
+            out: list[str] = []
+            for piece in text.splitlines(keepends=True):
+                if self._at_line_start:
+                    out.append(stamp)
+                out.append(piece)
+                self._at_line_start = piece.endswith("\n")
+            self._log_append("".join(out))
 
-    def _note(self, message: str, direction: str = "#") -> None:
-        prefix = "" if self._at_line_start else "\n"
-        self._at_line_start = True
-        self._log_append(f"{prefix}{_stamp(time.time())}{direction} {message}\n")
+    def note(self, message: str, direction: str = "#") -> None:
+        """A line of the harness's own in the log (a command sent, a port lost, a reset)."""
+        with self._log_lock:
+            prefix = "" if self._at_line_start else "\n"
+            self._at_line_start = True
+            self._log_append(f"{prefix}{_stamp(time.time())}{direction} {message}\n")
 
     def _log_append(self, text: str) -> None:
         with self._log_lock:
@@ -258,12 +282,19 @@ class Console:
         if port is None:
             raise SerialLost(f"serial port {self.url} is closed; log: {self.log_path}")
         if log:
-            self._note(data.decode(errors="backslashreplace").rstrip("\r\n"), ">")
+            self.note(data.decode(errors="backslashreplace").rstrip("\r\n"), ">")
         try:
             port.write(data)
         except (serial.SerialException, OSError) as exc:
             self._lose(exc)
             self.raise_if_lost()
+
+    def set_dtr(self, active: bool) -> None:
+        """Drive the DTR line (wired to reset on many boards); a pty raises ENOTTY."""
+        port = self._serial
+        if port is None:
+            raise OSError(errno.ENOTTY, f"{self.url} is not open")
+        port.dtr = active
 
     def write_line(self, text: str) -> None:
         """Send ``text`` and the rig's newline, as if typed at the prompt."""
@@ -322,16 +353,18 @@ class Console:
     def raw(self) -> Iterator[RawChannel]:
         """Divert incoming bytes to a binary channel (still logged) for a file transfer."""
         channel = RawChannel(self)
-        self._raw = channel
+        with self._cond:
+            self._raw = channel
         try:
             yield channel
         finally:
-            self._raw = None
-            self._decoder.reset()
-            # What the device printed right after the transfer belongs to the text stream.
-            rest = channel.take_rest()
-            if rest:
-                self._to_text(rest, time.time())
+            with self._cond:
+                self._raw = None
+                self._decoder.reset()
+                # What the device printed right after the transfer belongs to the text stream.
+                rest = channel.take_rest()
+                if rest:
+                    self._to_text(rest, time.time())
 
 
 def _stamp(ts: float) -> str:

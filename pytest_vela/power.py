@@ -35,17 +35,14 @@ class DtrPulse:
         self.pulse_ms = pulse_ms
 
     def hard_reset(self) -> None:
-        port = self.console._serial
         try:
-            if port is None:
-                raise OSError(errno.ENOTTY, "port closed")
-            port.dtr = True
+            self.console.set_dtr(True)
             time.sleep(self.pulse_ms / 1000)
-            port.dtr = False
+            self.console.set_dtr(False)
         except OSError as exc:
             if exc.errno != errno.ENOTTY:
                 raise RigError(f"DTR reset on {self.console.url} failed: {exc}") from None
-            self.console._note("DTR not supported on this port (ENOTTY): rebooting from the shell")
+            self.console.note("DTR not supported on this port (ENOTTY): rebooting from the shell")
             self.console.write_line("reboot")
 
 

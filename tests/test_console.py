@@ -288,3 +288,18 @@ def test_ansi_stripper_holds_only_real_escape_starts() -> None:
     assert stripper.flush() == "\x1b]0;never ended"
     assert stripper.flush() == ""
     assert strip_ansi("\x1b[1;32mOK\x1b[0m \x1bMup") == "OK up"
+
+
+def test_markers_split_across_reads_are_still_seen(raw_pty: RawPty, tmp_path: Path) -> None:
+    console = Console(
+        raw_pty.path, 921600, tmp_path / "split.log", r"PANIC!!!", boot_pattern="booting completed"
+    ).open()
+    try:
+        for part in (b"[ 0.2] booting comp", b"leted\r\nnsh> PAN", b"IC!!! at sched.c\r\nok\r\n"):
+            raw_pty.send(part)
+            assert _wait_for_log(console, part.decode().splitlines()[-1].strip())
+        console.expect("ok")
+        assert len(console.boots) == 1
+        assert [c.line for c in console.crashes] == ["nsh> PANIC!!! at sched.c"]
+    finally:
+        console.close()
