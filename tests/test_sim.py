@@ -16,6 +16,7 @@ import pytest
 import serial
 
 from pytest_vela.errors import SimulatorError
+from pytest_vela.rig import RigSettings
 from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.launcher import SimulatedWatch
@@ -195,6 +196,14 @@ def test_control_channel_refuses_unknown_orders(simulated_watch: SimulatedWatch)
     assert simulated_watch.control("ping")["plugged"] is True
 
 
+def test_a_failing_order_is_answered_with_its_error(simulated_watch: SimulatedWatch) -> None:
+    with pytest.raises(SimulatorError, match=r"garbage: ValueError: .*'many'"):
+        simulated_watch.control("garbage", n="many")
+    with pytest.raises(SimulatorError, match="has no BLE bridge"):
+        simulated_watch.control("drop_link")  # this one was started without a bus
+    assert simulated_watch.control("ping")["plugged"] is True
+
+
 def test_sim_process_ends_on_stop(simulated_watch: SimulatedWatch) -> None:
     assert simulated_watch.alive
     simulated_watch.stop()
@@ -281,3 +290,13 @@ def test_sim_command_refuses_a_hardware_rig_and_unknown_names(tmp_path: Path) ->
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "Known rigs: desk, sim" in err
+
+
+def test_a_simulator_that_dies_while_starting_says_why(tmp_path: Path) -> None:
+    # A unix socket path longer than the kernel allows makes the control channel fail.
+    run_dir = tmp_path / ("x" * 120)
+    sim = SimulatedWatch(RigSettings(kind="sim"), run_dir)
+    with pytest.raises(SimulatorError, match=r"exited while starting \(code 1\)") as raised:
+        sim.start(timeout=20)
+    assert "AF_UNIX path too long" in str(raised.value)  # the tail of its own log
+    assert not sim.alive

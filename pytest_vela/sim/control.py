@@ -57,6 +57,6 @@ class ControlServer:
             }
         try:
             result = await handler(**request)
-        except TypeError as exc:
-            return {"ok": False, "error": f"{op}: {exc}"}
+        except Exception as exc:  # one bad order must not cost the watch its control channel
+            return {"ok": False, "error": f"{op}: {type(exc).__name__}: {exc}"}
         return {"ok": True, **(result or {})}

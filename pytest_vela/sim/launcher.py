@@ -71,28 +71,28 @@ class SimulatedWatch:
         return self.port
 
     def _read_ready_line(self, timeout: float) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self._proc.stdout, selectors.EVENT_READ)
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
         deadline = time.monotonic() + timeout
         buf = b""
-        while b"\n" not in buf:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not sel.select(remaining):
-                self.stop()
-                raise SimulatorError(
-                    f"the simulated watch did not start within {timeout:g} s; "
-                    f"its log: {self.stderr_path}\n{self._stderr_tail()}"
-                )
-            chunk = os.read(self._proc.stdout.fileno(), 4096)
-            if not chunk:
-                self.stop()
-                raise SimulatorError(
-                    f"the simulated watch exited while starting (code {self._proc.returncode}); "
-                    f"its log: {self.stderr_path}\n{self._stderr_tail()}"
-                )
-            buf += chunk
-        sel.close()
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while b"\n" not in buf:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not sel.select(remaining):
+                    self.stop()
+                    raise SimulatorError(
+                        f"the simulated watch did not start within {timeout:g} s; "
+                        f"its log: {self.stderr_path}\n{self._stderr_tail()}"
+                    )
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    self.stop()
+                    raise SimulatorError(
+                        f"the simulated watch exited while starting (code {proc.returncode}); "
+                        f"its log: {self.stderr_path}\n{self._stderr_tail()}"
+                    )
+                buf += chunk
         result: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
         return result
 
