@@ -52,6 +52,15 @@ def parse_digest(output: str) -> FileDigest | None:
     return FileDigest(found.group(1), int(size.group(1)) if size else -1)
 
 
+class _Deadline(BaseException):
+    """Past the transfer's deadline, or the port is gone. A BaseException because the ymodem
+    package turns every Exception from a read into "no data yet" and would keep waiting on its
+    own clock (a minute for the receiver's first answer)."""
+
+
+CANCEL = b"\x18" * 5  # CAN CAN CAN CAN CAN: the receiver stops and returns to the shell
+
+
 def ymodem_send(
     console: Console,
     path: Path,
@@ -59,23 +68,41 @@ def ymodem_send(
     timeout: float,
     progress: Progress | None = None,
 ) -> float:
-    """Start the device's receiver and send ``path``; return the seconds the transfer took."""
+    """Start the device's receiver and send ``path`` within ``timeout`` seconds, all of it
+    (waiting for the receiver included); return the seconds the transfer took. A transfer
+    given up is cancelled on the device, so its shell is usable afterwards."""
     total = path.stat().st_size
     started = time.monotonic()
+    deadline = started + timeout
+    sent = 0
+
+    def read(size: int, wait: float | None = 1.0) -> bytes | None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or console.lost:
+            raise _Deadline
+        return channel.read(size, min(1.0 if wait is None else wait, remaining))
+
+    def on_block(_index: int, _name: str, _total: int, done: int) -> None:
+        nonlocal sent
+        sent = min(done, total)
+        if time.monotonic() > deadline:
+            raise _Deadline
+        if progress is not None:
+            progress(sent, total)
+
     with console.raw() as channel:
         console.write_line(receive_command)
-        modem = ModemSocket(channel.read, channel.write, ProtocolType.YMODEM)
-
-        def on_block(_index: int, _name: str, _total: int, sent: int) -> None:
-            if time.monotonic() - started > timeout:
-                raise FlashError(
-                    f"sending {path.name} took longer than {timeout:g} s "
-                    f"({sent} of {total} bytes); log: {console.log_path}"
-                )
-            if progress is not None:
-                progress(min(sent, total), total)
-
-        ok = modem.send([str(path)], on_block)
+        modem = ModemSocket(read, channel.write, ProtocolType.YMODEM)
+        try:
+            ok = modem.send([str(path)], on_block)
+        except _Deadline:
+            console.raise_if_lost()
+            channel.write(CANCEL)
+            raise FlashError(
+                f"sending {path.name} with {receive_command!r} did not finish within "
+                f"{timeout:g} s ({sent} of {total} bytes acknowledged; cancelled on the device)"
+                f"; log: {console.log_path}"
+            ) from None
     console.raise_if_lost()
     if not ok:
         raise FlashError(

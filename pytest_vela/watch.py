@@ -75,13 +75,20 @@ class Watch:
         crashes = len(self.console.crashes)
         self.console.discard_pending()
         self.console.write_line(cmd)
-        match = self._expect_prompt(timeout, f"running {cmd!r}")
+        # The command's echo, then its output up to the prompt: a prompt still on its way from
+        # earlier output cannot pass for this command's, and noise before the echo is skipped.
+        echoed = re.compile(
+            re.escape(cmd.strip()) + r"[ \t]*\r?\n(?P<out>.*?)" + self._prompt.pattern, re.S
+        )
+        match = self._expect_prompt(timeout, f"running {cmd!r}", echoed)
         self._check_crash(crashes, f"running {cmd!r}")
-        return _strip_echo(match.string[: match.start()], cmd)
+        return _output(match["out"])
 
-    def _expect_prompt(self, timeout: float, doing: str) -> re.Match[str]:
+    def _expect_prompt(
+        self, timeout: float, doing: str, pattern: re.Pattern[str] | None = None
+    ) -> re.Match[str]:
         try:
-            return self.console.expect(self._prompt, timeout)
+            return self.console.expect(pattern or self._prompt, timeout)
         except ExpectTimeout as exc:
             raise WatchHung(
                 f"the watch did not return to its prompt {self.rig.settings.serial.prompt!r} "
@@ -145,14 +152,18 @@ class Watch:
         ):
             with attempt:
                 self.shell(f"cd {dest_dir}")
-                ymodem_send(
-                    self.console,
-                    path,
-                    fw.receive_command,
-                    self.rig.settings.timeouts.flash,
-                    self.progress,
-                )
-                self._expect_prompt(self.rig.settings.timeouts.shell, "finishing the transfer")
+                try:
+                    ymodem_send(
+                        self.console,
+                        path,
+                        fw.receive_command,
+                        self.rig.settings.timeouts.flash,
+                        self.progress,
+                    )
+                finally:
+                    # Done or cancelled, the receiver hands back to the shell: wait for it, or
+                    # the next command's characters would go to a receiver winding down.
+                    self._expect_prompt(self.rig.settings.timeouts.shell, "leaving the transfer")
                 remote = parse_digest(self.shell(f"{fw.hash_command} {remote_path}"))
                 if remote != local:
                     raise _TransferCorrupt(
@@ -311,15 +322,8 @@ def rpk_package(rpk: Path) -> str:
         ) from None
 
 
-def _strip_echo(text: str, cmd: str) -> str:
-    """The command's output: what follows the echoed command line, without the agent's own
-    console mirror lines (they interleave with any command; the log keeps them)."""
+def _output(text: str) -> str:
+    """A command's output as text lines, without the agent's console mirror lines (they
+    interleave with any command; the log keeps them)."""
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
-    # Noise that arrived just before the command (line garbage, a half UTF-8 sequence, an
-    # asynchronous log line) comes before the echo or on its line: the echo is the first line
-    # that ends with the command.
-    for index, line in enumerate(lines):
-        if line.strip().endswith(cmd.strip()):
-            lines = lines[index + 1 :]
-            break
     return "\n".join(line for line in lines if not line.startswith(AGENT_CONSOLE_PREFIX))

@@ -227,18 +227,6 @@ def test_shell_output_is_clean_after_noise_before_the_command(
     device.join(10)
 
 
-def test_shell_output_leaves_out_noise_before_the_echo_and_the_agents_lines() -> None:
-    from pytest_vela.watch import _strip_echo
-
-    seen = (
-        '\ufffdVELA-AGENT {"t":"evt","seq":1,"kind":"open"}\r\n'
-        "echo hi\r\n"
-        "hi\r\n"
-        'VELA-AGENT {"t":"evt","seq":2,"kind":"close"}\r\n'
-    )
-    assert _strip_echo(seen, "echo hi") == "hi\n"
-
-
 def test_shell_output_is_exact_while_the_agent_logs_link_events(watch: Watch, peer) -> None:
     for n in range(5):
         # Each drop and reopen makes the agent print event lines while the shell runs.
@@ -247,3 +235,27 @@ def test_shell_output_is_exact_while_the_agent_logs_link_events(watch: Watch, pe
         else:
             peer.reconnect()
         assert watch.shell(f"echo round-{n}") == f"round-{n}\n"
+
+
+def test_a_transfer_past_its_timeout_is_cancelled_and_the_shell_still_answers(
+    watch: Watch, tmp_path: Path
+) -> None:
+    timeouts = watch.rig.settings.timeouts.model_copy(update={"flash": 0.5})
+    impatient = Watch(watch.rig.with_settings(timeouts=timeouts), watch.console, watch.power)
+    image = tmp_path / "big.bin"
+    image.write_bytes(os.urandom(200_000))  # about 2 s at the simulated 921600 baud
+    with pytest.raises(FlashError, match=r"did not finish within 0\.5 s .*cancelled"):
+        impatient.send_file(image, "/data")
+    assert watch.shell("echo after-cancel") == "after-cancel\n"
+
+
+def test_a_receiver_that_never_answers_fails_within_the_flash_timeout(
+    watch: Watch, tmp_path: Path
+) -> None:
+    from pytest_vela.flashing import ymodem_send
+
+    image = tmp_path / "small.bin"
+    image.write_bytes(b"x" * 1000)
+    with pytest.raises(FlashError, match=r"'no-such-rb' did not finish within 1 s \(0 of 1000"):
+        ymodem_send(watch.console, image, "no-such-rb", timeout=1)
+    assert watch.shell("echo still-here") == "still-here\n"
