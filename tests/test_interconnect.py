@@ -77,6 +77,14 @@ def test_a_small_mtu_still_carries_large_messages(
     assert peer.expect_message(timeout=10) == payload
 
 
+def test_a_command_too_big_for_the_bridge_is_a_rig_error_naming_the_setting(
+    interconnect: Interconnect,
+) -> None:
+    with pytest.raises(BleError, match=r"exceeds the limit of 65536 bytes.*ble\.max_message_bytes"):
+        interconnect.send({"p": "x" * 70_000})
+    assert interconnect.send({"p": "fits"}).ok  # nothing was half sent
+
+
 def test_each_test_starts_healthy_after_the_faults_above(
     interconnect: Interconnect, peer: Peer
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from pytest_vela.errors import VelaError
+from pytest_vela.errors import BleError
 
 VERSION = 0x01
 HEADER = struct.Struct("<BHHH")
@@ -23,8 +23,9 @@ MAX_MSG_ID = 0xFFFF
 MAX_INTERLEAVED = 64
 
 
-class FramingError(VelaError):
-    """A frame or fragment sequence that cannot be a valid message.
+class FramingError(BleError):
+    """A frame or fragment sequence that cannot be a valid message: a fault of the link (or
+    of the bridge's end of it), reported with the rig's infrastructure faults.
 
     ``completed`` is set in the rare case where the same frame that revealed a broken earlier
     message also completed a new one, so that the caller can still deliver it.
