@@ -153,13 +153,16 @@ class LinkClient:
             before_sleep=self._note_retry,
             reraise=True,
         )
+        budget_timer = asyncio.timeout(timeout)
         try:
-            async with asyncio.timeout(timeout):
+            async with budget_timer:
                 async for attempt in retrying:
                     with attempt:
                         attempts += 1
                         await self._attempt(attempts)
         except TimeoutError as exc:
+            if not budget_timer.expired():  # bleak's own timeout on the last attempt
+                raise self._gave_up(attempts, exc) from exc
             self.trace.event(f"connect to {self.target} timed out after {timeout:g} s")
             raise BleError(
                 f"could not connect to the watch ({self.target}) within {timeout:g} s "
@@ -168,17 +171,22 @@ class LinkClient:
         except BleError:
             raise
         except Exception as exc:
+            if is_transient(exc):
+                raise self._gave_up(attempts, exc) from exc
             detail = _describe(exc)
             self.trace.event(f"connect failed: {detail}")
-            if is_transient(exc):
-                raise BleError(
-                    f"could not connect to the watch ({self.target}) after {attempts} attempts "
-                    f"(ble.connect_attempts = {budget}); last error: {detail}"
-                ) from exc
             raise BleError(
                 f"could not connect to the watch ({self.target}): permanent error on attempt "
                 f"{attempts}, not retried: {detail}"
             ) from exc
+
+    def _gave_up(self, attempts: int, exc: BaseException) -> BleError:
+        detail = _describe(exc)
+        self.trace.event(f"connect failed: {detail}")
+        return BleError(
+            f"could not connect to the watch ({self.target}) after {attempts} attempts "
+            f"(ble.connect_attempts = {self.settings.connect_attempts}); last error: {detail}"
+        )
 
     def _note_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
