@@ -40,6 +40,7 @@ class BridgeSession:
         self.hello: dict[str, Any] | None = None
         self._cond = threading.Condition()
         self._results: dict[int, dict[str, Any]] = {}
+        self._awaiting: set[int] = set()
         self._next_id = 0
 
     # --- link ------------------------------------------------------------------------------
@@ -80,7 +81,9 @@ class BridgeSession:
                 self._send_soon({"t": "pong", "id": message.get("id")})
         elif kind == "res":
             with self._cond:
-                self._results[int(message.get("id") or -1)] = message
+                cid = message.get("id")
+                if cid in self._awaiting:
+                    self._results[cid] = message
                 self._cond.notify_all()
         elif kind == "evt":
             self._event(message)
@@ -129,10 +132,16 @@ class BridgeSession:
         with self._cond:
             self._next_id += 1
             cid = self._next_id
-        self.post({"t": "cmd", "id": cid, "op": op, **args})
-        self.wait_for(lambda: cid in self._results, wait, f"the agent's answer to {op!r}")
-        with self._cond:
-            return self._results.pop(cid)
+            self._awaiting.add(cid)
+        try:
+            self.post({"t": "cmd", "id": cid, "op": op, **args})
+            self.wait_for(lambda: cid in self._results, wait, f"the agent's answer to {op!r}")
+            with self._cond:
+                return self._results.pop(cid)
+        finally:
+            with self._cond:  # an answer that comes after we gave up is not kept
+                self._awaiting.discard(cid)
+                self._results.pop(cid, None)
 
     def sync_clock(self) -> None:
         sent = time.time()

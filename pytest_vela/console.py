@@ -1,10 +1,12 @@
 """The serial console: one reader thread from open to close, a timestamped log of every byte,
 and pexpect-like ``expect`` woken by arriving data.
 
-The reader never polls on a timer for data and never uses ``readline()``: it blocks in
+The reader never uses ``readline()`` and never sleeps between reads: it blocks in
 ``read(in_waiting or 1)``, which returns as soon as bytes arrive, so nothing is lost or truncated
-when no test is reading. Everything received is logged; ``expect`` searches what arrived after
-its previous match (ANSI escapes stripped), so output that came before the call is found.
+when no test is reading. Its read gives up after 0.25 s of silence only to notice a close and to
+release a half escape sequence that line noise left pending. Everything received is logged;
+``expect`` searches what arrived after its previous match (ANSI escapes stripped), so output
+that came before the call is found.
 """
 
 from __future__ import annotations

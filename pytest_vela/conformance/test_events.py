@@ -1,5 +1,7 @@
 """The order and content of open / message / close / error events."""
 
+import json
+
 from pytest_vela import ErrorCode
 from pytest_vela.interconnect import Interconnect, Peer
 from pytest_vela.watch import Watch
@@ -39,4 +41,4 @@ def test_messages_arrive_in_order(interconnect: Interconnect, peer: Peer) -> Non
     for n in range(5):
         peer.send({"n": n})
     received = [interconnect.events.wait_for("message", timeout=5).data for _ in range(5)]
-    assert received == [f'{{"n": {n}}}' for n in range(5)]
+    assert [json.loads(data) for data in received] == [{"n": n} for n in range(5)]

@@ -6,6 +6,7 @@ ends, so a failed exchange can be read frame by frame next to the console log.
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from dataclasses import dataclass
@@ -53,7 +54,6 @@ class LinkTrace:
         self._records: list[TraceRecord] = []
         self._lock = threading.Lock()
         self._seq = 0
-        self._dropped = 0
         self.limit = limit
 
     def frame(self, direction: Literal["tx", "rx"], frame: bytes) -> None:
@@ -82,9 +82,7 @@ class LinkTrace:
             self._seq += 1
             if len(self._records) >= self.limit:
                 # Keep memory bounded in very long sessions; marks stay valid by sequence.
-                drop = len(self._records) // 2
-                del self._records[:drop]
-                self._dropped += drop
+                del self._records[: len(self._records) // 2]
             self._records.append(
                 TraceRecord(self._seq, mono, wall, direction, length, msg_id, index, count, text)
             )
@@ -96,7 +94,8 @@ class LinkTrace:
 
     def since(self, mark: int) -> list[TraceRecord]:
         with self._lock:
-            return [r for r in self._records if r.seq > mark]
+            start = bisect.bisect_right(self._records, mark, key=lambda r: r.seq)
+            return self._records[start:]
 
     def __len__(self) -> int:
         with self._lock:

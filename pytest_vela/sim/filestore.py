@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 class FileStore:
-    """Maps watch paths such as ``/data/app/x.rpk`` into ``root``; refuses escapes."""
+    """Maps watch paths such as ``/data/app/x.rpk`` into ``root``; ``..`` stops at the root,
+    as on the device, so no path leads out of it."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

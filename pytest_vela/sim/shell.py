@@ -74,6 +74,7 @@ class Shell:
         self._image = b"vela-sim factory image\n"
         self._pending_image: Path | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._echoes: set[asyncio.Task[None]] = set()
         self._started = time.monotonic()
         self.installed: dict[str, dict[str, object]] = {}
         for package in boot.preinstalled:
@@ -193,7 +194,9 @@ class Shell:
                 echo.append(byte)
         # Echo first: the command's output must follow the echoed line, as on a real shell.
         if echo:
-            asyncio.get_running_loop().create_task(self._write(bytes(echo)))
+            echoing = asyncio.get_running_loop().create_task(self._write(bytes(echo)))
+            self._echoes.add(echoing)  # a task nobody references may be collected mid-run
+            echoing.add_done_callback(self._echoes.discard)
         for line in lines:
             self._lines.put_nowait(line)
 

@@ -102,6 +102,7 @@ class BluezPeripheral:
         self._device_exported = False
         self._discovery_sessions = 0
         self._advertiser: asyncio.Task[None] | None = None
+        self._removals: set[asyncio.Task[None]] = set()
         self._gatt: tuple[GattService, GattCharacteristic, GattCharacteristic, GattDescriptor]
         self._gatt_exported = False
         self._rx_line = DelayLine()
@@ -277,7 +278,9 @@ class BluezPeripheral:
         if path != self.device_path or not self._device_exported:
             raise DBusError(ERR_DOES_NOT_EXIST, "Does Not Exist")
         if self._device.connected:
-            asyncio.get_running_loop().create_task(self._remove_after_disconnect())
+            removal = asyncio.get_running_loop().create_task(self._remove_after_disconnect())
+            self._removals.add(removal)  # keep a reference until it is done
+            removal.add_done_callback(self._removals.discard)
             return
         self._unexport_device()
 
