@@ -186,7 +186,9 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     name = _item_rig(item)
     session = item.config.stash[SESSION].sessions.get(name) if name else None
-    if session is not None and call.when == "call":
+    if session is not None and call.when == "teardown":
+        # After the fixtures' own teardown: the evidence covers a failed setup and a crash
+        # found on the way out as well as the test itself.
         _attach_evidence(item, session)
     yield
     if (

@@ -83,4 +83,8 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
     assert _category(pytester.path, "sim", hung) == "Rig infrastructure"
     assert crashed["status"] == "failed"
     assert "PANIC!!!" in crashed["statusDetails"]["message"]
+    results_dir = pytester.path / "reports" / "sim" / "allure-results"
+    console = [a for a in crashed["attachments"] if a["name"] == "console"]
+    assert len(console) == 1  # the crash's own console slice, panic included
+    assert "PANIC!!!" in (results_dir / console[0]["source"]).read_text()
     assert _category(pytester.path, "sim", crashed) == "Watch crashed"
