@@ -6,6 +6,7 @@ of size and SHA-256 decides whether it arrived intact, not the protocol's CRCs a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -18,7 +19,7 @@ from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
 
 from pytest_vela.console import Console
-from pytest_vela.errors import FlashError
+from pytest_vela.errors import FlashError, VelaError
 from pytest_vela.ymodem_crc import use_c_crc
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
@@ -95,6 +96,11 @@ def ymodem_send(
         modem = ModemSocket(read, channel.write, ProtocolType.YMODEM)
         try:
             ok = modem.send([str(path)], on_block)
+        except KeyboardInterrupt:
+            # Ctrl-C mid-transfer: leave the device's shell usable for the next run.
+            with contextlib.suppress(VelaError):
+                channel.write(CANCEL)
+            raise
         except _Deadline:
             console.raise_if_lost()
             channel.write(CANCEL)

@@ -259,3 +259,20 @@ def test_a_receiver_that_never_answers_fails_within_the_flash_timeout(
     with pytest.raises(FlashError, match=r"'no-such-rb' did not finish within 1 s \(0 of 1000"):
         ymodem_send(watch.console, image, "no-such-rb", timeout=1)
     assert watch.shell("echo still-here") == "still-here\n"
+
+
+def test_ctrl_c_mid_transfer_cancels_the_devices_receiver(watch: Watch, tmp_path: Path) -> None:
+    from pytest_vela.flashing import ymodem_send
+
+    image = tmp_path / "big.bin"
+    image.write_bytes(os.urandom(200_000))
+
+    def interrupt(sent: int, _total: int) -> None:
+        if sent > 20_000:
+            raise KeyboardInterrupt
+
+    watch.shell("cd /data")
+    with pytest.raises(KeyboardInterrupt):
+        ymodem_send(watch.console, image, "rb", timeout=30, progress=interrupt)
+    watch.console.expect("rb: transfer", timeout=5)  # the receiver gave up at once
+    assert watch.shell("echo after-ctrl-c") == "after-ctrl-c\n"
