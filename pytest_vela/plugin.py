@@ -235,29 +235,32 @@ def _vela_rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
 
 
 @pytest.fixture(scope="session")
-def _vela_watch(_vela_rig_session: RigSession) -> Watch:
-    watch = _vela_rig_session.watch()
-    watch.step = allure.step
-    return watch
+def watch(_vela_rig_session: RigSession) -> Watch:
+    """The device on this rig (session scope, per rig), at a ready shell."""
+    device = _vela_rig_session.watch()
+    device.step = allure.step
+    return device
 
 
 @pytest.fixture(autouse=True)
-def _vela_labels(request: pytest.FixtureRequest) -> None:
-    """The rig is the parent suite of every test that runs on one."""
-    if "rig" in request.fixturenames:
-        allure.dynamic.parent_suite(request.getfixturevalue("rig").name)
-
-
-@pytest.fixture
-def watch(
-    request: pytest.FixtureRequest, rig: Rig, _vela_rig_session: RigSession, _vela_watch: Watch
-) -> Iterator[Watch]:
-    """The device on this rig, at a ready shell; evidence of the test is collected around it."""
-    _vela_rig_session.recover()
-    console = _vela_watch.console
+def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Around every test that runs on a rig: the rig as parent suite; for tests that use the
+    watch, recovery from an earlier rig fault, the evidence mark, and a crash check at the end
+    (a panic fails the test even when it never looked at the console)."""
+    if "rig" not in request.fixturenames:
+        yield
+        return
+    allure.dynamic.parent_suite(request.getfixturevalue("rig").name)
+    if "watch" not in request.fixturenames:
+        yield
+        return
+    session: RigSession = request.getfixturevalue("_vela_rig_session")
+    device: Watch = request.getfixturevalue("watch")
+    session.recover()
+    console = device.console
     request.node.stash[MARK] = console.mark()
     crashes = len(console.crashes)
-    yield _vela_watch
+    yield
     if len(console.crashes) > crashes:
         crash = console.crashes[crashes]
         raise WatchCrashed(

@@ -492,3 +492,25 @@ def test_a_missing_serial_port_names_the_rig_file_and_the_fix(project: pytest.Py
     assert "cannot open serial port /dev/serial/by-id/usb-no-such-watch" in out
     assert f"serial.port in {rigs / 'desk.toml'}" in out
     assert "is the watch plugged in" in out
+
+
+def test_watch_is_session_scoped_so_session_fixtures_can_use_it(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_session_fixture="""
+            import pytest
+
+            @pytest.fixture(scope="session")
+            def app_installed(watch):
+                return watch.shell("echo installed-once")
+
+            def test_one(app_installed, watch):
+                assert app_installed == "installed-once\\n"
+
+            def test_two(app_installed, watch):
+                assert app_installed == "installed-once\\n"
+                assert watch.console.log_path.exists()
+        """
+    )
+    result = run(project)
+    result.assert_outcomes(passed=2)
+    assert _console_log(project).count("> echo installed-once") == 1
