@@ -11,15 +11,20 @@ import contextlib
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from pytest_vela.console import Console
 from pytest_vela.errors import BleError, RigError
 from pytest_vela.events import Event, EventLog
 from pytest_vela.link.client import LinkClient
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
+from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
 from pytest_vela.rig import BleSettings
+
+SEEN_LIMIT = 4096
 
 
 class AgentError(RigError):
@@ -40,6 +45,8 @@ class BridgeSession:
         self.hello: dict[str, Any] | None = None
         self._cond = threading.Condition()
         self._results: dict[int, dict[str, Any]] = {}
+        self._seen: set[tuple[int, Any, str]] = set()  # events already logged, by identity
+        self._seen_order: deque[tuple[int, Any, str]] = deque()
         self._awaiting: set[int] = set()
         self._next_id = 0
 
@@ -108,13 +115,36 @@ class BridgeSession:
             watch_ts=watch_ts,
             received=now,
         )
+        key = (seq, watch_ts, event.kind)
         with self._cond:
+            if key in self._seen:
+                return  # the same event by its other route (bridge or console mirror)
+            self._seen.add(key)
+            self._seen_order.append(key)
+            if len(self._seen_order) > SEEN_LIMIT:
+                self._seen.discard(self._seen_order.popleft())
             if event.kind == "open":
                 self.app_link_up = True
             elif event.kind == "close":
                 self.app_link_up = False
             self.events.append(event)
             self._cond.notify_all()
+
+    def follow_console(self, console: Console) -> None:
+        """Also take events from the agent's console mirror: they arrive even while the app
+        link is down and the agent cannot be reached over it (on a real watch)."""
+        console.line_listeners.append(self._console_line)
+
+    def _console_line(self, line: str, _ts: float) -> None:
+        start = line.find(AGENT_CONSOLE_PREFIX)
+        if start < 0:
+            return
+        try:
+            message = json.loads(line[start + len(AGENT_CONSOLE_PREFIX) :])
+        except ValueError:
+            return  # a line cut by noise: the bridge still carries the event
+        if isinstance(message, dict) and message.get("t") == "evt":
+            self._event(message)
 
     def _send_soon(self, message: dict[str, Any]) -> None:
         self.link.send_soon(

@@ -17,7 +17,7 @@ import errno
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,6 +76,8 @@ class Console:
         self._crash_re = re.compile(crash_pattern) if crash_pattern else None
         self.boots: list[float] = []  # host times the boot-done marker arrived
         self._marker_line = ""  # the unfinished line, for marker scanning
+        # Called on the reader thread with each complete line and its arrival time.
+        self.line_listeners: list[Callable[[str, float], None]] = []
         self._boot_re = re.compile(boot_pattern) if boot_pattern else None
         self._serial: serial.SerialBase | None = None
         self._thread: threading.Thread | None = None
@@ -208,16 +210,16 @@ class Console:
 
     def _to_text(self, data: bytes, ts: float) -> None:
         text = self._stripper.feed(self._decoder.decode(data))
-        self._scan_markers(text, ts)
+        self._scan_lines(text, ts)
         with self._cond:
             self._chunks.append(text)
             self._recent = (self._recent + text)[-RECENT_CHARS:]
             self._cond.notify_all()
 
-    def _scan_markers(self, text: str, ts: float) -> None:
-        """Crash and boot markers, looked for in whole lines: a read can end anywhere, even in
-        the middle of ``PANIC!!!``."""
-        if self._crash_re is None and self._boot_re is None:
+    def _scan_lines(self, text: str, ts: float) -> None:
+        """Crash and boot markers and line listeners see whole lines: a read can end anywhere,
+        even in the middle of ``PANIC!!!``."""
+        if self._crash_re is None and self._boot_re is None and not self.line_listeners:
             return
         pending = self._marker_line + text
         cut = pending.rfind("\n") + 1
@@ -236,6 +238,12 @@ class Console:
                 )
         if self._boot_re is not None:
             self.boots.extend(ts for _ in self._boot_re.finditer(lines))
+        for listener in self.line_listeners:
+            for line in lines.splitlines():
+                try:
+                    listener(line, ts)
+                except Exception as exc:  # a listener's bug must not stop the reader
+                    self.note(f"line listener failed: {exc!r}")
 
     # --- log -----------------------------------------------------------------------------------
 

@@ -244,6 +244,7 @@ class RigSession:
                 ble = self.sim.settings.ble
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
             self._bridge = BridgeSession(ble, self._loop, self.trace)
+            self._bridge.follow_console(watch.console)
             watch.on_reset(self._after_reset)
         return self._bridge
 

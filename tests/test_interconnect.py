@@ -34,6 +34,19 @@ def test_a_watch_side_drop_is_an_abrupt_loss_seen_after_reconnecting(
     assert peer.is_connected
 
 
+def test_events_come_by_the_console_mirror_while_the_bridge_is_down(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim
+) -> None:
+    vela_sim.drop_link()  # the BLE bridge is gone: nothing can come over it now
+    error = interconnect.events.wait_for("error", timeout=5)
+    close = interconnect.events.wait_for("close", timeout=5)
+    assert (error.code, close.code) == (ErrorCode.DISCONNECTED, ErrorCode.DISCONNECTED)
+    assert not peer.is_connected
+    peer.reconnect()  # the watch replays its queued events over the bridge: not twice
+    interconnect.events.wait_for("open", timeout=10)
+    assert interconnect.events.kinds() == ["error", "close", "open"]
+
+
 def test_refused_connects_within_the_retry_budget_succeed(
     interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig
 ) -> None:
