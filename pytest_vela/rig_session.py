@@ -120,7 +120,8 @@ class RigSession:
             (self.logs / f"preflight-{self.stamp}.txt").write_text(report.render())
         stamp = self.stamp
         if self.rig.kind == "sim":
-            self._run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{self.rig.name}-"))
+            # Named after this process, so a stray one could be traced to the run that made it.
+            self._run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{self.rig.name}-{os.getpid()}-"))
             settings = with_sim_identity(settings, self.rig.name)
             self._start_private_bus()
             assert self.bus is not None

@@ -389,12 +389,10 @@ def _sims_of(parent: int) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        simulator = (
-            b"pytest_vela.sim" in argv
-            and b"--parent" in argv
-            and argv[argv.index(b"--parent") + 1] == str(parent).encode()
+        # Both live in directories named after the pytest process that made them.
+        simulator = b"pytest_vela.sim" in argv and any(
+            f"vela-sim-{parent}-".encode() in a for a in argv
         )
-        # The private bus lives in a directory named after the pytest process that made it.
         private_bus = any(b"dbus-daemon" in a for a in argv[:1]) and any(
             f"vela-dbus-{parent}-".encode() in a for a in argv
         )

@@ -16,15 +16,14 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pytest_vela.errors import SimulatorError
+from pytest_vela.sim.lifetime import spawn_tied
 
 INSTALL_HINT = (
     "install it: Debian/Ubuntu `sudo apt-get install dbus-daemon` (package `dbus` on older "
@@ -32,25 +31,6 @@ INSTALL_HINT = (
 )
 _PREFIX = "vela-dbus-"
 _SUN_PATH_MAX = 107
-
-# Runs in a fresh interpreter between fork and exec: asks the kernel to SIGKILL it when its
-# parent dies, checks the parent did not die first, then becomes the real program.
-_TIE = (
-    "import ctypes,os,sys\n"
-    "ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)\n"
-    "os.getppid() == int(sys.argv[1]) or os._exit(1)\n"
-    "os.execvp(sys.argv[2], sys.argv[2:])\n"
-)
-
-
-def spawn_tied(argv: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
-    """Start ``argv`` so that it is killed when this process (the calling thread) ends.
-
-    The kernel's parent-death signal follows the thread that forked: call this from a thread
-    that lives as long as the child should (pytest's main thread does).
-    """
-    wrapper = [sys.executable, "-I", "-S", "-c", _TIE, str(os.getpid()), *argv]
-    return subprocess.Popen(wrapper, **popen)
 
 
 def bus_config() -> Path:

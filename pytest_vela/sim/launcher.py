@@ -20,6 +20,7 @@ from typing import Any
 
 from pytest_vela.errors import SimulatorError
 from pytest_vela.rig import RigSettings
+from pytest_vela.sim.lifetime import spawn_tied
 
 
 class SimulatedWatch:
@@ -52,13 +53,11 @@ class SimulatedWatch:
             str(settings_file),
             "--run-dir",
             str(self.run_dir),
-            "--parent",
-            str(os.getpid()),
         ]
         if self.bus_address:
             cmd += ["--bus", self.bus_address]
         with self.stderr_path.open("wb") as err:
-            self._proc = subprocess.Popen(
+            self._proc = spawn_tied(
                 cmd,
                 stdout=subprocess.PIPE,
                 stderr=err,

@@ -24,7 +24,6 @@ from pytest_vela.sim.bluez.peripheral import BluezPeripheral
 from pytest_vela.sim.control import ControlServer, Handler
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.interconnect_model import InterconnectRuntime
-from pytest_vela.sim.lifetime import die_with_parent
 from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.shell import BootConfig, Shell
 
@@ -239,10 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", type=Path, required=True, help="rig settings as JSON")
     parser.add_argument("--run-dir", type=Path, required=True)
     parser.add_argument("--bus", default=None, help="D-Bus address for the BLE bridge")
-    parser.add_argument("--parent", type=int, default=None, help="exit when this pid exits")
     args = parser.parse_args(argv)
-    if args.parent:
-        die_with_parent(args.parent)
     settings = RigSettings.model_validate_json(args.settings.read_text())
     args.run_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):

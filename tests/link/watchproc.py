@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 
-from pytest_vela.sim.bus import kill_quietly, spawn_tied
+from pytest_vela.sim.bus import kill_quietly
+from pytest_vela.sim.lifetime import spawn_tied
 
 WATCH_NAME = "Vela-linktest"
 WATCH_ADDRESS = "C0:FF:EE:00:00:42"
