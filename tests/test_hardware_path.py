@@ -5,7 +5,6 @@ and runs the conformance suite unchanged — everything but the radio and the ca
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -41,7 +40,10 @@ def watch_on_the_desk() -> Iterator[dict[str, str]]:
 
 
 def test_the_conformance_suite_passes_on_a_hardware_rig(
-    pytester: pytest.Pytester, watch_on_the_desk: dict[str, str], tmp_path: Path
+    pytester: pytest.Pytester,
+    watch_on_the_desk: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pytester.mkdir("rigs").joinpath("desk.toml").write_text(
         "kind = 'hardware'\n"
@@ -49,53 +51,17 @@ def test_the_conformance_suite_passes_on_a_hardware_rig(
         "[reset]\nmethod = 'dtr'\n"  # a pty has no DTR: a hard reset falls back to reboot
         f"[ble]\nname = '{watch_on_the_desk['name']}'\n"
     )
-    env = {
-        "DBUS_SYSTEM_BUS_ADDRESS": watch_on_the_desk["bus"],
-        "VELA_LOCK_DIR": str(tmp_path / "locks"),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--rig",
-            "desk",
-            "--pyargs",
-            "pytest_vela.conformance",
-        ],
-        cwd=pytester.path,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", watch_on_the_desk["bus"])
+    monkeypatch.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))
+    suite = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--rig", "desk", "--pyargs", "pytest_vela.conformance"
     )
-    assert result.returncode == 0, result.stdout[-4000:]
-    assert "20 passed" in result.stdout
+    suite.assert_outcomes(passed=20)
     logs = pytester.path / "reports" / "desk" / "logs"
     assert "> am start com.vela.agent" in next(logs.glob("console-*.log")).read_text()
 
     pytester.makepyfile(test_hard="def test_hard_reset(watch):\n    watch.reset(hard=True)\n")
-    hard = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--rig",
-            "desk",
-            "test_hard.py",
-        ],
-        cwd=pytester.path,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert hard.returncode == 0, hard.stdout[-4000:]
+    hard = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "desk", "test_hard.py")
+    hard.assert_outcomes(passed=1)
     newest = max(logs.glob("console-*.log"), key=lambda p: p.stat().st_mtime).read_text()
     assert "DTR not supported on this port (ENOTTY): rebooting from the shell" in newest
