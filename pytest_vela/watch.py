@@ -75,20 +75,22 @@ class Watch:
         crashes = len(self.console.crashes)
         self.console.discard_pending()
         self.console.write_line(cmd)
-        # The command's echo, then its output up to the prompt: a prompt still on its way from
-        # earlier output cannot pass for this command's, and noise before the echo is skipped.
-        echoed = re.compile(
-            re.escape(cmd.strip()) + r"[ \t]*\r?\n(?P<out>.*?)" + self._prompt.pattern, re.S
-        )
-        match = self._expect_prompt(timeout, f"running {cmd!r}", echoed)
-        self._check_crash(crashes, f"running {cmd!r}")
-        return _output(match["out"])
+        # First the command's own echo, then the prompt after it: a prompt still on its way
+        # from earlier output cannot pass for this command's, and noise before the echo is
+        # skipped. Two matches, so the output between them may be of any length.
+        deadline = time.monotonic() + timeout
+        doing = f"running {cmd!r}"
+        self._expect_prompt(timeout, doing, re.compile(re.escape(cmd.strip()) + r"[ \t]*\r?\n"))
+        match = self._expect_prompt(max(0.0, deadline - time.monotonic()), doing)
+        self._check_crash(crashes, doing)
+        return _output(match.string[: match.start()])
 
     def _expect_prompt(
-        self, timeout: float, doing: str, pattern: re.Pattern[str] | None = None
+        self, timeout: float, doing: str, echo: re.Pattern[str] | None = None
     ) -> re.Match[str]:
+        """The prompt (or first, given ``echo``, the command's echo); WatchHung otherwise."""
         try:
-            return self.console.expect(pattern or self._prompt, timeout)
+            return self.console.expect(echo or self._prompt, timeout)
         except ExpectTimeout as exc:
             raise WatchHung(
                 f"the watch did not return to its prompt {self.rig.settings.serial.prompt!r} "

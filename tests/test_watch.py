@@ -276,3 +276,10 @@ def test_ctrl_c_mid_transfer_cancels_the_devices_receiver(watch: Watch, tmp_path
         ymodem_send(watch.console, image, "rb", timeout=30, progress=interrupt)
     watch.console.expect("rb: transfer", timeout=5)  # the receiver gave up at once
     assert watch.shell("echo after-ctrl-c") == "after-ctrl-c\n"
+
+
+def test_shell_returns_output_longer_than_the_search_overlap(watch: Watch) -> None:
+    out = watch.shell("flood 1500 80", timeout=30)  # 120 kB, arriving over many reads
+    lines = out.splitlines()
+    assert len(lines) == 1500
+    assert lines[0].startswith("0000000000 ") and lines[-1].startswith("0000001499 ")
