@@ -6,7 +6,8 @@ The reader never uses ``readline()`` and never sleeps between reads: it blocks i
 when no test is reading. Its read gives up after 0.25 s of silence only to notice a close and to
 release a half escape sequence that line noise left pending. Everything received is logged;
 ``expect`` searches what arrived after its previous match (ANSI escapes stripped), so output
-that came before the call is found.
+that came before the call is found; as text keeps arriving it searches only the new text and the
+64 KiB before it, so one match spans at most that much of what arrives while it waits.
 """
 
 from __future__ import annotations
