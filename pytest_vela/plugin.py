@@ -45,7 +45,13 @@ class VelaSession:
         self.sessions = {
             name: RigSession(rig, self.reports, self.flash, say) for name, rig in self.rigs.items()
         }
-        self.router = reports.RigRoutedLogger(self.reports, list(self.rigs))
+        self.router = reports.RigRoutedLogger(
+            self.reports,
+            {
+                name: {"rig": name, "rig.kind": rig.kind, "flash": self.flash}
+                for name, rig in self.rigs.items()
+            },
+        )
 
     def close(self) -> None:
         for session in self.sessions.values():
@@ -116,11 +122,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
     )
     _register_allure(config, vela)
-    if not hasattr(config, "workerinput"):
-        for name, rig in vela.rigs.items():
-            reports.write_run_files(
-                vela.reports, name, {"rig": name, "rig.kind": rig.kind, "flash": vela.flash}
-            )
 
 
 def _register_allure(config: pytest.Config, vela: VelaSession) -> None:

@@ -88,3 +88,27 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
     assert len(console) == 1  # the crash's own console slice, panic included
     assert "PANIC!!!" in (results_dir / console[0]["source"]).read_text()
     assert _category(pytester.path, "sim", crashed) == "Watch crashed"
+
+
+def test_tests_that_use_no_rig_leave_no_reports(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_plain():\n    assert 1 + 1 == 2\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
+
+
+def test_session_fixtures_are_reported_with_the_tests_they_served(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile("def test_a(watch):\n    pass\n\ndef test_b(watch):\n    pass\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    results_dir = pytester.path / "reports" / "sim" / "allure-results"
+    tests = {json.loads(p.read_text())["uuid"] for p in results_dir.glob("*-result.json")}
+    watch_containers = [
+        container
+        for container in map(json.loads, map(Path.read_text, results_dir.glob("*-container.json")))
+        if any(before.get("name") == "watch" for before in container.get("befores", []))
+    ]
+    assert len(watch_containers) == 1  # set up once for the session, reported at its end
+    assert set(watch_containers[0]["children"]) == tests
+    assert (results_dir / "categories.json").exists()
+    assert "rig.kind=sim" in (results_dir / "environment.properties").read_text()
