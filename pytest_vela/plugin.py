@@ -151,12 +151,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``-n N``, one worker per rig (see ``farm``)."""
+    """Under ``-n N``, one worker per rig (see ``farm``). A lone simulated rig is left to
+    xdist's own scheduling: every worker then runs a simulated watch of its own."""
+    rigs = config.stash[SESSION].rigs
     if config.getoption("dist") not in ("load", "loadscope", "loadgroup"):
+        return None
+    if len(rigs) == 1 and next(iter(rigs.values())).kind == "sim":
         return None
     from pytest_vela.farm import RigScheduling
 
-    return RigScheduling(config, log, list(config.stash[SESSION].rigs))
+    return RigScheduling(config, log, list(rigs))
 
 
 def _item_rig(item: pytest.Item) -> str | None:

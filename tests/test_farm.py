@@ -43,6 +43,24 @@ def test_two_rigs_run_on_their_own_workers(pytester: pytest.Pytester) -> None:
         assert params == {repr(name)}, f"{name}'s results hold other rigs' tests: {params}"
 
 
+def test_a_lone_simulated_rig_is_spread_over_the_workers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+
+        @pytest.mark.parametrize("n", range(8))
+        def test_shell(watch, n):
+            assert watch.shell(f"echo {n}") == f"{n}\\n"
+            print(f"ON {os.environ.get('PYTEST_XDIST_WORKER')}")
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(passed=8)
+    workers = {line.split()[1] for line in result.stdout.lines if line.startswith("ON ")}
+    assert workers == {"gw0", "gw1"}  # each worker ran a simulated watch of its own
+
+
 @pytest.mark.parametrize(
     ("nodeid", "expected"),
     [
