@@ -34,6 +34,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from pytest_vela.background import BackgroundTasks
 from pytest_vela.errors import BleError
 from pytest_vela.link.framing import (
     ATT_OVERHEAD,
@@ -117,7 +118,7 @@ class LinkClient:
         self._closing = False
         self._write_lock: asyncio.Lock | None = None
         self.last_disconnect_requested: bool | None = None
-        self._pending: set[asyncio.Future[None]] = set()
+        self._background = BackgroundTasks()
 
     @property
     def target(self) -> str:
@@ -321,11 +322,7 @@ class LinkClient:
             except BleError as exc:
                 on_error(exc)
 
-        self._loop.call_soon(lambda: self._keep(asyncio.ensure_future(send())))
-
-    def _keep(self, task: asyncio.Future[None]) -> None:
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._loop.call_soon(lambda: self._background.spawn(send()))
 
     async def _send(self, payload: bytes) -> None:
         client, rx, lock = self._client, self._rx, self._write_lock

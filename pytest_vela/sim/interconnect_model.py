@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pytest_vela.background import BackgroundTasks
 from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
 from pytest_vela.rig import InterconnectModel
 
@@ -50,7 +51,7 @@ class InterconnectRuntime:
         self._next_out = 0
         self._acks: dict[int, asyncio.Future[None]] = {}
         self._pongs: dict[int, asyncio.Future[None]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks()
 
     # --- wiring -----------------------------------------------------------------------------
 
@@ -60,11 +61,6 @@ class InterconnectRuntime:
 
     def now_ms(self) -> float:
         return round((time.monotonic() - self._epoch) * 1000, 3)
-
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _emit(self, message: dict[str, Any]) -> None:
         if self.bridge_ready and self._emit_to_bridge is not None:
@@ -79,7 +75,7 @@ class InterconnectRuntime:
     def _report(self, message: dict[str, Any]) -> None:
         """Results and events: mirrored on the console, sent (or queued) to the harness."""
         self._console(AGENT_CONSOLE_PREFIX + json.dumps(message, separators=(",", ":")))
-        self._spawn(self._emit(message))
+        self._background.spawn(self._emit(message))
 
     # --- life cycle of the app and the bridge -------------------------------------------------
 
@@ -100,7 +96,7 @@ class InterconnectRuntime:
 
     def bridge_up(self) -> None:
         self.bridge_ready = True
-        self._spawn(self._greet())
+        self._background.spawn(self._greet())
         self._try_connect()
 
     async def _greet(self) -> None:
@@ -192,7 +188,7 @@ class InterconnectRuntime:
             self._console(f'{AGENT_CONSOLE_PREFIX}{{"t":"bad","len":{len(raw)}}}')
             return
         if kind == "cmd":
-            self._spawn(self._command(message))
+            self._background.spawn(self._command(message))
         elif kind == "app":
             self._from_phone(message.get("data"))
         elif kind == "ack":

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_vela.background import BackgroundTasks
 from pytest_vela.rig import RigSettings
 from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.bluez.bridge import BridgePeripheral
@@ -56,13 +57,13 @@ class SimulatedWatchProcess:
             write_now=self.port.write_from_thread,
         )
         self.control = ControlServer(run_dir / "control.sock", self._handlers())
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background = BackgroundTasks()
 
     def _on_input(self, data: bytes) -> None:
         self.shell.feed(data)
 
     def _console_line(self, line: str) -> None:
-        self._spawn(self.shell.out(line + "\n"))
+        self._background.spawn(self.shell.out(line + "\n"))
 
     async def _booted(self) -> None:
         """A reboot ends the BLE link, as on a real watch, and restarts the runtime's rules."""
@@ -95,11 +96,6 @@ class SimulatedWatchProcess:
         assert self.bridge is not None
         await self.bridge.send_message(json.dumps(message, separators=(",", ":")).encode())
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _handlers(self) -> dict[str, Handler]:
         return {
             "ping": self._ping,
@@ -129,7 +125,7 @@ class SimulatedWatchProcess:
         }
 
     async def _crash(self) -> None:
-        self._spawn(self.shell.crash())
+        self._background.spawn(self.shell.crash())
 
     async def _hang(self) -> None:
         self.shell.faults.hung = True
@@ -159,7 +155,7 @@ class SimulatedWatchProcess:
     async def _power_cycle(self) -> None:
         """What a relay or DTR reset does: everything stops, then a cold boot."""
         self.shell.faults.hung = False
-        self._spawn(self.shell.reboot())
+        self._background.spawn(self.shell.reboot())
 
     async def _clear_faults(self) -> None:
         """Back to a healthy watch between tests: answering, plugged, installer free, the BLE

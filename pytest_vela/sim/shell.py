@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pytest_vela.background import BackgroundTasks
 from pytest_vela.byte_queue import ByteQueue
 from pytest_vela.sim import ymodem_rx
 from pytest_vela.sim.filestore import FileStore
@@ -74,7 +75,7 @@ class Shell:
         self._image = b"vela-sim factory image\n"
         self._pending_image: Path | None = None
         self._worker: asyncio.Task[None] | None = None
-        self._echoes: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
         self._started = time.monotonic()
         self.installed: dict[str, dict[str, object]] = {}
         for package in boot.preinstalled:
@@ -194,9 +195,7 @@ class Shell:
                 echo.append(byte)
         # Echo first: the command's output must follow the echoed line, as on a real shell.
         if echo:
-            echoing = asyncio.get_running_loop().create_task(self._write(bytes(echo)))
-            self._echoes.add(echoing)  # a task nobody references may be collected mid-run
-            echoing.add_done_callback(self._echoes.discard)
+            self._background.spawn(self._write(bytes(echo)))
         for line in lines:
             self._lines.put_nowait(line)
 

@@ -18,6 +18,7 @@ from dbus_fast import BusType, DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag, RequestNameReply
 
+from pytest_vela.background import BackgroundTasks
 from pytest_vela.errors import SimulatorError, VelaError
 from pytest_vela.sim.bluez.delay import DelayLine
 from pytest_vela.sim.bluez.objects import (
@@ -102,7 +103,7 @@ class BluezPeripheral:
         self._device_exported = False
         self._discovery_sessions = 0
         self._advertiser: asyncio.Task[None] | None = None
-        self._removals: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
         self._gatt: tuple[GattService, GattCharacteristic, GattCharacteristic, GattDescriptor]
         self._gatt_exported = False
         self._rx_line = DelayLine()
@@ -278,9 +279,7 @@ class BluezPeripheral:
         if path != self.device_path or not self._device_exported:
             raise DBusError(ERR_DOES_NOT_EXIST, "Does Not Exist")
         if self._device.connected:
-            removal = asyncio.get_running_loop().create_task(self._remove_after_disconnect())
-            self._removals.add(removal)  # keep a reference until it is done
-            removal.add_done_callback(self._removals.discard)
+            self._background.spawn(self._remove_after_disconnect())
             return
         self._unexport_device()
 
