@@ -355,11 +355,6 @@ class Console:
             dropped, self._window, self._searched = self._window, "", 0
             return dropped
 
-    def recent(self) -> str:
-        """The last ~200 characters received, whether a match consumed them or not."""
-        with self._cond:
-            return self._recent
-
     @contextlib.contextmanager
     def raw(self) -> Iterator[RawChannel]:
         """Divert incoming bytes to a binary channel (still logged) for a file transfer."""

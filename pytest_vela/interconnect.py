@@ -8,7 +8,6 @@ thin: the protocol lives in ``bridge_session``.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,11 +155,3 @@ class Peer:
     def set_responsive(self, responsive: bool) -> None:
         """An unresponsive phone app stops acknowledging: the watch's sends time out (204)."""
         self._bridge.responsive = responsive
-
-    def wait_connected(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        self._bridge.wait_for(
-            lambda: self._bridge.app_link_up,
-            max(0.0, deadline - time.monotonic()),
-            "the app link to open",
-        )
