@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_vela.codes import DiagnosisStatus, ErrorCode, ReadyState
 from pytest_vela.errors import (
+    AgentError,
     BleError,
+    CallFailed,
+    EventTimeout,
     ExpectTimeout,
     FlashError,
     InstallError,
@@ -22,29 +25,28 @@ from pytest_vela.errors import (
     SerialLost,
     SimulatorError,
     VelaError,
+    WatchCrashed,
     WatchHung,
 )
 
 if TYPE_CHECKING:
-    from pytest_vela.events import Event, EventLog, EventTimeout
-    from pytest_vela.interconnect import CallFailed, Diagnosis, Interconnect, Peer, SendResult
-    from pytest_vela.rig import Rig
-    from pytest_vela.sim_faults import VelaSim
-    from pytest_vela.watch import Watch, WatchCrashed
+    from pytest_vela.device.watch import Watch
+    from pytest_vela.peer.events import Event, EventLog
+    from pytest_vela.peer.interconnect import Diagnosis, Interconnect, SendResult
+    from pytest_vela.peer.phone import Peer
+    from pytest_vela.plugin.faults import VelaSim
+    from pytest_vela.rigfile.loader import Rig
 
 _LAZY = {
-    "Event": "pytest_vela.events",
-    "EventLog": "pytest_vela.events",
-    "EventTimeout": "pytest_vela.events",
-    "CallFailed": "pytest_vela.interconnect",
-    "Diagnosis": "pytest_vela.interconnect",
-    "Interconnect": "pytest_vela.interconnect",
-    "Peer": "pytest_vela.interconnect",
-    "SendResult": "pytest_vela.interconnect",
-    "Rig": "pytest_vela.rig",
-    "VelaSim": "pytest_vela.sim_faults",
-    "Watch": "pytest_vela.watch",
-    "WatchCrashed": "pytest_vela.watch",
+    "Event": "pytest_vela.peer.events",
+    "EventLog": "pytest_vela.peer.events",
+    "Diagnosis": "pytest_vela.peer.interconnect",
+    "Interconnect": "pytest_vela.peer.interconnect",
+    "SendResult": "pytest_vela.peer.interconnect",
+    "Peer": "pytest_vela.peer.phone",
+    "Rig": "pytest_vela.rigfile.loader",
+    "VelaSim": "pytest_vela.plugin.faults",
+    "Watch": "pytest_vela.device.watch",
 }
 
 
@@ -55,6 +57,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AgentError",
     "BleError",
     "CallFailed",
     "Diagnosis",

@@ -12,7 +12,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pytest-vela", description="Tools around the pytest-vela harness."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from pytest_vela.sim import cli as sim_cli
+    from pytest_vela.rig import sim_command as sim_cli
 
     sim_cli.register(sub)
     from pytest_vela.doctor import command as doctor_command

@@ -1,16 +1,23 @@
-"""Exceptions users see.
+"""Every exception pytest-vela raises, in one place, so that reports classify them all.
 
-``ExpectTimeout`` is a product-side failure (the watch did not say what the test expected);
-``RigError`` and its subclasses are infrastructure faults, reported as *broken*, not *failed*.
+Two families: product failures are ``AssertionError``\\s (the watch did not do what the test
+expected: ``ExpectTimeout``, ``WatchCrashed``, ``CallFailed``, ``EventTimeout``), reported as
+*failed*; infrastructure faults are ``RigError``\\s (the rig, not the product, failed),
+reported as *broken* in the "Rig infrastructure" category. A ``RigError`` may carry the path of
+the log that holds its evidence.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Protocol
 
 
 class VelaError(Exception):
     """Base of every pytest-vela exception."""
+
+
+# --- product failures -----------------------------------------------------------------------
 
 
 class ExpectTimeout(VelaError, AssertionError):
@@ -28,8 +35,39 @@ class ExpectTimeout(VelaError, AssertionError):
         )
 
 
+class WatchCrashed(VelaError, AssertionError):
+    """The firmware panicked: a product failure, with the panic line and the log."""
+
+
+class CallFailed(VelaError, AssertionError):
+    """An API call that has no failure outcome in its contract answered ``fail``."""
+
+    def __init__(self, call: str, code: int, data: Any) -> None:
+        self.code = code
+        self.data = data
+        super().__init__(f"{call} failed with code {code}: {data!r}")
+
+
+class EventTimeout(VelaError, AssertionError):
+    """The awaited event did not arrive: a product failure, shown with the timeline."""
+
+
+class DoctorInputError(VelaError):
+    """A file given to the doctor or to ``sign import`` cannot be used; the message says why."""
+
+
+# --- rig infrastructure ---------------------------------------------------------------------
+
+
 class RigError(VelaError):
-    """An infrastructure fault: the rig, not the product under test, failed."""
+    """An infrastructure fault: the rig, not the product under test, failed.
+
+    ``log_path`` names the log that holds the evidence, where there is one.
+    """
+
+    def __init__(self, message: str = "", *, log_path: Path | None = None) -> None:
+        super().__init__(message)
+        self.log_path = log_path
 
 
 class RigConfigError(RigError):
@@ -52,13 +90,77 @@ class InstallError(RigError):
     """The watch refused to install, uninstall or launch an app."""
 
 
-class BleError(RigError):
-    """The BLE adapter or link failed (scan, connect, GATT)."""
-
-
 class LockError(RigError):
     """The rig is locked by another run."""
 
 
 class SimulatorError(RigError):
     """The simulated watch or its private bus could not be started or died."""
+
+
+class AgentError(RigError):
+    """The on-watch agent did not answer or is not running."""
+
+
+class BleError(RigError):
+    """The BLE adapter or link failed (scan, connect, GATT)."""
+
+
+class BridgeProfileError(BleError):
+    """The device has no bridge service/characteristic with the rig's UUIDs (permanent)."""
+
+
+class LoopTimeout(BleError, TimeoutError):
+    """A coroutine handed to the link's loop thread did not finish in time (it was cancelled)."""
+
+
+class FramingError(BleError):
+    """A frame or fragment sequence that cannot be a valid message: a fault of the link (or
+    of the bridge's end of it), reported with the rig's infrastructure faults.
+
+    ``completed`` is set in the rare case where the same frame that revealed a broken earlier
+    message also completed a new one, so that the caller can still deliver it.
+    """
+
+    def __init__(self, text: str, *, msg_id: int | None = None) -> None:
+        super().__init__(text)
+        self.msg_id = msg_id
+        self.completed: bytes | None = None
+
+
+class MessageTooLarge(FramingError):
+    """A message above the rig's ``ble.max_message_bytes``."""
+
+    def __init__(self, size: int, limit: int, *, msg_id: int | None = None) -> None:
+        super().__init__(
+            f"bridge message of {size} bytes exceeds the limit of {limit} bytes "
+            "(set by the rig's ble.max_message_bytes)",
+            msg_id=msg_id,
+        )
+        self.size = size
+        self.limit = limit
+
+
+class Rendered(Protocol):
+    def render(self) -> str: ...
+
+
+class PreflightFailed(RigError):
+    """The quick app cannot connect to its phone app as configured; ``report`` says why."""
+
+    def __init__(self, report: Rendered) -> None:
+        self.report = report
+        super().__init__(
+            "preflight checks failed; nothing was flashed or installed.\n" + report.render()
+        )
+
+
+def rig_fault_names() -> list[str]:
+    """The names of every ``RigError`` class, for report categories."""
+    found: list[str] = []
+    pending: list[type[RigError]] = [RigError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return sorted(set(found))

@@ -13,11 +13,12 @@ from textwrap import dedent
 
 import pytest
 
-from pytest_vela.console import Console
-from pytest_vela.rig import Rig, RigSettings, SimSettings
-from pytest_vela.rig_session import SimPowerCycle
-from pytest_vela.sim.launcher import SimulatedWatch
-from pytest_vela.watch import Watch
+from pytest_vela.console.port import Console
+from pytest_vela.device.watch import Watch
+from pytest_vela.rig.session import SimPowerCycle
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.rigfile.schema import RigSettings, SimSettings
 
 
 def write_rig(rig_dir: Path, name: str, body: str) -> Path:
@@ -84,16 +85,16 @@ def fast_sim_settings(**sim: object) -> RigSettings:
 
 
 @pytest.fixture
-def simulated_watch(tmp_path: Path) -> Iterator[SimulatedWatch]:
+def simulated_watch(tmp_path: Path) -> Iterator[SimulatorProcess]:
     """A simulated watch process of its own (not the plugin's session one)."""
-    sim = SimulatedWatch(fast_sim_settings(), tmp_path / "run", log_path=tmp_path / "sim.log")
+    sim = SimulatorProcess(fast_sim_settings(), tmp_path / "run", log_path=tmp_path / "sim.log")
     sim.start()
     yield sim
     sim.stop()
 
 
 @pytest.fixture
-def sim_console(simulated_watch: SimulatedWatch, tmp_path: Path) -> Iterator[Console]:
+def sim_console(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[Console]:
     """A Console opened on the simulated watch's stable port path, at a ready prompt."""
     console = Console(
         simulated_watch.port, 921600, tmp_path / "logs" / "console.log", r"PANIC!!!|ASSERTION"
@@ -114,7 +115,7 @@ def make_rpk(path: Path, package: str) -> Path:
 
 
 @pytest.fixture
-def own_watch(simulated_watch: SimulatedWatch, tmp_path: Path) -> Iterator[Watch]:
+def own_watch(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[Watch]:
     """A Watch on a private simulated watch, with retries short enough for fault tests."""
     settings = fast_sim_settings()
     settings = settings.model_copy(

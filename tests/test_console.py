@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.ansi import AnsiStripper, strip_ansi
-from pytest_vela.console import RECENT_CHARS, Console
+from pytest_vela.console.ansi import AnsiStripper, strip_ansi
+from pytest_vela.console.port import RECENT_CHARS, Console
 from pytest_vela.errors import ExpectTimeout, SerialLost
-from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.rig.sim_process import SimulatorProcess
 from tests.conftest import RawPty
 
 STAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ", re.M)
@@ -255,7 +255,7 @@ def test_sim_flood_arrives_complete_and_in_order(sim_console: Console) -> None:
 
 
 def test_sim_unplug_then_reopen_on_the_stable_path(
-    simulated_watch: SimulatedWatch, sim_console: Console
+    simulated_watch: SimulatorProcess, sim_console: Console
 ) -> None:
     simulated_watch.control("unplug")
     with pytest.raises(SerialLost):

@@ -9,8 +9,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pytest_vela.events import Event, EventLog, EventTimeout
-from pytest_vela.timeline_svg import render_svg
+from pytest_vela.errors import EventTimeout
+from pytest_vela.peer.events import Event, EventLog
+from pytest_vela.plugin.timeline_svg import render_svg
 
 
 def _log(*kinds: str) -> EventLog:

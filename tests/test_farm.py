@@ -73,6 +73,6 @@ def test_a_lone_simulated_rig_is_spread_over_the_workers(pytester: pytest.Pytest
     ],
 )
 def test_the_rig_is_read_from_the_test_id(nodeid: str, expected: str | None) -> None:
-    from pytest_vela.farm import rig_of
+    from pytest_vela.plugin.farm import rig_of
 
     assert rig_of(nodeid, ["watch01", "watch-01"]) == expected

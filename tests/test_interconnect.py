@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from pytest_vela import BleError, ErrorCode, ReadyState
-from pytest_vela.interconnect import Interconnect, Peer
-from pytest_vela.sim_faults import VelaSim
+from pytest_vela.peer.interconnect import Interconnect
+from pytest_vela.peer.phone import Peer
+from pytest_vela.plugin.faults import VelaSim
 
 
 def test_the_message_limit_fault_moves_the_limit(

@@ -19,9 +19,7 @@ def test_a_failing_preflight_stops_the_rig_before_the_console(pytester: pytest.P
         "[ble]\nname = 'Vela-desk'\n"
         "[app]\ndir = '../myapp'\nandroid_package = 'com.example.phoneapp'\n"
     )
-    pytester.makepyfile(
-        "def test_one(watch):\n    pass\n\ndef test_two(watch):\n    pass\n"
-    )
+    pytester.makepyfile("def test_one(watch):\n    pass\n\ndef test_two(watch):\n    pass\n")
     result = pytester.runpytest_subprocess("--rig", "desk", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=2)
     out = result.stdout.str()

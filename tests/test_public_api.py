@@ -21,7 +21,7 @@ def test_unknown_names_are_attribute_errors() -> None:
 
 
 def test_importing_the_package_does_not_pull_in_bleak() -> None:
-    code = "import sys, pytest_vela, pytest_vela.rig; print('bleak' in sys.modules)"
+    code = "import sys, pytest_vela, pytest_vela.rigfile.schema; print('bleak' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.console import Console
-from pytest_vela.power import ConsoleReboot
-from pytest_vela.rig import Rig, RigSettings, SerialSettings
-from pytest_vela.sim.launcher import SimulatedWatch
-from pytest_vela.watch import Watch
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import ConsoleReboot
+from pytest_vela.device.watch import Watch
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.rigfile.schema import RigSettings, SerialSettings
 from tests.support.rfc2217 import Rfc2217Server
 
 
 @pytest.fixture
-def remote_sim(tmp_path: Path) -> Iterator[tuple[SimulatedWatch, Rfc2217Server]]:
+def remote_sim(tmp_path: Path) -> Iterator[tuple[SimulatorProcess, Rfc2217Server]]:
     run_dir = Path(tempfile.mkdtemp(prefix="vela-rfc-"))
-    sim = SimulatedWatch(RigSettings(kind="sim"), run_dir)
+    sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
     server = Rfc2217Server(sim.start()).start()
     yield sim, server
     server.stop()
@@ -27,7 +28,7 @@ def remote_sim(tmp_path: Path) -> Iterator[tuple[SimulatedWatch, Rfc2217Server]]
 
 
 def test_shell_and_reset_over_rfc2217(
-    remote_sim: tuple[SimulatedWatch, Rfc2217Server], tmp_path: Path
+    remote_sim: tuple[SimulatorProcess, Rfc2217Server], tmp_path: Path
 ) -> None:
     _, server = remote_sim
     settings = RigSettings(kind="sim", serial=SerialSettings(port=server.url))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_vela.errors import RigConfigError
-from pytest_vela.rig import known_rigs, load_rig, split_names
+from pytest_vela.rigfile.loader import known_rigs, load_rig, split_names
 from tests.conftest import write_rig
 
 HARDWARE = """

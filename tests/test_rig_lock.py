@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.rig import RigSettings
-from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.schema import RigSettings
 
 HOLDER = """
 import time
@@ -30,7 +30,7 @@ def test_holds_the_watch(watch):
 def desk_watch() -> Iterator[str]:
     """A watch on a serial port, as far as the harness can tell: the simulator's pty."""
     run_dir = Path(tempfile.mkdtemp(prefix="vela-desk-"))
-    sim = SimulatedWatch(RigSettings(kind="sim"), run_dir)
+    sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
     yield sim.start()
     sim.stop()
 

@@ -16,10 +16,10 @@ import pytest
 import serial
 
 from pytest_vela.errors import SimulatorError
-from pytest_vela.rig import RigSettings
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.filestore import FileStore
-from pytest_vela.sim.launcher import SimulatedWatch
 from pytest_vela.sim.pacing import LineRate
 from pytest_vela.sim.shell import BootConfig, Shell
 from tests.conftest import make_rpk, write_rig
@@ -188,7 +188,7 @@ def test_line_rate_schedule_persists_across_writes() -> None:
     assert LineRate(921600, enabled=False).reserve(10**6, now=5.0) == 5.0
 
 
-def test_control_channel_refuses_unknown_orders(simulated_watch: SimulatedWatch) -> None:
+def test_control_channel_refuses_unknown_orders(simulated_watch: SimulatorProcess) -> None:
     with pytest.raises(SimulatorError) as err:
         simulated_watch.control("explode")
     assert "explode" in str(err.value)
@@ -196,7 +196,7 @@ def test_control_channel_refuses_unknown_orders(simulated_watch: SimulatedWatch)
     assert simulated_watch.control("ping")["plugged"] is True
 
 
-def test_a_failing_order_is_answered_with_its_error(simulated_watch: SimulatedWatch) -> None:
+def test_a_failing_order_is_answered_with_its_error(simulated_watch: SimulatorProcess) -> None:
     with pytest.raises(SimulatorError, match=r"garbage: ValueError: .*'many'"):
         simulated_watch.control("garbage", n="many")
     with pytest.raises(SimulatorError, match="has no BLE bridge"):
@@ -204,7 +204,7 @@ def test_a_failing_order_is_answered_with_its_error(simulated_watch: SimulatedWa
     assert simulated_watch.control("ping")["plugged"] is True
 
 
-def test_sim_process_ends_on_stop(simulated_watch: SimulatedWatch) -> None:
+def test_sim_process_ends_on_stop(simulated_watch: SimulatorProcess) -> None:
     assert simulated_watch.alive
     simulated_watch.stop()
     assert not simulated_watch.alive
@@ -295,7 +295,7 @@ def test_sim_command_refuses_a_hardware_rig_and_unknown_names(tmp_path: Path) ->
 def test_a_simulator_that_dies_while_starting_says_why(tmp_path: Path) -> None:
     # A unix socket path longer than the kernel allows makes the control channel fail.
     run_dir = tmp_path / ("x" * 120)
-    sim = SimulatedWatch(RigSettings(kind="sim"), run_dir)
+    sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
     with pytest.raises(SimulatorError, match=r"exited while starting \(code 1\)") as raised:
         sim.start(timeout=20)
     assert "AF_UNIX path too long" in str(raised.value)  # the tail of its own log

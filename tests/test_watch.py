@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.console import Console
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import ConsoleReboot
+from pytest_vela.device.watch import Watch
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
-from pytest_vela.power import ConsoleReboot
-from pytest_vela.rig import Rig
-from pytest_vela.sim_faults import VelaSim
-from pytest_vela.watch import Watch
+from pytest_vela.plugin.faults import VelaSim
+from pytest_vela.rigfile.loader import Rig
 from tests.conftest import RawPty, fast_sim_settings, make_rpk
 
 
@@ -252,7 +252,7 @@ def test_a_transfer_past_its_timeout_is_cancelled_and_the_shell_still_answers(
 def test_a_receiver_that_never_answers_fails_within_the_flash_timeout(
     watch: Watch, tmp_path: Path
 ) -> None:
-    from pytest_vela.flashing import ymodem_send
+    from pytest_vela.device.transfer import ymodem_send
 
     image = tmp_path / "small.bin"
     image.write_bytes(b"x" * 1000)
@@ -262,7 +262,7 @@ def test_a_receiver_that_never_answers_fails_within_the_flash_timeout(
 
 
 def test_ctrl_c_mid_transfer_cancels_the_devices_receiver(watch: Watch, tmp_path: Path) -> None:
-    from pytest_vela.flashing import ymodem_send
+    from pytest_vela.device.transfer import ymodem_send
 
     image = tmp_path / "big.bin"
     image.write_bytes(os.urandom(200_000))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ymodem.CRC import calc_crc16
 
-from pytest_vela.ymodem_crc import crc16
+from pytest_vela.wire.ymodem_crc import crc16
 
 
 @given(st.binary(max_size=1100), st.integers(min_value=0, max_value=0xFFFF))

@@ -2,7 +2,8 @@
 waits for a connection attempt in progress before answering."""
 
 from pytest_vela import DiagnosisStatus
-from pytest_vela.interconnect import Interconnect, Peer
+from pytest_vela.peer.interconnect import Interconnect
+from pytest_vela.peer.phone import Peer
 
 
 def test_diagnosis_ok_on_a_healthy_link(interconnect: Interconnect) -> None:

@@ -3,8 +3,9 @@
 import json
 
 from pytest_vela import ErrorCode
-from pytest_vela.interconnect import Interconnect, Peer
-from pytest_vela.watch import Watch
+from pytest_vela.device.watch import Watch
+from pytest_vela.peer.interconnect import Interconnect
+from pytest_vela.peer.phone import Peer
 
 
 def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(

@@ -1,7 +1,8 @@
 """``getReadyState``: 1 while the link is up, 2 once it is down."""
 
 from pytest_vela import ReadyState
-from pytest_vela.interconnect import Interconnect, Peer
+from pytest_vela.peer.interconnect import Interconnect
+from pytest_vela.peer.phone import Peer
 
 
 def test_ready_state_is_connected_while_the_link_is_up(interconnect: Interconnect) -> None:

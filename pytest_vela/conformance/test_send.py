@@ -6,8 +6,9 @@ import json
 import pytest
 
 from pytest_vela import ErrorCode
-from pytest_vela.interconnect import Interconnect, Peer
-from pytest_vela.rig import Rig
+from pytest_vela.peer.interconnect import Interconnect
+from pytest_vela.peer.phone import Peer
+from pytest_vela.rigfile.loader import Rig
 
 
 def test_send_succeeds_and_the_phone_gets_the_object(

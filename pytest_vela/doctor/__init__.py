@@ -8,9 +8,9 @@ file's ``[app]`` section, and ``require_preflight`` raises :class:`PreflightFail
 from __future__ import annotations
 
 from pytest_vela.doctor.checks import DoctorInput, run_checks
-from pytest_vela.doctor.report import Check, DoctorInputError, PreflightFailed, Report, Status
-from pytest_vela.errors import RigConfigError
-from pytest_vela.rig import AppSettings
+from pytest_vela.doctor.report import Check, Report, Status
+from pytest_vela.errors import DoctorInputError, PreflightFailed, RigConfigError
+from pytest_vela.rigfile.schema import AppSettings
 
 __all__ = [
     "Check",

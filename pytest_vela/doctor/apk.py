@@ -17,7 +17,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from pytest_vela.doctor import certs
-from pytest_vela.doctor.report import DoctorInputError
 from pytest_vela.doctor.sigblock import (
     FormatError,
     Reader,
@@ -25,6 +24,7 @@ from pytest_vela.doctor.sigblock import (
     content_digest,
     read_signed_zip,
 )
+from pytest_vela.errors import DoctorInputError
 
 APK_MAGIC = b"APK Sig Block 42"
 CHUNK = 1024 * 1024

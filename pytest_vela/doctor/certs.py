@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     PrivateKeyTypes,
 )
 
-from pytest_vela.doctor.report import DoctorInputError
 from pytest_vela.doctor.sigblock import Hasher, sha256, sha512
+from pytest_vela.errors import DoctorInputError
 
 # aiot-toolkit falls back to this key (CN=localhost, bundled in @aiot-toolkit/packager) for debug
 # builds when sign/debug is missing. No phone app is signed with it, so such an rpk never connects.

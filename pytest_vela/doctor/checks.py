@@ -20,8 +20,9 @@ from cryptography import x509
 from pytest_vela.doctor import certs
 from pytest_vela.doctor.apk import apk_signers
 from pytest_vela.doctor.keystore import CERT_FILE, KEY_FILE, MODES
-from pytest_vela.doctor.report import DoctorInputError, Report
+from pytest_vela.doctor.report import Report
 from pytest_vela.doctor.rpk import verify_rpk
+from pytest_vela.errors import DoctorInputError
 
 FEATURE = "system.interconnect"
 IMPORT_PATTERN = re.compile(r"""['"]@system\.interconnect['"]""")

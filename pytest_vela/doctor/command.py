@@ -16,7 +16,7 @@ from typing import Any
 from pytest_vela.doctor import certs
 from pytest_vela.doctor.checks import DoctorInput, run_checks
 from pytest_vela.doctor.keystore import KeyPasswordNeeded, read_keystore, write_sign_dirs
-from pytest_vela.doctor.report import DoctorInputError
+from pytest_vela.errors import DoctorInputError
 
 STORE_PASSWORD_ENV = "VELA_KEYSTORE_PASSWORD"
 KEY_PASSWORD_ENV = "VELA_KEY_PASSWORD"

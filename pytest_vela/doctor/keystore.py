@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from pytest_vela.doctor import certs, jks
-from pytest_vela.doctor.report import DoctorInputError
+from pytest_vela.errors import DoctorInputError
 
 MODES = ("debug", "release")
 KEY_FILE = "private.pem"

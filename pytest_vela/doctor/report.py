@@ -10,8 +10,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-from pytest_vela.errors import RigError, VelaError
-
 
 class Status(StrEnum):
     PASS = "pass"
@@ -98,17 +96,3 @@ class Report:
             f"{self.count(Status.PASS)} passed"
         )
         return "\n".join(lines)
-
-
-class DoctorInputError(VelaError):
-    """A file given to the doctor or to ``sign import`` cannot be used; the message says why."""
-
-
-class PreflightFailed(RigError):
-    """The quick app cannot connect to its phone app as configured; ``report`` says why."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        super().__init__(
-            "preflight checks failed; nothing was flashed or installed.\n" + report.render()
-        )

@@ -19,7 +19,6 @@ from pathlib import Path
 from cryptography import x509
 
 from pytest_vela.doctor import certs
-from pytest_vela.doctor.report import DoctorInputError
 from pytest_vela.doctor.sigblock import (
     FormatError,
     Reader,
@@ -28,6 +27,7 @@ from pytest_vela.doctor.sigblock import (
     read_signed_zip,
     sha256,
 )
+from pytest_vela.errors import DoctorInputError
 
 RPK_MAGIC = b"RPK Sig Block 42"
 SIGNER_PAIR = 0x01000101

@@ -34,19 +34,12 @@ from tenacity import (
     wait_exponential,
 )
 
-from pytest_vela.background import BackgroundTasks
-from pytest_vela.errors import BleError
-from pytest_vela.link.framing import (
-    ATT_OVERHEAD,
-    MAX_MSG_ID,
-    FramingError,
-    MessageTooLarge,
-    Reassembler,
-    encode,
-)
+from pytest_vela.common.tasks import BackgroundTasks
+from pytest_vela.errors import BleError, BridgeProfileError, FramingError, MessageTooLarge
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.rig import BleSettings
+from pytest_vela.rigfile.schema import BleSettings
+from pytest_vela.wire.framing import ATT_OVERHEAD, MAX_MSG_ID, Reassembler, encode
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +55,6 @@ TRANSIENT_DBUS_ERRORS = frozenset(
         "org.freedesktop.DBus.Error.UnknownObject",
     }
 )
-
-
-class BridgeProfileError(BleError):
-    """The device has no bridge service/characteristic with the rig's UUIDs (permanent)."""
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -14,13 +14,9 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from pytest_vela.errors import BleError
+from pytest_vela.errors import LoopTimeout
 
 T = TypeVar("T")
-
-
-class LoopTimeout(BleError, TimeoutError):
-    """A coroutine handed to the loop thread did not finish in time (it was cancelled)."""
 
 
 class LoopThread:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pytest_vela.link.framing import HEADER, HEADER_SIZE
+from pytest_vela.wire.framing import HEADER, HEADER_SIZE
 
 Direction = Literal["tx", "rx", "event"]
 PREVIEW = 32

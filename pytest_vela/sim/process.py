@@ -17,25 +17,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_vela.background import BackgroundTasks
-from pytest_vela.rig import RigSettings
+from pytest_vela.common.tasks import BackgroundTasks
+from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.bluez.bridge import BridgePeripheral
 from pytest_vela.sim.bluez.peripheral import BluezPeripheral
 from pytest_vela.sim.control import ControlServer, Handler
 from pytest_vela.sim.filestore import FileStore
-from pytest_vela.sim.interconnect_model import InterconnectRuntime
+from pytest_vela.sim.platform import InterconnectPlatform
 from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.shell import BootConfig, Shell
 
 
-class SimulatedWatchProcess:
+class SimulatedWatch:
     def __init__(self, settings: RigSettings, run_dir: Path, bus: str | None = None) -> None:
         self.settings = settings
         self.run_dir = run_dir
         self.bus = bus
         self.stopped = asyncio.Event()
-        self.runtime = InterconnectRuntime(
+        self.runtime = InterconnectPlatform(
             settings.sim.interconnect, settings.app.package, self._console_line
         )
         self.bridge: BridgePeripheral | None = None
@@ -222,7 +222,7 @@ class SimulatedWatchProcess:
 
 
 async def _main(settings: RigSettings, run_dir: Path, bus: str | None) -> None:
-    sim = SimulatedWatchProcess(settings, run_dir, bus)
+    sim = SimulatedWatch(settings, run_dir, bus)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, sim.stopped.set)

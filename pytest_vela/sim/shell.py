@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pytest_vela.background import BackgroundTasks
-from pytest_vela.byte_queue import ByteQueue
+from pytest_vela.common.byte_queue import ByteQueue
+from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.sim import ymodem_rx
 from pytest_vela.sim.filestore import FileStore
 

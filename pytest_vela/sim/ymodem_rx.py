@@ -15,8 +15,8 @@ from typing import Any
 from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
 
-from pytest_vela.byte_queue import ByteQueue
-from pytest_vela.ymodem_crc import use_c_crc
+from pytest_vela.common.byte_queue import ByteQueue
+from pytest_vela.wire.ymodem_crc import use_c_crc
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
 use_c_crc()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.agent_project import materialize
+from pytest_vela.agent.project import materialize
 from tests.support.aiot import BuildResult, build_project, require_node
 
 PACKAGE = "com.example.phoneapp"

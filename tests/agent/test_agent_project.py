@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.agent_project import AGENT_MANIFEST, agent_source, materialize
+from pytest_vela.agent.project import AGENT_MANIFEST, agent_source, materialize
 
 SHIPPED = [
     "package.json",

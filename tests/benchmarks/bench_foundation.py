@@ -27,12 +27,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import pytest_vela.watch as watch_module
-from pytest_vela.console import Console
-from pytest_vela.rig import Rig, RigSettings
-from pytest_vela.rig_session import SimPowerCycle
-from pytest_vela.sim.launcher import SimulatedWatch
-from pytest_vela.watch import Watch
+import pytest_vela.device.watch as watch_module
+from pytest_vela.console.port import Console
+from pytest_vela.device.watch import Watch
+from pytest_vela.rig.session import SimPowerCycle
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.rigfile.schema import RigSettings
 
 FLOOD_LINES = 60_000  # 6 MB: the whole flood stays in expect's window (8 MB)
 FLOOD_WIDTH = 100
@@ -81,7 +82,7 @@ def simulated(pace: bool) -> Iterator[tuple[Watch, TimedConsole]]:
     settings = RigSettings.model_validate(
         {"kind": "sim", "sim": {"pace": pace, "boot_ms": 20}, "timeouts": {"flash": 120}}
     )
-    sim = SimulatedWatch(settings, run_dir / "run", log_path=run_dir / "sim.log")
+    sim = SimulatorProcess(settings, run_dir / "run", log_path=run_dir / "sim.log")
     console: TimedConsole | None = None
     try:
         port = sim.start()

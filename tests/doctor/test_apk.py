@@ -11,8 +11,8 @@ import pytest
 
 from pytest_vela.doctor import certs
 from pytest_vela.doctor.apk import apk_signers
-from pytest_vela.doctor.report import DoctorInputError
 from pytest_vela.doctor.sigblock import read_signed_zip
+from pytest_vela.errors import DoctorInputError
 from tests.doctor.vectors import (
     APK_MAGIC,
     Identity,

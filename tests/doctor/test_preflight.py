@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.doctor import PreflightFailed, Status, preflight, require_preflight
-from pytest_vela.errors import RigConfigError, RigError
-from pytest_vela.rig import AppSettings, load_rig
+from pytest_vela.doctor import Status, preflight, require_preflight
+from pytest_vela.errors import PreflightFailed, RigConfigError, RigError
+from pytest_vela.rigfile.loader import load_rig
+from pytest_vela.rigfile.schema import AppSettings
 from tests.doctor.vectors import (
     PACKAGE,
     Identity,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pytest_vela.doctor import certs
-from pytest_vela.doctor.report import DoctorInputError
 from pytest_vela.doctor.rpk import verify_rpk
 from pytest_vela.doctor.sigblock import find_eocd, read_signed_zip
+from pytest_vela.errors import DoctorInputError
 from tests.doctor.conftest import VendorBuild
 from tests.doctor.vectors import RPK_MAGIC, Identity, make_rpk, rpk_files
 

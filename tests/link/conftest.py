@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from pytest_vela.errors import FramingError
 from pytest_vela.link.client import LinkClient
-from pytest_vela.link.framing import FramingError
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.rig import BleSettings
-from pytest_vela.sim.bus import PrivateBus
+from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.rigfile.schema import BleSettings
 from tests.link.watchproc import WATCH_NAME, EchoWatchProcess
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pytest_vela.errors import SimulatorError
-from pytest_vela.sim.bus import PrivateBus, bus_config
+from pytest_vela.rig.private_bus import PrivateBus, bus_config
 
 
 def alive(pid: int) -> bool:
@@ -77,7 +77,7 @@ def test_daemon_does_not_outlive_a_killed_parent(tmp_path: Path, how: signal.Sig
         textwrap.dedent(
             """
             import sys, time
-            from pytest_vela.sim.bus import PrivateBus
+            from pytest_vela.rig.private_bus import PrivateBus
             bus = PrivateBus()
             bus.start()
             print(bus.pid, bus.directory, flush=True)

@@ -8,15 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_vela.errors import VelaError
-from pytest_vela.link.framing import (
-    HEADER_SIZE,
-    FramingError,
-    MessageTooLarge,
-    Reassembler,
-    encode,
-    parse_header,
-)
+from pytest_vela.errors import FramingError, MessageTooLarge, VelaError
+from pytest_vela.wire.framing import HEADER_SIZE, Reassembler, encode, parse_header
 
 LIMIT = 4096
 mtus = st.integers(min_value=11, max_value=517)

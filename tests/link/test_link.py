@@ -9,11 +9,10 @@ from collections.abc import Callable
 import pytest
 from bleak import BleakScanner
 
-from pytest_vela.errors import BleError, RigError
-from pytest_vela.link.client import BridgeProfileError
-from pytest_vela.link.framing import MessageTooLarge, encode
+from pytest_vela.errors import BleError, BridgeProfileError, MessageTooLarge, RigError
 from pytest_vela.link.loop import LoopThread
-from pytest_vela.sim.bus import PrivateBus
+from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.wire.framing import encode
 from tests.link.conftest import Link, make_link
 from tests.link.watchproc import WATCH_ADDRESS, WATCH_NAME, EchoWatchProcess
 

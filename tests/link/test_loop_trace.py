@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from pytest_vela.errors import BleError
-from pytest_vela.link.framing import encode
-from pytest_vela.link.loop import LoopThread, LoopTimeout
+from pytest_vela.errors import BleError, LoopTimeout
+from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace, preview
+from pytest_vela.wire.framing import encode
 
 
 def test_run_returns_results_and_raises_errors() -> None:

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from pytest_vela.errors import SimulatorError
-from pytest_vela.rig import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
+from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.sim.bluez import BluezPeripheral, BridgePeripheral, NotConnected
-from pytest_vela.sim.bus import PrivateBus
+from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
 
 def make(address: str, bus_address: str = "unix:path=/nonexistent") -> BluezPeripheral:

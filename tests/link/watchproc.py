@@ -1,4 +1,4 @@
-"""Runs the echo bridge watch (``python -m pytest_vela.sim.bluez``) in its own process.
+"""Runs the echo bridge watch (``tests/support/echo_watch.py``) in its own process.
 
 The peripheral lives in another process than bleak, as in production; tests steer it through
 its stdin command interface and see its link events on stdout.
@@ -11,10 +11,11 @@ import queue
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
-from pytest_vela.sim.bus import kill_quietly
-from pytest_vela.sim.lifetime import spawn_tied
+from pytest_vela.common.processes import spawn_tied, stop_process
 
+ECHO_WATCH = Path(__file__).parent.parent / "support" / "echo_watch.py"
 WATCH_NAME = "Vela-linktest"
 WATCH_ADDRESS = "C0:FF:EE:00:00:42"
 
@@ -30,7 +31,7 @@ class EchoWatchProcess:
         max_message_bytes: int = 65536,
     ) -> None:
         argv = [
-            sys.executable, "-m", "pytest_vela.sim.bluez", "--bus", bus_address,
+            sys.executable, str(ECHO_WATCH), "--bus", bus_address,
             "--name", name, "--address", address, "--mtu", str(mtu),
             "--max-message-bytes", str(max_message_bytes),
         ]  # fmt: skip
@@ -73,4 +74,4 @@ class EchoWatchProcess:
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
-            kill_quietly(self.proc)
+            stop_process(self.proc)

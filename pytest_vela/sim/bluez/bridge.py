@@ -11,8 +11,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from pytest_vela.link.framing import MAX_MSG_ID, FramingError, Reassembler, encode
+from pytest_vela.errors import FramingError
 from pytest_vela.sim.bluez.peripheral import BluezPeripheral, NotConnected
+from pytest_vela.wire.framing import MAX_MSG_ID, Reassembler, encode
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dbus_fast import BusType, DBusError, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag, RequestNameReply
 
-from pytest_vela.background import BackgroundTasks
+from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.errors import SimulatorError, VelaError
 from pytest_vela.sim.bluez.delay import DelayLine
 from pytest_vela.sim.bluez.objects import (

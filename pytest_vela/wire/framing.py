@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from pytest_vela.errors import BleError
+from pytest_vela.errors import FramingError, MessageTooLarge
 
 VERSION = 0x01
 HEADER = struct.Struct("<BHHH")
@@ -21,33 +21,6 @@ ATT_OVERHEAD = 3
 MAX_FRAGMENTS = 0xFFFF
 MAX_MSG_ID = 0xFFFF
 MAX_INTERLEAVED = 64
-
-
-class FramingError(BleError):
-    """A frame or fragment sequence that cannot be a valid message: a fault of the link (or
-    of the bridge's end of it), reported with the rig's infrastructure faults.
-
-    ``completed`` is set in the rare case where the same frame that revealed a broken earlier
-    message also completed a new one, so that the caller can still deliver it.
-    """
-
-    def __init__(self, text: str, *, msg_id: int | None = None) -> None:
-        super().__init__(text)
-        self.msg_id = msg_id
-        self.completed: bytes | None = None
-
-
-class MessageTooLarge(FramingError):
-    """A message above the rig's ``ble.max_message_bytes``."""
-
-    def __init__(self, size: int, limit: int, *, msg_id: int | None = None) -> None:
-        super().__init__(
-            f"bridge message of {size} bytes exceeds the limit of {limit} bytes "
-            "(set by the rig's ble.max_message_bytes)",
-            msg_id=msg_id,
-        )
-        self.size = size
-        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)

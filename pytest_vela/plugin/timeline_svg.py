@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from pytest_vela.events import KINDS, Event
+from pytest_vela.peer.events import KINDS, Event
 
 COLOURS = {"open": "#2e7d32", "message": "#1565c0", "close": "#6d4c41", "error": "#c62828"}
 LANE = 34

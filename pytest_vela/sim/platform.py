@@ -17,18 +17,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pytest_vela.background import BackgroundTasks
-from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
-from pytest_vela.rig import InterconnectModel
+from pytest_vela.common.tasks import BackgroundTasks
+from pytest_vela.rigfile.schema import InterconnectRules
+from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
 Emit = Callable[[dict[str, Any]], Awaitable[None]]
 AGENT_VERSION = "sim-1"
 QUEUE_LIMIT = 1000
 
 
-class InterconnectRuntime:
+class InterconnectPlatform:
     def __init__(
-        self, rules: InterconnectModel, package: str, console: Callable[[str], None]
+        self, rules: InterconnectRules, package: str, console: Callable[[str], None]
     ) -> None:
         self.rules = rules
         self.package = package

@@ -1,4 +1,4 @@
-"""A standalone echo bridge watch on a given bus: ``python -m pytest_vela.sim.bluez --bus ADDR``.
+"""A standalone echo bridge watch on a given bus: ``python tests/support/echo_watch.py --bus ADDR``.
 
 It echoes every bridge message back and takes one command per line on stdin, answering on
 stdout (``ok …`` / ``err …``; link events as ``event …``). It exits when stdin closes or the
@@ -16,10 +16,10 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
-from pytest_vela.link.framing import FramingError
-from pytest_vela.rig import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
+from pytest_vela.errors import FramingError
 from pytest_vela.sim.bluez.bridge import BridgePeripheral
 from pytest_vela.sim.bluez.peripheral import BluezPeripheral
+from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
 DEFAULT_ADDRESS = "C0:FF:EE:00:00:01"
 
@@ -118,7 +118,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pytest_vela.sim.bluez", description=__doc__)
+    ap = argparse.ArgumentParser(prog="echo_watch.py", description=__doc__)
     ap.add_argument("--bus", required=True, help="D-Bus address of the private bus")
     ap.add_argument("--name", default="Vela-sim")
     ap.add_argument("--address", default=DEFAULT_ADDRESS)

@@ -7,9 +7,9 @@ import subprocess
 import time
 from typing import Protocol
 
-from pytest_vela.console import Console
+from pytest_vela.console.port import Console
 from pytest_vela.errors import RigError
-from pytest_vela.rig import ResetSettings
+from pytest_vela.rigfile.schema import ResetSettings
 
 
 class PowerControl(Protocol):

@@ -17,10 +17,10 @@ from types import FrameType
 from typing import Any
 
 from pytest_vela.errors import RigError
-from pytest_vela.rig import SIM_RIG, load_rig
-from pytest_vela.rig_session import with_sim_identity
-from pytest_vela.sim.bus import PrivateBus
-from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.rig.session import with_sim_identity
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import SIM_RIG, load_rig
 
 
 def register(sub: Any) -> None:
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{rig.name}-"))
     settings = with_sim_identity(rig.settings, rig.name)
     bus = PrivateBus()
-    sim = SimulatedWatch(settings, run_dir, log_path=run_dir / "sim.log")
+    sim = SimulatorProcess(settings, run_dir, log_path=run_dir / "sim.log")
     previous = signal.signal(signal.SIGTERM, _stop_on_term)
     try:
         sim.bus_address = bus.start()

@@ -15,23 +15,19 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from pytest_vela.console import Console
-from pytest_vela.errors import BleError, RigError
-from pytest_vela.events import Event, EventLog
+from pytest_vela.console.port import Console
+from pytest_vela.errors import AgentError, BleError
 from pytest_vela.link.client import LinkClient
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
-from pytest_vela.rig import BleSettings
+from pytest_vela.peer.events import Event, EventLog
+from pytest_vela.rigfile.schema import BleSettings
+from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
 SEEN_LIMIT = 4096
 
 
-class AgentError(RigError):
-    """The on-watch agent did not answer or is not running."""
-
-
-class BridgeSession:
+class AgentClient:
     def __init__(self, settings: BleSettings, loop: LoopThread, trace: LinkTrace) -> None:
         self.trace = trace
         self.loop = loop

@@ -13,16 +13,12 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
-from pytest_vela.console import Console
-from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, VelaError, WatchHung
-from pytest_vela.flashing import FileDigest, Progress, parse_digest, ymodem_send
-from pytest_vela.power import PowerControl
-from pytest_vela.protocol import AGENT_CONSOLE_PREFIX
-from pytest_vela.rig import Rig
-
-
-class WatchCrashed(VelaError, AssertionError):
-    """The firmware panicked: a product failure, with the panic line and the log."""
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import PowerControl
+from pytest_vela.device.transfer import FileDigest, Progress, parse_digest, ymodem_send
+from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, WatchCrashed, WatchHung
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
 
 class _InstallerBusy(Exception):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from pytest_vela.errors import VelaError
+from pytest_vela.errors import EventTimeout
 
 KINDS = ("open", "message", "close", "error")
 
@@ -37,10 +37,6 @@ class Event:
 
 
 _FIELDS = {f.name for f in fields(Event)}
-
-
-class EventTimeout(VelaError, AssertionError):
-    """The awaited event did not arrive: a product failure, shown with the timeline."""
 
 
 class EventLog:

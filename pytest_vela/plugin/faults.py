@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_vela.sim.launcher import SimulatedWatch
+from pytest_vela.rig.sim_process import SimulatorProcess
 
 
 class VelaSim:
     """Each order takes effect at once on the simulated watch; faults are cleared after the
     test (the rig is recovered with a hard reset when one was used)."""
 
-    def __init__(self, sim: SimulatedWatch) -> None:
+    def __init__(self, sim: SimulatorProcess) -> None:
         self._sim = sim
         self.dirty = False  # faults to clear before the next test
         self.needs_reset = False  # the console itself needs a hard reset (hang, unplug)

@@ -18,9 +18,9 @@ from pathlib import Path
 from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
 
-from pytest_vela.console import Console
+from pytest_vela.console.port import Console
 from pytest_vela.errors import FlashError, VelaError
-from pytest_vela.ymodem_crc import use_c_crc
+from pytest_vela.wire.ymodem_crc import use_c_crc
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
 use_c_crc()

@@ -18,18 +18,19 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from pytest_vela.bridge_session import BridgeSession
-from pytest_vela.console import Console
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import PowerControl, power_control
+from pytest_vela.device.watch import Watch
 from pytest_vela.doctor import require_preflight
 from pytest_vela.errors import LockError, RigError, SerialLost
-from pytest_vela.events import EventLog
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.power import PowerControl, power_control
-from pytest_vela.rig import Rig, RigSettings
-from pytest_vela.sim.bus import PrivateBus
-from pytest_vela.sim.launcher import SimulatedWatch
-from pytest_vela.watch import Watch
+from pytest_vela.peer.agent_client import AgentClient
+from pytest_vela.peer.events import EventLog
+from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.rigfile.schema import RigSettings
 
 Say = Callable[[str], None]
 _BUS_OWNER: list[str] = []  # the sim rig whose private bus this process is pointed at
@@ -38,7 +39,7 @@ _BUS_OWNER: list[str] = []  # the sim rig whose private bus this process is poin
 class SimPowerCycle:
     """A simulated watch's hard reset: cut and restore its power through the control channel."""
 
-    def __init__(self, sim: SimulatedWatch) -> None:
+    def __init__(self, sim: SimulatorProcess) -> None:
         self.sim = sim
 
     def hard_reset(self) -> None:
@@ -71,7 +72,7 @@ class RigSession:
         self.flash_mode = flash_mode
         self.say = say or (lambda _msg: None)
         self.logs = reports / rig.name / "logs"
-        self.sim: SimulatedWatch | None = None
+        self.sim: SimulatorProcess | None = None
         self.console: Console | None = None
         self._watch: Watch | None = None
         self._start_error: RigError | None = None
@@ -82,7 +83,7 @@ class RigSession:
         self.bus: PrivateBus | None = None
         self.trace = LinkTrace()
         self._loop: LoopThread | None = None
-        self._bridge: BridgeSession | None = None
+        self._bridge: AgentClient | None = None
         self._agent_running = False
         self._boots_seen = 0
         self._saved_bus_env: str | None = None
@@ -125,7 +126,7 @@ class RigSession:
             settings = with_sim_identity(settings, self.rig.name)
             self._start_private_bus()
             assert self.bus is not None
-            self.sim = SimulatedWatch(
+            self.sim = SimulatorProcess(
                 settings, self._run_dir, self.bus.address, log_path=self.logs / f"sim-{stamp}.log"
             )
             port = self.sim.start()
@@ -236,7 +237,7 @@ class RigSession:
 
     # --- the bridge link and the agent --------------------------------------------------------
 
-    def bridge(self) -> BridgeSession:
+    def bridge(self) -> AgentClient:
         """The BLE bridge to the watch, connected, with the agent running and the app link up."""
         watch = self.watch()
         if self._bridge is None:
@@ -244,7 +245,7 @@ class RigSession:
             if self.sim is not None:
                 ble = self.sim.settings.ble
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
-            self._bridge = BridgeSession(ble, self._loop, self.trace)
+            self._bridge = AgentClient(ble, self._loop, self.trace)
             self._bridge.follow_console(watch.console)
             watch.on_reset(self._after_reset)
         return self._bridge
@@ -260,7 +261,7 @@ class RigSession:
         self._ensure_agent()
         self._connect(bridge)
 
-    def _connect(self, bridge: BridgeSession) -> None:
+    def _connect(self, bridge: AgentClient) -> None:
         if not bridge.connected:
             with self.watch().step(f"connect to {bridge.link.target} over BLE"):
                 bridge.connect(self.rig.settings.timeouts.connect)

@@ -26,8 +26,8 @@ from typing import IO
 
 import serial
 
-from pytest_vela.ansi import AnsiStripper
-from pytest_vela.byte_queue import ByteQueue
+from pytest_vela.common.byte_queue import ByteQueue
+from pytest_vela.console.ansi import AnsiStripper
 from pytest_vela.errors import ExpectTimeout, SerialLost
 
 SEARCH_OVERLAP = 64 * 1024

@@ -10,20 +10,13 @@ dies with pytest even when pytest is killed outright.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import os
-import select
 import shutil
-import signal
 import subprocess
-import tempfile
-import time
 from importlib import resources
 from pathlib import Path
-from typing import IO
 
+from pytest_vela.common.processes import log_tail, read_line, run_dir, spawn_tied, stop_process
 from pytest_vela.errors import SimulatorError
-from pytest_vela.sim.lifetime import spawn_tied
 
 INSTALL_HINT = (
     "install it: Debian/Ubuntu `sudo apt-get install dbus-daemon` (package `dbus` on older "
@@ -35,7 +28,7 @@ _SUN_PATH_MAX = 107
 
 def bus_config() -> Path:
     """The bus configuration shipped with the package."""
-    return Path(str(resources.files("pytest_vela.sim").joinpath("dbus-bus.conf")))
+    return Path(str(resources.files("pytest_vela.rig").joinpath("dbus-bus.conf")))
 
 
 class PrivateBus:
@@ -67,7 +60,6 @@ class PrivateBus:
                 f"{self.executable!r} was not found on PATH; the simulated watch's BLE needs a "
                 f"private D-Bus daemon: {INSTALL_HINT}"
             )
-        _sweep_stale_dirs()
         self.directory = _make_dir()
         socket_path = self.directory / "bus"
         log_path = self.directory / "dbus-daemon.log"
@@ -87,15 +79,19 @@ class PrivateBus:
         atexit.register(self.stop)
         try:
             assert self._proc.stdout is not None
-            line = _read_line(self._proc.stdout, timeout)
+            printed = read_line(self._proc.stdout, timeout)
         except BaseException:
             self.stop()
             raise
         finally:
             if self._proc and self._proc.stdout:
                 self._proc.stdout.close()
+        if printed is None:
+            self.stop()
+            raise SimulatorError(f"dbus-daemon printed no address within {timeout:g} s")
+        line = printed.decode(errors="replace").strip()
         if not line.startswith("unix:"):
-            detail = _tail(log_path)
+            detail = log_tail(log_path)
             code = self._proc.poll() if self._proc else None
             self.stop()
             raise SimulatorError(
@@ -109,13 +105,7 @@ class PrivateBus:
         """End the daemon and remove its directory. Idempotent."""
         atexit.unregister(self.stop)
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout)
+        stop_process(proc, timeout)
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
@@ -136,68 +126,9 @@ class PrivateBus:
 
 
 def _make_dir() -> Path:
-    path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+    path = run_dir(_PREFIX)
     if len(str(path / "bus")) > _SUN_PATH_MAX:
         # A long TMPDIR would overflow sun_path; /tmp always fits.
         path.rmdir()
-        path = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir="/tmp"))
+        path = run_dir(_PREFIX, Path("/tmp"))
     return path
-
-
-def _sweep_stale_dirs() -> None:
-    """Remove directories left by sessions that were killed (their pid is gone)."""
-    for base in {Path(tempfile.gettempdir()), Path("/tmp")}:
-        with contextlib.suppress(OSError):
-            for entry in base.glob(f"{_PREFIX}*-*"):
-                pid_text = entry.name[len(_PREFIX) :].split("-", 1)[0]
-                if pid_text.isdigit() and not _alive(int(pid_text)) and entry.is_dir():
-                    shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _read_line(stream: IO[bytes], timeout: float) -> str:
-    """One line from a pipe, without hanging past ``timeout``."""
-    deadline = time.monotonic() + timeout
-    data = b""
-    fd = stream.fileno()
-    while not data.endswith(b"\n"):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise SimulatorError(f"dbus-daemon printed no address within {timeout:g} s")
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode(errors="replace").strip()
-
-
-def _tail(path: Path, size: int = 2000) -> str:
-    with contextlib.suppress(OSError):
-        return path.read_bytes()[-size:].decode(errors="replace").strip()
-    return ""
-
-
-def kill_quietly(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
-    """Terminate, then kill, a child we started; never raises."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(OSError):
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(OSError):
-            proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout)

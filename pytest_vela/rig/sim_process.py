@@ -7,23 +7,19 @@ it in order) and dies with its parent (a killed pytest leaves nothing behind).
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
-import os
-import selectors
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from pytest_vela.common.processes import log_tail, read_line, spawn_tied, stop_process
 from pytest_vela.errors import SimulatorError
-from pytest_vela.rig import RigSettings
-from pytest_vela.sim.lifetime import spawn_tied
+from pytest_vela.rigfile.schema import RigSettings
 
 
-class SimulatedWatch:
+class SimulatorProcess:
     """One simulated watch process; ``port`` is the stable console path once started."""
 
     def __init__(
@@ -72,33 +68,20 @@ class SimulatedWatch:
     def _read_ready_line(self, timeout: float) -> dict[str, Any]:
         proc = self._proc
         assert proc is not None and proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        buf = b""
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            while b"\n" not in buf:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not sel.select(remaining):
-                    self.stop()
-                    raise SimulatorError(
-                        f"the simulated watch did not start within {timeout:g} s; "
-                        f"its log: {self.stderr_path}\n{self._stderr_tail()}"
-                    )
-                chunk = os.read(proc.stdout.fileno(), 4096)
-                if not chunk:
-                    self.stop()
-                    raise SimulatorError(
-                        f"the simulated watch exited while starting (code {proc.returncode}); "
-                        f"its log: {self.stderr_path}\n{self._stderr_tail()}"
-                    )
-                buf += chunk
-        result: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
+        line = read_line(proc.stdout, timeout)
+        if not line:
+            self.stop()
+            why = (
+                f"did not start within {timeout:g} s"
+                if line is None
+                else f"exited while starting (code {proc.returncode})"
+            )
+            raise SimulatorError(
+                f"the simulated watch {why}; its log: {self.stderr_path}\n"
+                f"{log_tail(self.stderr_path)}"
+            )
+        result: dict[str, Any] = json.loads(line)
         return result
-
-    def _stderr_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.stderr_path.read_text(errors="replace")[-2000:]
-        return ""
 
     @property
     def alive(self) -> bool:
@@ -132,15 +115,4 @@ class SimulatedWatch:
     def stop(self, timeout: float = 5.0) -> None:
         proc, self._proc = self._proc, None
         atexit.unregister(self.stop)
-        if proc is None:
-            return
-        if proc.poll() is None:
-            with contextlib.suppress(OSError):
-                proc.terminate()
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        stop_process(proc, timeout)

@@ -5,7 +5,7 @@ the interconnect link only comes up when the quick app's ``package`` equals the 
 Android app's package name and the rpk is signed with that app's key, so the agent is always
 built from a copy that carries the user's package name (and, optionally, their pems)::
 
-    from pytest_vela.agent_project import materialize
+    from pytest_vela.agent.project import materialize
 
     project = materialize(Path("build/agent"), "com.example.myphoneapp", sign_dir=Path("keys"))
     # then, in `project`: npx -p aiot-toolkit@1.1.4 aiot build   (see agent/README.md)

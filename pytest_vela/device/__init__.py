@@ -1,0 +1,1 @@
+"""The watch as a device: shell, resets, transfers, flashing and app management over the console."""

@@ -1,0 +1,1 @@
+"""The phone side of the link: the agent client, ``Interconnect``, ``Peer`` and the ``EventLog``."""

@@ -1,0 +1,1 @@
+"""The pytest plugin: options, hooks, fixtures, Allure routing and the farm scheduler."""

@@ -1,0 +1,138 @@
+"""The pytest plugin's hooks: options, rig parametrization, scheduling and report hooks.
+Kept thin: the fixtures are in ``fixtures``, the run's rigs in ``run``, the work elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import pytest
+
+from pytest_vela.errors import RigConfigError, RigError
+from pytest_vela.plugin import fixtures
+from pytest_vela.plugin.evidence import attach_evidence
+from pytest_vela.plugin.run import SESSION, VelaSession, item_rig
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.register(fixtures, "vela-fixtures")
+    group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
+    group.addoption(
+        "--rig",
+        action="append",
+        dest="vela_rig",
+        metavar="NAME",
+        help="rig(s) to run on, repeatable or comma-separated (default: the "
+        "simulated watch 'sim'; env VELA_RIG)",
+    )
+    group.addoption(
+        "--rig-dir",
+        dest="vela_rig_dir",
+        metavar="DIR",
+        help="where NAME.toml rig files live (default: rigs)",
+    )
+    group.addoption(
+        "--vela-reports",
+        dest="vela_reports",
+        metavar="DIR",
+        help="reports root: DIR/<rig>/allure-results and DIR/<rig>/logs (default: reports)",
+    )
+    group.addoption(
+        "--flash",
+        dest="vela_flash",
+        choices=["auto", "always", "never"],
+        help="flash the rig's firmware image: auto skips when the watch already "
+        "runs it (default: auto)",
+    )
+    parser.addini("vela_rig", "default rig names", type="args", default=[])
+    parser.addini("vela_rig_dir", "rig file directory", default="rigs")
+    parser.addini("vela_reports", "reports root", default="reports")
+    parser.addini("vela_flash", "flash mode: auto|always|never", default="auto")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        vela = VelaSession(config)
+    except RigConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SESSION] = vela
+    config.addinivalue_line(
+        "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
+    )
+    _register_allure(config, vela)
+
+
+def _register_allure(config: pytest.Config, vela: VelaSession) -> None:
+    import allure_commons
+    from allure_pytest.listener import AllureListener
+
+    if not config.pluginmanager.has_plugin("allure_listener"):
+        listener = AllureListener(config)
+        config.pluginmanager.register(listener, "allure_listener")
+        allure_commons.plugin_manager.register(listener)
+        config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(listener))
+    allure_commons.plugin_manager.register(vela.router)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(vela.router))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    vela = config.stash.get(SESSION, None)
+    if vela is not None:
+        vela.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rig" in metafunc.fixturenames:
+        names = list(metafunc.config.stash[SESSION].rigs)
+        metafunc.parametrize("rig", names, ids=names, indirect=True, scope="session")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under ``-n N``, one worker per rig (see ``farm``). A lone simulated rig is left to
+    xdist's own scheduling: every worker then runs a simulated watch of its own."""
+    rigs = config.stash[SESSION].rigs
+    if config.getoption("dist") not in ("load", "loadscope", "loadgroup"):
+        return None
+    if len(rigs) == 1 and next(iter(rigs.values())).kind == "sim":
+        return None
+    from pytest_vela.plugin.farm import RigScheduling
+
+    return RigScheduling(config, log, list(rigs))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.vela_rigs("hardware")``: skip the test on rigs of other kinds."""
+    marker = item.get_closest_marker("vela_rigs")
+    name = item_rig(item)
+    if marker is None or name is None:
+        return
+    kind = item.config.stash[SESSION].rigs[name].kind
+    if kind not in marker.args:
+        pytest.skip(f"runs on {' or '.join(marker.args)} rigs; rig {name!r} is {kind}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    vela = item.config.stash[SESSION]
+    vela.router.current = item_rig(item)
+    yield
+    vela.router.current = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    name = item_rig(item)
+    session = item.config.stash[SESSION].sessions.get(name) if name else None
+    if session is not None and call.when == "teardown":
+        # After the fixtures' own teardown: the evidence covers a failed setup and a crash
+        # found on the way out as well as the test itself.
+        attach_evidence(item, session)
+    yield
+    if (
+        session is not None
+        and call.excinfo is not None
+        and isinstance(call.excinfo.value, RigError)
+    ):
+        session.needs_recovery = True

@@ -1,0 +1,1 @@
+"""Rig files: the validated schema and the lookup of ``<rig-dir>/NAME.toml``."""

@@ -1,0 +1,137 @@
+"""Rig files on disk: ``<rig-dir>/NAME.toml`` looked up, read and validated.
+
+A rig file is read once at session start; every error names the file, the field and the fix,
+because the person reading it is usually setting up a new desk or farm slot.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pytest_vela.errors import RigConfigError
+from pytest_vela.rigfile.schema import RigSettings
+
+SIM_RIG = "sim"
+RIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+class Rig:
+    """A named, validated rig. ``settings`` is immutable; the simulator fills in sim ports."""
+
+    def __init__(self, name: str, settings: RigSettings, path: Path | None) -> None:
+        self.name = name
+        self.settings = settings
+        self.path = path
+
+    @property
+    def kind(self) -> str:
+        return self.settings.kind
+
+    def with_settings(self, **sections: Any) -> Rig:
+        """A copy with some sections replaced (used to point a sim rig at its live pty)."""
+        return Rig(self.name, self.settings.model_copy(update=sections), self.path)
+
+    def __repr__(self) -> str:
+        return f"Rig({self.name!r}, kind={self.kind!r})"
+
+
+def check_name(name: str) -> str:
+    if not RIG_NAME.match(name) or name in {".", ".."}:
+        raise RigConfigError(
+            f"rig name {name!r} is not a plain name: use letters, digits, '_', '-', '.' "
+            "(rigs are looked up as <rig-dir>/<name>.toml; paths are not accepted)"
+        )
+    return name
+
+
+def split_names(values: list[str]) -> list[str]:
+    """``--rig a,b --rig c`` → ``["a", "b", "c"]``, de-duplicated, order kept."""
+    names: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if part and part not in names:
+                names.append(check_name(part))
+    return names
+
+
+def known_rigs(rig_dir: Path) -> list[str]:
+    found = {p.stem for p in rig_dir.glob("*.toml")} if rig_dir.is_dir() else set()
+    return sorted(found | {SIM_RIG})
+
+
+def load_rig(name: str, rig_dir: Path) -> Rig:
+    """Resolve ``name`` in ``rig_dir``; ``sim`` exists even without a file."""
+    check_name(name)
+    path = rig_dir / f"{name}.toml"
+    if not path.is_file():
+        if name == SIM_RIG:
+            return Rig(name, RigSettings(kind="sim"), None)
+        raise RigConfigError(
+            f"unknown rig {name!r}: no file {path}. Known rigs: {', '.join(known_rigs(rig_dir))}"
+        )
+    data = _read_toml(path)
+    if name == SIM_RIG:
+        data.setdefault("kind", "sim")
+    try:
+        settings = RigSettings.model_validate(data)
+    except ValidationError as exc:
+        raise RigConfigError(_explain(path, exc)) from None
+    return Rig(name, _resolve_paths(settings, path.parent), path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise RigConfigError(
+            f"{path}: not valid TOML: {exc}. Fix the syntax at that spot."
+        ) from None
+    except OSError as exc:
+        raise RigConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def _explain(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid rig file"]
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            hint = (
+                "unknown field: remove it or check its spelling against the README's rig reference"
+            )
+        elif err["type"] == "literal_error":
+            hint = f"{err['msg']}"
+        else:
+            hint = err["msg"]
+            if "input" in err and not isinstance(err["input"], dict):
+                hint += f" (got {err['input']!r})"
+        lines.append(f"  field {field}: {hint}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:
+    """Relative paths in a rig file are relative to the file, not to the working directory."""
+
+    def fix(p: Path | None) -> Path | None:
+        return p if p is None or p.is_absolute() else (base / p).resolve()
+
+    return settings.model_copy(
+        update={
+            "firmware": settings.firmware.model_copy(
+                update={"image": fix(settings.firmware.image)}
+            ),
+            "app": settings.app.model_copy(
+                update={
+                    "rpk": fix(settings.app.rpk),
+                    "dir": fix(settings.app.dir),
+                    "android_cert": fix(settings.app.android_cert),
+                }
+            ),
+        }
+    )
