@@ -114,6 +114,10 @@ class LoopTimeout(BleError, TimeoutError):
     """A coroutine handed to the link's loop thread did not finish in time (it was cancelled)."""
 
 
+class ProtocolError(BleError):
+    """A bridge message that is not a well-formed message of the protocol (docs/protocol.md)."""
+
+
 class FramingError(BleError):
     """A frame or fragment sequence that cannot be a valid message: a fault of the link (or
     of the bridge's end of it), reported with the rig's infrastructure faults.

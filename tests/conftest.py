@@ -15,7 +15,7 @@ import pytest
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
-from pytest_vela.rig.session import SimPowerCycle
+from pytest_vela.rig.backend import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings, SimSettings

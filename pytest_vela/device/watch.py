@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -15,10 +16,13 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl
-from pytest_vela.device.transfer import FileDigest, Progress, parse_digest, ymodem_send
+from pytest_vela.device.transfer import FileDigest, parse_digest, ymodem_send
 from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, WatchCrashed, WatchHung
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
+
+Step = Callable[[str], AbstractContextManager[Any]]
+FileProgress = Callable[[str, int, int], None]  # (file name, bytes sent, total bytes)
 
 
 class _InstallerBusy(Exception):
@@ -32,21 +36,34 @@ class _TransferCorrupt(Exception):
 class Watch:
     """One watch on its console. Every step raises with the device's words and the log path."""
 
-    def __init__(self, rig: Rig, console: Console, power: PowerControl) -> None:
+    def __init__(
+        self,
+        rig: Rig,
+        console: Console,
+        power: PowerControl,
+        *,
+        step: Step | None = None,
+        progress: FileProgress | None = None,
+    ) -> None:
         self.rig = rig
         self.console = console
         self.power = power
         self.boot_times: list[float] = []
-        self.progress: Progress | None = None
+        # Reports wrap each device step (shell, reset, flash, install, launch) in one of these;
+        # long transfers report their progress, per file, through the other.
+        self._step: Step = step or _no_step
+        self._progress = progress
         self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
         self._boot = re.compile(rig.settings.serial.boot_marker)
         self._reset_listeners: list[Callable[[], None]] = []
-        # Reports wrap each device step (shell, reset, flash, install, launch) in one of these.
-        self.step: Callable[[str], AbstractContextManager[Any]] = _no_step
 
     @property
     def log_path(self) -> Path:
         return self.console.log_path
+
+    def step(self, title: str) -> AbstractContextManager[Any]:
+        """A step of the report around a device operation (a no-op without a report)."""
+        return self._step(title)
 
     def on_reset(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every reset (apps restart, links drop)."""
@@ -63,7 +80,7 @@ class Watch:
 
     def shell(self, cmd: str, timeout: float | None = None) -> str:
         """Run ``cmd``; return its output without the echoed command line or the prompt."""
-        with self.step(f"shell: {cmd}"):
+        with self._step(f"shell: {cmd}"):
             return self._shell(cmd, timeout)
 
     def _shell(self, cmd: str, timeout: float | None = None) -> str:
@@ -107,7 +124,7 @@ class Watch:
     def reset(self, hard: bool = False) -> float:
         """Reboot and return once the boot-done marker and the prompt are seen; returns the
         boot time in seconds (also kept in ``boot_times``)."""
-        with self.step("hard reset" if hard else "reset"):
+        with self._step("hard reset" if hard else "reset"):
             return self._reset(hard)
 
     def _reset(self, hard: bool) -> float:
@@ -143,6 +160,8 @@ class Watch:
         fw = self.rig.settings.firmware
         local = FileDigest.of(path)
         remote_path = f"{dest_dir.rstrip('/')}/{path.name}"
+        report = self._progress
+        progress = None if report is None else functools.partial(report, path.name)
         for attempt in Retrying(
             stop=stop_after_attempt(fw.transfer_attempts),
             retry=retry_if_exception_type(_TransferCorrupt),
@@ -156,7 +175,7 @@ class Watch:
                         path,
                         fw.receive_command,
                         self.rig.settings.timeouts.flash,
-                        self.progress,
+                        progress,
                     )
                 finally:
                     # Done or cancelled, the receiver hands back to the shell: wait for it, or
@@ -177,7 +196,7 @@ class Watch:
     def flash(self, image: Path | str, mode: str = "always") -> bool:
         """Install ``image`` and reboot into it. With ``mode='auto'`` skip when the watch
         already runs it; returns whether it flashed."""
-        with self.step(f"flash {Path(image).name} ({mode})"):
+        with self._step(f"flash {Path(image).name} ({mode})"):
             return self._flash(Path(image), mode)
 
     def _flash(self, image: Path, mode: str) -> bool:
@@ -211,7 +230,7 @@ class Watch:
     def install(self, rpk: Path | str) -> str:
         """Install a quick app package (uninstalling the old one first: overwriting keeps its
         stale bytecode cache); returns the package name."""
-        with self.step(f"install {Path(rpk).name}"):
+        with self._step(f"install {Path(rpk).name}"):
             return self._install(Path(rpk))
 
     def _install(self, rpk: Path) -> str:
@@ -274,7 +293,7 @@ class Watch:
 
     def launch(self, package: str) -> None:
         """``am start`` and wait for the app's main loop."""
-        with self.step(f"launch {package}"):
+        with self._step(f"launch {package}"):
             self._launch(package)
 
     def _launch(self, package: str) -> None:

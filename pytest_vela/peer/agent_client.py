@@ -1,8 +1,10 @@
 """The harness's end of the bridge protocol (docs/protocol.md) over a ``LinkClient``.
 
-Runs its message handling on the link's loop thread and never blocks it: results wake the
-waiting test thread through a condition, events go into the current test's ``EventLog``,
-and the phone app's automatic answers (``ack``, ``pong``) are scheduled, not awaited.
+It owns the phone side's state — whether the phone app looks installed, whether it answers,
+whether its session with the watch app is up — and changes it only through its verbs. It runs
+its message handling on the link's loop thread and never blocks it: results wake the waiting
+test thread through a condition, events go into the current test's ``EventLog``, and the phone
+app's automatic answers (``ack``, ``pong``) are scheduled, not awaited.
 """
 
 from __future__ import annotations
@@ -15,165 +17,154 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from pytest_vela.console.port import Console
-from pytest_vela.errors import AgentError, BleError
+from pytest_vela.errors import AgentError, BleError, ProtocolError
 from pytest_vela.link.client import LinkClient
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.events import Event, EventLog
 from pytest_vela.rigfile.schema import BleSettings
+from pytest_vela.wire.messages import (
+    Ack,
+    AppData,
+    Command,
+    EventReport,
+    Hello,
+    LinkOp,
+    LinkOrder,
+    Message,
+    PeerState,
+    Ping,
+    Pong,
+    Result,
+    decode,
+    encode,
+)
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
-SEEN_LIMIT = 4096
+SEEN_LIMIT = 4096  # events remembered to drop their second copy (bridge vs console mirror)
+Lines = Callable[[Callable[[str, float], None]], None]
 
 
 class AgentClient:
+    """Commands to the on-watch agent and the phone app's side of the watch app's link."""
+
     def __init__(self, settings: BleSettings, loop: LoopThread, trace: LinkTrace) -> None:
         self.trace = trace
-        self.loop = loop
         self.link = LinkClient(settings, trace, loop, self._on_message, self._on_disconnect)
         self.events = EventLog()
         self.inbox: list[Any] = []  # what the watch app sent the phone, this test
-        self.responsive = True
-        self.installed = True
-        self.app_link_up = False
-        self.clock_offset: float | None = None  # host time.time() minus watch seconds
-        self.hello: dict[str, Any] | None = None
+        self.hello: Hello | None = None
+        self._phone_installed = True
+        self._phone_responsive = True
+        self._app_link_up = False
+        self._clock_offset: float | None = None  # host time.time() minus watch seconds
         self._cond = threading.Condition()
-        self._results: dict[int, dict[str, Any]] = {}
-        self._seen: set[tuple[int, Any, str]] = set()  # events already logged, by identity
-        self._seen_order: deque[tuple[int, Any, str]] = deque()
+        self._results: dict[int, Result] = {}
+        self._seen: set[tuple[int, float, str]] = set()
+        self._seen_order: deque[tuple[int, float, str]] = deque()
         self._awaiting: set[int] = set()
         self._next_id = 0
 
-    # --- link ------------------------------------------------------------------------------
+    # --- state, read-only from outside -----------------------------------------------------
 
     @property
     def connected(self) -> bool:
+        """The BLE bridge connection is up."""
         return self.link.is_connected
 
+    @property
+    def app_link_up(self) -> bool:
+        """The watch app's session with the phone app is open (its last event was ``open``)."""
+        return self._app_link_up
+
+    @property
+    def phone_installed(self) -> bool:
+        return self._phone_installed
+
+    @property
+    def phone_responsive(self) -> bool:
+        return self._phone_responsive
+
+    # --- the bridge connection -----------------------------------------------------------------
+
     def connect(self, timeout: float) -> None:
+        """Connect the bridge, wait for the watch's hello and map its clock."""
         with self._cond:
             self.hello = None
         self.link.connect(timeout)
         self.wait_for(lambda: self.hello is not None, timeout, "the watch's hello after connecting")
         self.sync_clock()
 
-    def _on_disconnect(self, _ts: float) -> None:
-        with self._cond:
-            self.app_link_up = False
-            self._cond.notify_all()
+    def sync_clock(self) -> None:
+        """One round trip: maps watch time to host time, and flushes events in flight."""
+        sent = time.time()
+        result = self.command("clock", 5.0)
+        back = time.time()
+        self._clock_offset = (sent + back) / 2 - float(result.clock or 0) / 1000
 
-    # --- messages from the watch (loop thread) -----------------------------------------------
+    def close(self) -> None:
+        with contextlib.suppress(BleError):
+            self.link.disconnect()
 
-    def _on_message(self, raw: bytes) -> None:
-        try:
-            message = json.loads(raw)
-            kind = message["t"]
-        except (ValueError, KeyError, TypeError):
-            self.trace.event(f"unreadable message from the watch: {raw[:80]!r}")
-            return
-        if kind == "app":
-            if self.responsive and self.installed:
-                self._send_soon({"t": "ack", "id": message.get("id")})
-            with self._cond:
-                self.inbox.append(_parse(message.get("data")))
-                self._cond.notify_all()
-        elif kind == "ping":
-            if self.responsive and self.installed:
-                self._send_soon({"t": "pong", "id": message.get("id")})
-        elif kind == "res":
-            with self._cond:
-                cid = message.get("id")
-                if cid in self._awaiting:
-                    self._results[cid] = message
-                self._cond.notify_all()
-        elif kind == "evt":
-            self._event(message)
-        elif kind == "hello":
-            with self._cond:
-                self.hello = message
-                self._cond.notify_all()
+    # --- verbs of the phone app ---------------------------------------------------------------
 
-    def _event(self, message: dict[str, Any]) -> None:
-        now = time.time()
-        seq = int(message.get("seq", 0))
-        watch_ts = message.get("ts")
-        offset = self.clock_offset
-        ts = now if offset is None or watch_ts is None else offset + float(watch_ts) / 1000
-        event = Event(
-            kind=str(message.get("kind")),
-            ts=ts,
-            data=message.get("data"),
-            code=message.get("code"),
-            is_reconnected=message.get("isReconnected"),
-            seq=seq,
-            watch_ts=watch_ts,
-            received=now,
-        )
-        key = (seq, watch_ts, event.kind)
-        with self._cond:
-            if key in self._seen:
-                return  # the same event by its other route (bridge or console mirror)
-            self._seen.add(key)
-            self._seen_order.append(key)
-            if len(self._seen_order) > SEEN_LIMIT:
-                self._seen.discard(self._seen_order.popleft())
-            if event.kind == "open":
-                self.app_link_up = True
-            elif event.kind == "close":
-                self.app_link_up = False
-            self.events.append(event)
-            self._cond.notify_all()
+    def send_to_watch_app(self, obj: Any) -> None:
+        """Phone → watch: ``obj`` arrives as ``onmessage`` with ``data`` its JSON string
+        (``json.dumps`` with its default separators, non-ASCII kept)."""
+        self.post(AppData(json.dumps(obj, ensure_ascii=False)))
 
-    def follow_console(self, console: Console) -> None:
-        """Also take events from the agent's console mirror: they arrive even while the app
-        link is down and the agent cannot be reached over it (on a real watch)."""
-        console.line_listeners.append(self._console_line)
+    def set_phone_installed(self, installed: bool) -> None:
+        self._phone_installed = installed
+        self.post(PeerState(installed))
 
-    def _console_line(self, line: str, _ts: float) -> None:
-        start = line.find(AGENT_CONSOLE_PREFIX)
-        if start < 0:
-            return
-        try:
-            message = json.loads(line[start + len(AGENT_CONSOLE_PREFIX) :])
-        except ValueError:
-            return  # a line cut by noise: the bridge still carries the event
-        if isinstance(message, dict) and message.get("t") == "evt":
-            self._event(message)
+    def set_phone_responsive(self, responsive: bool) -> None:
+        """An unresponsive phone app stops acknowledging and answering pings."""
+        self._phone_responsive = responsive
 
-    def _send_soon(self, message: dict[str, Any]) -> None:
-        self.link.send_soon(
-            _encode(message),
-            lambda exc: self.trace.event(f"automatic {message['t']} not sent: {exc}"),
-        )
+    def order_app_link(self, op: LinkOp) -> None:
+        """Open, cleanly close or abruptly drop the phone app's session."""
+        self.post(LinkOrder(op))
 
-    # --- sending -------------------------------------------------------------------------------
+    def restore_phone(self, timeout: float) -> None:
+        """The phone app's starting state for a test: installed, responsive, session open —
+        touching only what is off."""
+        if not self._phone_installed:
+            self.set_phone_installed(True)
+        self._phone_responsive = True
+        if not self._app_link_up:
+            self.order_app_link("open")
+            self.wait_for(lambda: self._app_link_up, timeout, "the app link to open")
 
-    def post(self, message: dict[str, Any], timeout: float = 10.0) -> None:
-        self.link.send(_encode(message), timeout)
+    # --- commands to the agent -----------------------------------------------------------------
 
-    def command(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
-        """Run one agent command and return its result message (``wait``: seconds)."""
+    def post(self, message: Message, timeout: float = 10.0) -> None:
+        self.link.send(encode(message), timeout)
+
+    def command(self, op: str, wait: float, **args: Any) -> Result:
+        """Run one agent command and return its result (``wait``: seconds, writing included).
+        A command the agent could not run at all (bridge failure code) is an ``AgentError``."""
+        deadline = time.monotonic() + wait
         with self._cond:
             self._next_id += 1
             cid = self._next_id
             self._awaiting.add(cid)
         try:
-            self.post({"t": "cmd", "id": cid, "op": op, **args})
-            self.wait_for(lambda: cid in self._results, wait, f"the agent's answer to {op!r}")
+            self.post(Command(cid, op, args), max(wait, 0.001))
+            self.wait_for(
+                lambda: cid in self._results,
+                max(0.0, deadline - time.monotonic()),
+                f"the agent's answer to {op!r}",
+            )
             with self._cond:
-                return self._results.pop(cid)
+                result = self._results.pop(cid)
         finally:
             with self._cond:  # an answer that comes after we gave up is not kept
                 self._awaiting.discard(cid)
                 self._results.pop(cid, None)
-
-    def sync_clock(self) -> None:
-        sent = time.time()
-        result = self.command("clock", 5.0)
-        back = time.time()
-        self.clock_offset = (sent + back) / 2 - float(result["clock"]) / 1000
+        failure = result.bridge_failure
+        if failure is not None:
+            raise AgentError(f"the agent cannot run {op}: {failure.name} ({result.data})")
+        return result
 
     def wait_for(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
@@ -182,7 +173,7 @@ class AgentClient:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AgentError(
-                        f"no {what} within {timeout:g} s (link "
+                        f"no {what} within {timeout:.3g} s (link "
                         f"{'up' if self.connected else 'down'}); link trace and console log "
                         "are attached to the test report"
                     )
@@ -196,19 +187,92 @@ class AgentClient:
             self.inbox = []
             return self.events
 
-    def close(self) -> None:
-        with contextlib.suppress(BleError):
-            self.link.disconnect()
+    # --- messages from the watch (loop thread) -------------------------------------------------
 
-
-def _encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _parse(data: Any) -> Any:
-    if isinstance(data, str):
+    def _on_message(self, raw: bytes) -> None:
         try:
-            return json.loads(data)
-        except ValueError:
-            return data
-    return data
+            message = decode(raw)
+        except ProtocolError as exc:
+            self.trace.event(f"unreadable message from the watch ({exc}): {raw[:80]!r}")
+            return
+        answering = self._phone_responsive and self._phone_installed
+        if isinstance(message, AppData):
+            if answering and message.id is not None:
+                self._send_soon(Ack(message.id))
+            with self._cond:
+                self.inbox.append(_parse(message.data))
+                self._cond.notify_all()
+        elif isinstance(message, Ping):
+            if answering:
+                self._send_soon(Pong(message.id))
+        elif isinstance(message, Result):
+            with self._cond:
+                if message.id in self._awaiting:
+                    self._results[message.id] = message
+                self._cond.notify_all()
+        elif isinstance(message, EventReport):
+            self._event(message)
+        elif isinstance(message, Hello):
+            with self._cond:
+                self.hello = message
+                self._cond.notify_all()
+
+    def _on_disconnect(self, _ts: float) -> None:
+        with self._cond:
+            self._app_link_up = False
+            self._cond.notify_all()
+
+    def _event(self, report: EventReport) -> None:
+        now = time.time()
+        offset = self._clock_offset
+        ts = now if offset is None else offset + float(report.ts) / 1000
+        event = Event(
+            kind=report.kind,
+            ts=ts,
+            data=report.data,  # as the app received it: a check on its type must see it
+            code=report.code,
+            is_reconnected=report.is_reconnected,
+            seq=report.seq,
+            watch_ts=report.ts,
+            received=now,
+        )
+        with self._cond:
+            if report.identity in self._seen:
+                return  # the same event by its other route (bridge or console mirror)
+            self._seen.add(report.identity)
+            self._seen_order.append(report.identity)
+            if len(self._seen_order) > SEEN_LIMIT:
+                self._seen.discard(self._seen_order.popleft())
+            if event.kind == "open":
+                self._app_link_up = True
+            elif event.kind == "close":
+                self._app_link_up = False
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def follow_console(self, add_listener: Lines) -> None:
+        """Also take events from the agent's console mirror: they arrive even while the app
+        link is down and the agent cannot be reached over it (on a real watch)."""
+        add_listener(self._console_line)
+
+    def _console_line(self, line: str, _ts: float) -> None:
+        start = line.find(AGENT_CONSOLE_PREFIX)
+        if start < 0:
+            return
+        with contextlib.suppress(ProtocolError):  # a line cut by noise: the bridge still has it
+            message = decode(line[start + len(AGENT_CONSOLE_PREFIX) :])
+            if isinstance(message, EventReport):
+                self._event(message)
+
+    def _send_soon(self, message: Message) -> None:
+        self.link.send_soon(
+            encode(message),
+            lambda exc: self.trace.event(f"automatic {message.t} not sent: {exc}"),
+        )
+
+
+def _parse(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data

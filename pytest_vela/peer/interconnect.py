@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_vela.codes import DiagnosisStatus, ReadyState
-from pytest_vela.errors import AgentError, CallFailed
+from pytest_vela.errors import CallFailed
 from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.peer.events import EventLog
 
@@ -39,38 +39,29 @@ def _status(enum: type[DiagnosisStatus] | type[ReadyState], value: Any) -> Any:
 class Interconnect:
     """The watch app's connection object (``interconnect.instance()``)."""
 
-    def __init__(self, bridge: AgentClient, events: EventLog) -> None:
-        self._bridge = bridge
+    def __init__(self, agent: AgentClient, events: EventLog) -> None:
+        self._agent = agent
         self.events = events
 
-    def _call(self, op: str, wait: float, **args: Any) -> dict[str, Any]:
-        result = self._bridge.command(op, wait, **args)
-        if (
-            not result.get("ok")
-            and result.get("code") == 200
-            and "not running" in str(result.get("data"))
-        ):
-            raise AgentError(f"the agent cannot run {op}: {result.get('data')}")
-        return result
-
     def get_ready_state(self) -> ReadyState:
-        result = self._call("getReadyState", RESULT_MARGIN)
-        if not result.get("ok"):
-            raise CallFailed("getReadyState", int(result.get("code", 0)), result.get("data"))
-        state: ReadyState = _status(ReadyState, result["status"])
+        """``connect.getReadyState()``: CONNECTED (1) or DISCONNECTED (2)."""
+        result = self._agent.command("getReadyState", RESULT_MARGIN)
+        if not result.ok:
+            raise CallFailed("getReadyState", result.code or 0, result.data)
+        state: ReadyState = _status(ReadyState, result.status)
         return state
 
     def diagnosis(self, timeout: int = 10000) -> Diagnosis:
         """``connect.diagnosis({timeout})``; ``timeout`` in ms, as in the API."""
-        result = self._call("diagnosis", timeout / 1000 + RESULT_MARGIN, timeout=timeout)
-        if not result.get("ok"):
-            raise CallFailed("diagnosis", int(result.get("code", 0)), result.get("data"))
-        return Diagnosis(_status(DiagnosisStatus, result["status"]))
+        result = self._agent.command("diagnosis", timeout / 1000 + RESULT_MARGIN, timeout=timeout)
+        if not result.ok:
+            raise CallFailed("diagnosis", result.code or 0, result.data)
+        return Diagnosis(_status(DiagnosisStatus, result.status))
 
     def send(self, data: Any, timeout: float = 15.0) -> SendResult:
         """``connect.send({data})``: ``data`` is an object, serialised once by the watch.
-        ``timeout`` bounds how long the harness waits for the outcome, in seconds."""
-        result = self._call("send", timeout, data=data)
-        if result.get("ok"):
+        ``timeout`` (seconds) bounds the whole call, writing the command included."""
+        result = self._agent.command("send", timeout, data=data)
+        if result.ok:
             return SendResult(True)
-        return SendResult(False, int(result.get("code", 0)), result.get("data"))
+        return SendResult(False, result.code or 0, result.data)

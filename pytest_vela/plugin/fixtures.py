@@ -26,17 +26,18 @@ def rig(request: pytest.FixtureRequest) -> Rig:
     return vela.rigs[name]
 
 
-@pytest.fixture(scope="session")
-def _vela_rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
+def rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
+    """The session of ``rig`` (not a fixture of its own, so that it stays out of reports)."""
     return request.config.stash[SESSION].sessions[rig.name]
 
 
 @pytest.fixture(scope="session")
-def watch(_vela_rig_session: RigSession) -> Watch:
-    """The device on this rig (session scope, per rig), at a ready shell."""
-    device = _vela_rig_session.watch()
-    device.step = allure.step
-    return device
+def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
+    """The device on this rig (session scope, per rig), at a ready shell. ``.console``
+    (``expect(pattern, timeout=s)``, ``write_line``), ``.shell(cmd, timeout=s)``,
+    ``.reset(hard=False)``, ``.flash(image, mode)``, ``.install(rpk)``, ``.uninstall(pkg)``,
+    ``.launch(pkg)``, ``.log_path``; timeouts in seconds."""
+    return rig_session(request, rig).watch()
 
 
 @pytest.fixture(autouse=True)
@@ -47,11 +48,12 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
     if "rig" not in request.fixturenames:
         yield
         return
-    allure.dynamic.parent_suite(request.getfixturevalue("rig").name)
+    rig: Rig = request.getfixturevalue("rig")
+    allure.dynamic.parent_suite(rig.name)
     if "watch" not in request.fixturenames:
         yield
         return
-    session: RigSession = request.getfixturevalue("_vela_rig_session")
+    session = rig_session(request, rig)
     device: Watch = request.getfixturevalue("watch")
     session.recover()
     console = device.console
@@ -66,31 +68,39 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture
-def vela_sim(rig: Rig, _vela_rig_session: RigSession, watch: Watch) -> Iterator[VelaSim]:
-    """Fault injection on the simulated watch; tests that use it skip on hardware rigs."""
-    if _vela_rig_session.sim is None:
+def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator[VelaSim]:
+    """Fault injection on the simulated watch (``.crash()``, ``.hang()``, ``.garbage(n)``,
+    ``.unplug()``, ``.set_latency(ms)``, ``.fail_next_connects(n)``,
+    ``.set_message_limit(nbytes)``…); tests that use it skip on hardware rigs."""
+    session = rig_session(request, rig)
+    if session.simulator is None:
         pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")
-    faults = VelaSim(_vela_rig_session.sim)
+    faults = VelaSim(session.simulator)
     yield faults
     if faults.dirty:
-        _vela_rig_session.faults_dirty = True
+        session.faults_injected()
     if faults.needs_reset:
-        _vela_rig_session.needs_recovery = True
+        session.mark_faulty()
 
 
 @pytest.fixture
-def interconnect(
-    request: pytest.FixtureRequest, watch: Watch, _vela_rig_session: RigSession
-) -> Interconnect:
-    """The watch app's ``@system.interconnect`` connection, driven through the agent. The
-    test starts with the link up, the phone app installed and responsive, faults cleared."""
-    events = _vela_rig_session.prepare_interconnect()
-    request.node.stash[TRACE_MARK] = _vela_rig_session.trace.mark()
+def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Interconnect:
+    """The watch app's ``@system.interconnect`` connection, driven through the agent:
+    ``.get_ready_state()`` → ``ReadyState``, ``.diagnosis(timeout=10000)`` (ms, as the API)
+    → ``.status``, ``.send(data, timeout=15.0)`` (s) → ``SendResult(.ok, .code, .data)``,
+    ``.events`` an ``EventLog``. The test starts with the link up, the phone app installed
+    and responsive, faults cleared."""
+    session = rig_session(request, rig)
+    events = session.ensure_ready()
+    request.node.stash[TRACE_MARK] = session.trace.mark()
     request.node.stash[EVENTS] = events
-    return Interconnect(_vela_rig_session.bridge(), events)
+    return Interconnect(session.agent(), events)
 
 
 @pytest.fixture
-def peer(interconnect: Interconnect, rig: Rig, _vela_rig_session: RigSession) -> Peer:
-    """The phone app at the other end of the link, played by the harness over BLE."""
-    return Peer(_vela_rig_session.bridge(), rig.settings.timeouts.connect)
+def peer(request: pytest.FixtureRequest, interconnect: Interconnect, rig: Rig) -> Peer:
+    """The phone app at the other end of the link, played by the harness over BLE:
+    ``.send(obj)``, ``.expect_message(timeout=10.0)`` (s) → the parsed object, ``.messages``,
+    ``.drop()``, ``.disconnect()``, ``.reconnect()``, ``.is_connected``,
+    ``.set_app_installed(bool)``, ``.set_responsive(bool)``."""
+    return Peer(rig_session(request, rig).agent(), rig.settings.timeouts.connect)

@@ -135,4 +135,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         and call.excinfo is not None
         and isinstance(call.excinfo.value, RigError)
     ):
-        session.needs_recovery = True
+        session.mark_faulty()

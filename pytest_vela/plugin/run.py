@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import allure
 import pytest
 
 from pytest_vela.peer.events import EventLog
@@ -40,7 +41,8 @@ class VelaSession:
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
         say = _terminal_writer(config)
         self.sessions = {
-            name: RigSession(rig, self.reports, self.flash, say) for name, rig in self.rigs.items()
+            name: RigSession(rig, self.reports, self.flash, say, allure.step)
+            for name, rig in self.rigs.items()
         }
         self.router = reports.RigRoutedLogger(
             self.reports,

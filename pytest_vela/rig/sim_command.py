@@ -17,8 +17,8 @@ from types import FrameType
 from typing import Any
 
 from pytest_vela.errors import RigError
+from pytest_vela.rig.backend import with_sim_identity
 from pytest_vela.rig.private_bus import PrivateBus
-from pytest_vela.rig.session import with_sim_identity
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import SIM_RIG, load_rig
 

@@ -1,7 +1,8 @@
-"""The simulated watch's ``@system.interconnect`` runtime, running the agent's side of the
+"""The simulated watch's ``@system.interconnect`` platform, running the agent's side of the
 bridge protocol (docs/protocol.md).
 
-It follows DESIGN's link model, every rule read from the rig's ``[sim.interconnect]`` table:
+It follows the link model of docs/interconnect.md, every rule read from the rig's
+``[sim.interconnect]`` table:
 the first open of an app run is not a reconnection, later ones are; an abrupt loss fires
 error then close; a clean close from the phone fires close(1000); ``send`` fails 1006 while
 down and 204 without an acknowledgement in time; ``diagnosis`` waits for a connection attempt
@@ -17,11 +18,30 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pytest_vela.common.compact_json import dumps
 from pytest_vela.common.tasks import BackgroundTasks
+from pytest_vela.errors import ProtocolError
 from pytest_vela.rigfile.schema import InterconnectRules
+from pytest_vela.wire.messages import (
+    Ack,
+    AppData,
+    BridgeCode,
+    Command,
+    EventKind,
+    EventReport,
+    Hello,
+    LinkOrder,
+    Message,
+    PeerState,
+    Ping,
+    Pong,
+    Result,
+    decode,
+    encode,
+)
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
-Emit = Callable[[dict[str, Any]], Awaitable[None]]
+Emit = Callable[[Message], Awaitable[None]]
 AGENT_VERSION = "sim-1"
 QUEUE_LIMIT = 1000
 
@@ -35,7 +55,7 @@ class InterconnectPlatform:
         self.message_limit = rules.message_limit
         self._console = console
         self._emit_to_bridge: Emit | None = None
-        self._queue: list[dict[str, Any]] = []
+        self._queue: list[Message] = []
         self._epoch = time.monotonic()
         self.app_running = False
         self.bridge_ready = False
@@ -62,19 +82,19 @@ class InterconnectPlatform:
     def now_ms(self) -> float:
         return round((time.monotonic() - self._epoch) * 1000, 3)
 
-    async def _emit(self, message: dict[str, Any]) -> None:
+    async def _emit(self, message: Message) -> None:
         if self.bridge_ready and self._emit_to_bridge is not None:
             try:
                 await self._emit_to_bridge(message)
                 return
             except Exception:  # the link went down mid-send: keep it for the next connection
                 pass
-        if message["t"] in ("evt", "res") and len(self._queue) < QUEUE_LIMIT:
+        if isinstance(message, EventReport | Result) and len(self._queue) < QUEUE_LIMIT:
             self._queue.append(message)
 
-    def _report(self, message: dict[str, Any]) -> None:
+    def _report(self, message: EventReport | Result) -> None:
         """Results and events: mirrored on the console, sent (or queued) to the harness."""
-        self._console(AGENT_CONSOLE_PREFIX + json.dumps(message, separators=(",", ":")))
+        self._console(AGENT_CONSOLE_PREFIX + encode(message).decode())
         self._background.spawn(self._emit(message))
 
     # --- life cycle of the app and the bridge -------------------------------------------------
@@ -100,15 +120,7 @@ class InterconnectPlatform:
         self._try_connect()
 
     async def _greet(self) -> None:
-        await self._emit(
-            {
-                "t": "hello",
-                "agent": AGENT_VERSION,
-                "package": self.package,
-                "clock": self.now_ms(),
-                "running": self.app_running,
-            }
-        )
+        await self._emit(Hello(AGENT_VERSION, self.package, self.now_ms(), self.app_running))
         queued, self._queue = self._queue, []
         for message in queued:
             await self._emit(message)
@@ -149,7 +161,7 @@ class InterconnectPlatform:
                     else self.rules.first_open_reconnected
                 )
                 self.opened_once = True
-                self._event("open", isReconnected=reconnected)
+                self._event("open", is_reconnected=reconnected)
         finally:
             self._connecting = None
             self._connect_done.set()
@@ -174,41 +186,40 @@ class InterconnectPlatform:
         for kind in self.rules.loss_events:
             self._event(kind, code=code, data=reason)
 
-    def _event(self, kind: str, **fields: Any) -> None:
+    def _event(self, kind: EventKind, **fields: Any) -> None:
         self.seq += 1
-        self._report({"t": "evt", "seq": self.seq, "kind": kind, "ts": self.now_ms(), **fields})
+        self._report(EventReport(self.seq, kind, self.now_ms(), **fields))
 
     # --- messages from the harness ---------------------------------------------------------------
 
     def on_message(self, raw: bytes) -> None:
         try:
-            message = json.loads(raw)
-            kind = message["t"]
-        except (ValueError, KeyError, TypeError):
-            self._console(f'{AGENT_CONSOLE_PREFIX}{{"t":"bad","len":{len(raw)}}}')
+            message = decode(raw)
+        except ProtocolError as exc:
+            self._console(f"{AGENT_CONSOLE_PREFIX}{dumps({'bad': len(raw), 'why': str(exc)})}")
             return
-        if kind == "cmd":
+        if isinstance(message, Command):
             self._background.spawn(self._command(message))
-        elif kind == "app":
-            self._from_phone(message.get("data"))
-        elif kind == "ack":
-            self._resolve(self._acks, message.get("id"))
-        elif kind == "pong":
-            self._resolve(self._pongs, message.get("id"))
-        elif kind == "link":
-            self._link_order(str(message.get("op")))
-        elif kind == "peer" and "installed" in message:
-            self.phone_installed = bool(message["installed"])
+        elif isinstance(message, AppData):
+            self._from_phone(message.data)
+        elif isinstance(message, Ack):
+            self._resolve(self._acks, message.id)
+        elif isinstance(message, Pong):
+            self._resolve(self._pongs, message.id)
+        elif isinstance(message, LinkOrder):
+            self._link_order(message.op)
+        elif isinstance(message, PeerState):
+            self.phone_installed = message.installed
             self._try_connect()
 
     @staticmethod
-    def _resolve(waiting: dict[int, asyncio.Future[None]], key: Any) -> None:
-        future = waiting.get(key) if isinstance(key, int) else None
+    def _resolve(waiting: dict[int, asyncio.Future[None]], key: int) -> None:
+        future = waiting.get(key)
         if future is not None and not future.done():
             future.set_result(None)
 
-    def _from_phone(self, data: Any) -> None:
-        if not (self.app_running and self.link_up) or not isinstance(data, str):
+    def _from_phone(self, data: str) -> None:
+        if not (self.app_running and self.link_up):
             return
         if self.rules.message_as_string:
             self._event("message", data=data)
@@ -234,26 +245,27 @@ class InterconnectPlatform:
 
     # --- the API calls the agent makes -----------------------------------------------------------
 
-    async def _command(self, message: dict[str, Any]) -> None:
-        cid, op = message.get("id"), message.get("op")
-        reply: dict[str, Any]
+    async def _command(self, command: Command) -> None:
+        cid, op, args = command.id, command.op, command.args
         if op == "clock":
-            reply = {"ok": True, "clock": self.now_ms()}
+            reply = Result(cid, True, clock=self.now_ms())
         elif not self.app_running:
-            reply = {"ok": False, "code": 200, "data": f"{self.package} is not running"}
+            reply = Result(
+                cid, False, code=BridgeCode.APP_NOT_RUNNING, data=f"{self.package} is not running"
+            )
         elif op == "getReadyState":
             up = self.link_up or not self.rules.ready_state_tracks_link
-            reply = {"ok": True, "status": 1 if up else 2}
+            reply = Result(cid, True, status=1 if up else 2)
         elif op == "diagnosis":
-            reply = {"ok": True, "status": await self._diagnosis(message.get("timeout", 10000))}
+            reply = Result(cid, True, status=await self._diagnosis(args.get("timeout", 10000)))
         elif op == "send":
-            reply = await self._send(message.get("data"))
+            reply = await self._send(cid, args.get("data"))
         elif op == "reset":
             self.seq = 0
-            reply = {"ok": True}
+            reply = Result(cid, True)
         else:
-            reply = {"ok": False, "code": 202, "data": f"unknown op {op!r}"}
-        self._report({"t": "res", "id": cid, **reply})
+            reply = Result(cid, False, code=BridgeCode.UNKNOWN_OP, data=f"unknown op {op!r}")
+        self._report(reply)
 
     async def _diagnosis(self, timeout_ms: Any) -> int:
         rules = self.rules
@@ -268,38 +280,42 @@ class InterconnectPlatform:
         if not self.link_up:
             return rules.diagnosis_down_status
         try:
-            await self._round_trip(self._pongs, {"t": "ping"}, deadline - time.monotonic())
+            await self._round_trip(self._pongs, Ping, deadline - time.monotonic())
         except (TimeoutError, ConnectionError):
             return rules.diagnosis_timeout_status
         return rules.diagnosis_ok_status
 
-    async def _send(self, data: Any) -> dict[str, Any]:
+    async def _send(self, cid: int, data: Any) -> Result:
         rules = self.rules
         if not self.link_up:
-            return {"ok": False, "code": rules.send_down_code, "data": "disconnected"}
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+            return Result(cid, False, code=rules.send_down_code, data="disconnected")
+        text = dumps(data)
         size = len(text.encode())
         if size > self.message_limit:
-            return {
-                "ok": False,
-                "code": rules.oversize_code,
-                "data": f"message of {size} bytes exceeds the limit of {self.message_limit}",
-            }
+            return Result(
+                cid,
+                False,
+                code=rules.oversize_code,
+                data=f"message of {size} bytes exceeds the limit of {self.message_limit}",
+            )
         lost = (time.monotonic() - self.last_open) * 1000 < rules.lost_sends_after_open_ms
         try:
             await self._round_trip(
-                self._acks, {"t": "app", "data": text}, rules.ack_timeout_ms / 1000, lost=lost
+                self._acks,
+                lambda key: AppData(text, key),
+                rules.ack_timeout_ms / 1000,
+                lost=lost,
             )
         except TimeoutError:
-            return {"ok": False, "code": rules.timeout_code, "data": "no acknowledgement"}
+            return Result(cid, False, code=rules.timeout_code, data="no acknowledgement")
         except ConnectionError:
-            return {"ok": False, "code": rules.send_down_code, "data": "disconnected"}
-        return {"ok": True}
+            return Result(cid, False, code=rules.send_down_code, data="disconnected")
+        return Result(cid, True)
 
     async def _round_trip(
         self,
         waiting: dict[int, asyncio.Future[None]],
-        message: dict[str, Any],
+        message: Callable[[int], Message],
         timeout: float,
         lost: bool = False,
     ) -> None:
@@ -309,7 +325,7 @@ class InterconnectPlatform:
         waiting[key] = future
         try:
             if not lost:
-                await self._emit({**message, "id": key})
+                await self._emit(message(key))
             await asyncio.wait_for(future, max(timeout, 0.001))
         finally:
             waiting.pop(key, None)

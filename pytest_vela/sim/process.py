@@ -27,6 +27,7 @@ from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.platform import InterconnectPlatform
 from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.shell import BootConfig, Shell
+from pytest_vela.wire.messages import Message, encode
 
 
 class SimulatedWatch:
@@ -92,9 +93,9 @@ class SimulatedWatch:
         await bridge.start()
         self.bridge = bridge
 
-    async def _send_to_bridge(self, message: dict[str, Any]) -> None:
+    async def _send_to_bridge(self, message: Message) -> None:
         assert self.bridge is not None
-        await self.bridge.send_message(json.dumps(message, separators=(",", ":")).encode())
+        await self.bridge.send_message(encode(message))
 
     def _handlers(self) -> dict[str, Handler]:
         return {

@@ -134,7 +134,7 @@ test('send passes the data Object through unserialised and reports the outcome',
   ])
 })
 
-test('clock answers with the agent clock; unknown ops and malformed envelopes fail 202', () => {
+test('clock answers with the agent clock; unknown ops and malformed envelopes fail with the bridge codes 4101 / 4102', () => {
   const { conn, logged, command } = setUp()
   conn.onopen({ isReconnected: false })
   command({ id: 4, op: 'clock' })
@@ -143,8 +143,8 @@ test('clock answers with the agent clock; unknown ops and malformed envelopes fa
   const res = logged().filter((m) => m.t === 'res')
   assert.strictEqual(res[0].ok, true)
   assert.strictEqual(typeof res[0].clock, 'number')
-  assert.deepStrictEqual([res[1].ok, res[1].code], [false, 202])
-  assert.deepStrictEqual([res[2].id, res[2].ok, res[2].code], [null, false, 202])
+  assert.deepStrictEqual([res[1].ok, res[1].code], [false, 4101])
+  assert.deepStrictEqual([res[2].id, res[2].ok, res[2].code], [null, false, 4102])
   assert.ok(!logged().some((m) => m.kind === 'message'), 'reserved key never makes a message')
 })
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import pytest_vela.device.watch as watch_module
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
-from pytest_vela.rig.session import SimPowerCycle
+from pytest_vela.rig.backend import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings

@@ -32,6 +32,11 @@ function defaultClock() {
 
 // The API documents `fail(data, code)`, but the vendor's own example for send() reads
 // `data.code` / `data.data`: accept both shapes so a failure is never reported without a code.
+// The bridge's own failure codes (docs/protocol.md), outside the API's code space: the agent
+// could not run the command at all.
+var UNKNOWN_OP = 4101
+var MALFORMED = 4102
+
 function failure(data, code) {
   if (code === undefined && data !== null && typeof data === 'object') {
     return { code: data.code, data: data.data }
@@ -200,7 +205,7 @@ function createAgent(options) {
         answer(id, true)
         break
       default:
-        answer(id, false, { code: 202, data: 'unknown op: ' + cmd.op })
+        answer(id, false, { code: UNKNOWN_OP, data: 'unknown op: ' + cmd.op })
     }
   }
 
@@ -218,7 +223,7 @@ function createAgent(options) {
       if (cmd === null) {
         recordEvent('message', { data: text })
       } else if (cmd.malformed) {
-        answer(null, false, { code: 202, data: cmd.malformed })
+        answer(null, false, { code: MALFORMED, data: cmd.malformed })
       } else {
         runCommand(cmd)
       }

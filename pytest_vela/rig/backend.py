@@ -1,0 +1,186 @@
+"""What kind of rig this is, decided once: a watch on the desk, or a simulated watch.
+
+A backend brings up the rig's transports and says how to reach them: the console port, the BLE
+peripheral, the bus bleak talks to, and how to cut the watch's power. Everything above it
+(the session, the watch, the agent client) is the same for both kinds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+from pytest_vela.common.processes import run_dir
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import PowerControl, power_control
+from pytest_vela.doctor import require_preflight
+from pytest_vela.errors import RigError
+from pytest_vela.rig.lock import RigLock
+from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.rigfile.schema import BleSettings, RigSettings
+
+RUN_DIR_PREFIX = "vela-sim-"
+_BUS_OWNER: list[str] = []  # the simulated rig whose private bus this process is pointed at
+
+
+class RigBackend(Protocol):
+    def start(self, logs: Path, stamp: str) -> str:
+        """Bring the rig's transports up; return the console's port (a path or a URL)."""
+        ...
+
+    def power(self, console: Console) -> PowerControl:
+        """How this rig cuts and restores the watch's power."""
+        ...
+
+    @property
+    def ble(self) -> BleSettings:
+        """The bridge peripheral to connect to."""
+        ...
+
+    @property
+    def simulator(self) -> SimulatorProcess | None:
+        """The simulated watch, for fault injection; None on hardware."""
+        ...
+
+    def clear_faults(self) -> None:
+        """Undo injected faults before the next test (nothing to undo on hardware)."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+def make_backend(rig: Rig) -> RigBackend:
+    """The backend for ``rig``'s kind: the one place that tells simulated from hardware."""
+    if rig.kind == "sim":
+        return SimulatedBackend(rig)
+    return HardwareBackend(rig)
+
+
+class HardwareBackend:
+    """A real watch: its lock, a preflight of the app project, its port and reset wiring."""
+
+    simulator = None
+
+    def __init__(self, rig: Rig) -> None:
+        self.rig = rig
+        self._lock = RigLock(rig.name)
+
+    @property
+    def ble(self) -> BleSettings:
+        return self.rig.settings.ble
+
+    def start(self, logs: Path, stamp: str) -> str:
+        app = self.rig.settings.app
+        if app.dir and app.android_package:
+            # Before touching the watch: a package or key mismatch would make every
+            # interconnect test fail with an unexplained 1001 or 1000.
+            report = require_preflight(app)
+            (logs / f"preflight-{stamp}.txt").write_text(report.render())
+        self._lock.acquire()
+        port = self.rig.settings.serial.port
+        assert port, "validated: a hardware rig has serial.port"
+        return port
+
+    def power(self, console: Console) -> PowerControl:
+        return power_control(self.rig.settings.reset, console)
+
+    def clear_faults(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        self._lock.release()
+
+
+class SimPowerCycle:
+    """A simulated watch's hard reset: cut and restore its power through the control channel."""
+
+    def __init__(self, sim: SimulatorProcess) -> None:
+        self.sim = sim
+
+    def hard_reset(self) -> None:
+        self.sim.control("power_cycle")
+
+
+def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
+    """A simulated watch advertises as ``Vela-<rig>`` at an address derived from the name."""
+    digest = hashlib.sha256(name.encode()).digest()
+    address = "C0:" + ":".join(f"{b:02X}" for b in digest[:5])
+    ble = settings.ble.model_copy(
+        update={
+            "name": settings.ble.name or f"Vela-{name}",
+            "address": settings.ble.address or address,
+        }
+    )
+    return settings.model_copy(update={"ble": ble})
+
+
+class SimulatedBackend:
+    """A simulated watch process with its private system bus, where it plays BlueZ; only this
+    process is pointed at that bus, so bleak takes exactly the code path it takes on a host."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.rig = rig
+        self.settings = with_sim_identity(rig.settings, rig.name)
+        self._run_dir: Path | None = None
+        self._bus: PrivateBus | None = None
+        self._sim: SimulatorProcess | None = None
+        self._saved_bus_env: str | None = None
+
+    @property
+    def ble(self) -> BleSettings:
+        return self.settings.ble
+
+    @property
+    def simulator(self) -> SimulatorProcess | None:
+        return self._sim
+
+    def start(self, logs: Path, stamp: str) -> str:
+        self._start_private_bus()
+        assert self._bus is not None and self._bus.address is not None
+        # Named after this process, so that a later run can tell a dead run's leftovers.
+        self._run_dir = run_dir(RUN_DIR_PREFIX)
+        self._sim = SimulatorProcess(
+            self.settings, self._run_dir, self._bus.address, log_path=logs / f"sim-{stamp}.log"
+        )
+        return self._sim.start()
+
+    def _start_private_bus(self) -> None:
+        if _BUS_OWNER and _BUS_OWNER[0] != self.rig.name:
+            raise RigError(
+                "two simulated rigs cannot share one pytest process (each plays BlueZ on its own "
+                "bus): run them on separate workers, e.g. pytest -n 2"
+            )
+        self._bus = PrivateBus()
+        self._bus.start()
+        _BUS_OWNER.append(self.rig.name)
+        self._saved_bus_env = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+        os.environ.update(self._bus.environ())
+
+    def power(self, console: Console) -> PowerControl:
+        assert self._sim is not None, "started"
+        return SimPowerCycle(self._sim)
+
+    def clear_faults(self) -> None:
+        if self._sim is not None:
+            self._sim.control("clear_faults")
+
+    def stop(self) -> None:
+        if self._sim is not None:
+            self._sim.stop()
+            self._sim = None
+        if self._bus is not None:
+            self._bus.stop()
+            self._bus = None
+            _BUS_OWNER.clear()
+            if self._saved_bus_env is None:
+                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self._saved_bus_env
+        if self._run_dir is not None:
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+            self._run_dir = None

@@ -1,0 +1,38 @@
+"""What a rig's watch is given at session start: its firmware (``--flash``) and an app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pytest_vela.device.watch import Watch
+from pytest_vela.rigfile.loader import Rig
+
+Say = Callable[[str], None]
+PROGRESS_FROM = 256 * 1024  # smaller files go by too fast for progress lines to help
+
+
+class Provisioning:
+    def __init__(self, rig: Rig, flash_mode: str, say: Say) -> None:
+        self.rig = rig
+        self.flash_mode = flash_mode
+        self.say = say
+        self._shown: dict[str, int] = {}
+
+    def progress(self, name: str, sent: int, total: int) -> None:
+        """Progress lines in quarters, for files large enough to take a while."""
+        step = 100 * sent // max(total, 1) // 25 * 25
+        if total >= PROGRESS_FROM and step > self._shown.get(name, -1):
+            self._shown[name] = step
+            self.say(f"{self.rig.name}: sending {name}: {step}% of {total} bytes")
+
+    def provision(self, watch: Watch) -> None:
+        """Flash the rig's image (unless ``--flash never``) and install its app package."""
+        settings = self.rig.settings
+        image = settings.firmware.image
+        if image is not None and self.flash_mode != "never":
+            self._shown.pop(image.name, None)
+            flashed = watch.flash(image, self.flash_mode)
+            self.say(f"{self.rig.name}: {'flashed' if flashed else 'already runs'} {image.name}")
+        if settings.app.rpk is not None:
+            self._shown.pop(settings.app.rpk.name, None)
+            watch.install(settings.app.rpk)
