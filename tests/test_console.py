@@ -14,7 +14,7 @@ from pytest_vela.console.ansi import AnsiStripper, strip_ansi
 from pytest_vela.console.port import RECENT_CHARS, Console
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.rig.sim_process import SimulatorProcess
-from tests.conftest import RawPty
+from tests.support.ptys import RawPty
 
 STAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ", re.M)
 

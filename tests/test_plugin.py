@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import write_rig
+from tests.support.rigs import write_rig
 
 FAST_SIM = """
     kind = "sim"

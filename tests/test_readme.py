@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_rpk
+from tests.support.rigs import make_rpk
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

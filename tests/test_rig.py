@@ -8,7 +8,7 @@ import pytest
 
 from pytest_vela.errors import RigConfigError
 from pytest_vela.rigfile.loader import known_rigs, load_rig, split_names
-from tests.conftest import write_rig
+from tests.support.rigs import write_rig
 
 HARDWARE = """
     kind = "hardware"

@@ -22,7 +22,7 @@ from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.pacing import LineRate
 from pytest_vela.sim.shell import BootConfig, Shell
-from tests.conftest import make_rpk, write_rig
+from tests.support.rigs import make_rpk, write_rig
 
 
 class ShellHarness:

@@ -17,7 +17,8 @@ from pytest_vela.device.watch import Watch
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
 from pytest_vela.plugin.faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
-from tests.conftest import RawPty, fast_sim_settings, make_rpk
+from tests.support.ptys import RawPty
+from tests.support.rigs import fast_sim_settings, make_rpk
 
 
 def test_rig_fixture_is_the_builtin_sim(rig: Rig) -> None:

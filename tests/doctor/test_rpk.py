@@ -103,11 +103,11 @@ def test_file_changed_after_hash_json_is_named(tmp_path: Path, identity: Identit
     # re-sign the outer zip over a changed app.js, keeping the old META-INF/CERT
     with zipfile.ZipFile(_write(tmp_path, data)) as zf:
         inner = zf.read("META-INF/CERT")
-    from tests.doctor.vectors import _rpk_sign, zip_bytes
+    from tests.doctor.vectors import rpk_sign, zip_bytes
 
     changed = {**files, "app.js": b"evil()"}
     outer_files = {"META-INF/CERT": inner, **changed}
-    resigned = _rpk_sign(zip_bytes(outer_files), outer_files, identity)
+    resigned = rpk_sign(zip_bytes(outer_files), outer_files, identity)
     result = verify_rpk(_write(tmp_path, resigned, "resigned.rpk"))
     assert result.problems == ["app.js does not match its digest in hash.json"]
 

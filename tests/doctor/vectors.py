@@ -221,7 +221,7 @@ def sections(data: bytes) -> list[bytes]:
 RPK_MAGIC = b"RPK Sig Block 42"
 
 
-def _rpk_sign(unsigned: bytes, files: dict[str, bytes], identity: Identity) -> bytes:
+def rpk_sign(unsigned: bytes, files: dict[str, bytes], identity: Identity) -> bytes:
     digest = content_digest(sections(unsigned), sha256, None)
     signed_data = lp(lp(u32(0x0103) + lp(digest))) + lp(lp(identity.cert_der)) + u32(0)
     signer = (
@@ -248,11 +248,11 @@ def make_rpk(
         {"algorithm": "SHA-256", "digests": {n: sha256(c).hex() for n, c in files.items()}}
     ).encode()
     inner_unsigned = zip_bytes({"hash.json": hash_json})
-    inner = _rpk_sign(inner_unsigned, {"hash.json": inner_unsigned}, cert_identity or identity)
+    inner = rpk_sign(inner_unsigned, {"hash.json": inner_unsigned}, cert_identity or identity)
     # the file table holds sha256(content); for hash.json the packager takes the unsigned zip
     all_files = {"META-INF/CERT": inner, **files}
     unsigned = zip_bytes(all_files)
-    return _rpk_sign(unsigned, all_files, identity)
+    return rpk_sign(unsigned, all_files, identity)
 
 
 def rpk_files(package: str = PACKAGE) -> dict[str, bytes]:

@@ -21,22 +21,19 @@ from dbus_fast.constants import NameFlag, RequestNameReply
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.errors import SimulatorError, VelaError
 from pytest_vela.sim.bluez.delay import DelayLine
+from pytest_vela.sim.bluez.gatt import BridgeGatt
 from pytest_vela.sim.bluez.objects import (
     ERR_DOES_NOT_EXIST,
     ERR_FAILED,
     ERR_INVALID_ARGS,
     Adapter,
     Device,
-    GattCharacteristic,
-    GattDescriptor,
-    GattService,
 )
 
 log = logging.getLogger(__name__)
 
 BLUEZ = "org.bluez"
 ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
-SERVICE_HANDLE, RX_HANDLE, TX_HANDLE, CCCD_HANDLE = 0x0010, 0x0011, 0x0013, 0x0015
 MTU_MIN, MTU_MAX = 23, 517
 
 
@@ -85,10 +82,6 @@ class BluezPeripheral:
         self.flow_window = flow_window
         self.adapter_path = f"/org/bluez/{adapter}"
         self.device_path = f"{self.adapter_path}/dev_{self.address.replace(':', '_')}"
-        self.service_path = f"{self.device_path}/service{SERVICE_HANDLE:04x}"
-        self.rx_path = f"{self.service_path}/char{RX_HANDLE:04x}"
-        self.tx_path = f"{self.service_path}/char{TX_HANDLE:04x}"
-        self.cccd_path = f"{self.tx_path}/desc{CCCD_HANDLE:04x}"
 
         self.on_connect: Callable[[], None] = _noop
         self.on_disconnect: Callable[[str], None] = _noop
@@ -104,14 +97,14 @@ class BluezPeripheral:
         self._discovery_sessions = 0
         self._advertiser: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
-        self._gatt: tuple[GattService, GattCharacteristic, GattCharacteristic, GattDescriptor]
-        self._gatt_exported = False
+        self._gatt = BridgeGatt(
+            self, self.device_path, self.service_uuid, self.rx_uuid, self.tx_uuid
+        )
         self._rx_line = DelayLine()
         self._tx_line = DelayLine()
         self._tx_lock = asyncio.Lock()
         self._unsynced = 0
         self.notifications = 0
-        self._build_gatt()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -164,7 +157,7 @@ class BluezPeripheral:
 
     @property
     def subscribed(self) -> bool:
-        return self._device.connected and self._gatt[2].notifying
+        return self._device.connected and self._gatt.tx.notifying
 
     @property
     def mtu(self) -> int:
@@ -192,11 +185,7 @@ class BluezPeripheral:
         """Change the ATT MTU now (as after an MTU exchange) and for later connections."""
         _check_mtu(mtu)
         self._mtu = mtu
-        for char in self._gatt[1:3]:
-            assert isinstance(char, GattCharacteristic)
-            char.mtu = mtu
-            if self._gatt_exported:
-                char.emit_properties_changed({"MTU": mtu})
+        self._gatt.set_mtu(mtu)
 
     async def drop(self) -> None:
         """Watch-side disconnect: the central sees the link vanish."""
@@ -223,7 +212,7 @@ class BluezPeripheral:
             self._tx_line.submit(emit)
 
     async def _emit_value(self, data: bytes) -> None:
-        tx = self._gatt[2]
+        tx = self._gatt.tx
         async with self._tx_lock:
             if not (self._device.connected and tx.notifying):
                 return  # the link went down while this waited
@@ -300,7 +289,7 @@ class BluezPeripheral:
         device = self._device
         device.connected = True
         device.emit_properties_changed({"Connected": True})
-        self._export_gatt()
+        self._gatt.export(self._bus, self._mtu)
         device.services_resolved = True
         device.emit_properties_changed({"ServicesResolved": True})
         self._call(self.on_connect)
@@ -321,7 +310,7 @@ class BluezPeripheral:
         await self._rx_line.run(deliver)
 
     def set_notifying(self, on: bool) -> None:
-        tx = self._gatt[2]
+        tx = self._gatt.tx
         if tx.notifying == on:
             return
         tx.notifying = on
@@ -339,7 +328,7 @@ class BluezPeripheral:
         device.emit_properties_changed({"ServicesResolved": False})
         device.connected = False
         device.emit_properties_changed({"Connected": False})
-        self._unexport_gatt()
+        self._gatt.unexport(self._bus)
         self._call(self.on_disconnect, reason)
         if self._discovery_sessions and (self._advertiser is None or self._advertiser.done()):
             self._advertiser = asyncio.get_running_loop().create_task(self._advertise())
@@ -366,42 +355,6 @@ class BluezPeripheral:
             self._adapter.discovering = False
             self._discovery_sessions = 0
             self._adapter.emit_properties_changed({"Discovering": False})
-
-    def _build_gatt(self) -> None:
-        service = GattService(self.service_uuid, self.device_path, SERVICE_HANDLE)
-        rx = GattCharacteristic(
-            self,
-            self.rx_uuid,
-            self.service_path,
-            RX_HANDLE,
-            ["write", "write-without-response"],
-            self._mtu,
-        )
-        tx = GattCharacteristic(
-            self, self.tx_uuid, self.service_path, TX_HANDLE, ["notify"], self._mtu
-        )
-        cccd = GattDescriptor(tx, self.tx_path, CCCD_HANDLE)
-        self._gatt = (service, rx, tx, cccd)
-
-    def _export_gatt(self) -> None:
-        """Fresh objects per connection, as BlueZ does for an unbonded device."""
-        if self._bus is None or self._gatt_exported:
-            return
-        self._build_gatt()
-        service, rx, tx, cccd = self._gatt
-        self._bus.export(self.service_path, service)
-        self._bus.export(self.rx_path, rx)
-        self._bus.export(self.tx_path, tx)
-        self._bus.export(self.cccd_path, cccd)
-        self._gatt_exported = True
-
-    def _unexport_gatt(self) -> None:
-        if self._bus is None or not self._gatt_exported:
-            return
-        self._gatt[2].notifying = False
-        for path in (self.cccd_path, self.tx_path, self.rx_path, self.service_path):
-            self._bus.unexport(path)
-        self._gatt_exported = False
 
     def _unexport_device(self) -> None:
         if self._bus is not None and self._device_exported:

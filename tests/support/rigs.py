@@ -1,0 +1,37 @@
+"""Rig files, rig settings and packages that tests make on the fly."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from textwrap import dedent
+
+from pytest_vela.rigfile.schema import RigSettings, SimSettings
+
+
+def write_rig(rig_dir: Path, name: str, body: str) -> Path:
+    """Write ``<rig_dir>/<name>.toml`` from an indented literal."""
+    rig_dir.mkdir(parents=True, exist_ok=True)
+    path = rig_dir / f"{name}.toml"
+    path.write_text(dedent(body).lstrip())
+    return path
+
+
+def fast_sim_settings(**sim: object) -> RigSettings:
+    """Sim rig settings with a short boot and short timeouts, so fault tests end quickly."""
+    return RigSettings.model_validate(
+        {
+            "kind": "sim",
+            "timeouts": {"boot": 10, "shell": 5, "install": 5, "launch": 5, "connect": 5},
+            "sim": SimSettings(boot_ms=20, **sim).model_dump(),  # type: ignore[arg-type]
+        }
+    )
+
+
+def make_rpk(path: Path, package: str) -> Path:
+    """A minimal quick app package: a zip whose manifest names the package."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"package": package, "name": package}))
+        archive.writestr("app.js", f"// {package}\n")
+    return path
