@@ -38,6 +38,8 @@ class ExpectTimeout(VelaError, AssertionError):
 class WatchCrashed(VelaError, AssertionError):
     """The firmware panicked: a product failure, with the panic line and the log."""
 
+    line: str = ""  # the crash marker's line
+
 
 class CallFailed(VelaError, AssertionError):
     """An API call that has no failure outcome in its contract answered ``fail``."""
@@ -88,6 +90,10 @@ class FlashError(RigError):
 
 class InstallError(RigError):
     """The watch refused to install, uninstall or launch an app."""
+
+
+class AppNotInstalled(InstallError):
+    """``am start`` found no such app on the watch."""
 
 
 class LockError(RigError):

@@ -154,6 +154,11 @@ class Console:
         self.open()
 
     @property
+    def recent(self) -> str:
+        """The last characters received, matched or not, for error messages."""
+        return self._recent
+
+    @property
     def lost(self) -> bool:
         return self._error is not None
 
@@ -347,6 +352,18 @@ class Console:
                 if remaining <= 0:
                     raise ExpectTimeout(regex.pattern, timeout, self._recent, self.log_path)
                 self._cond.wait(remaining)
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float) -> bool:
+        """Wait, woken by arriving data, until ``ready()`` holds (say, a marker line seen);
+        returns whether it did within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not ready():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._error is not None:
+                    return ready()
+                self._cond.wait(remaining)
+            return True
 
     def discard_pending(self) -> str:
         """Drop unmatched text (before sending a command); return what was dropped."""

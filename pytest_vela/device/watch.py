@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,17 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from pytest_vela.console.port import Console
+from pytest_vela.device.crashes import CrashLog, ExpectedCrash
 from pytest_vela.device.power import PowerControl
 from pytest_vela.device.transfer import FileDigest, parse_digest, ymodem_send
-from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, WatchCrashed, WatchHung
+from pytest_vela.errors import (
+    AppNotInstalled,
+    ExpectTimeout,
+    FlashError,
+    InstallError,
+    WatchCrashed,
+    WatchHung,
+)
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
@@ -56,10 +65,58 @@ class Watch:
         self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
         self._boot = re.compile(rig.settings.serial.boot_marker)
         self._reset_listeners: list[Callable[[], None]] = []
+        self._stop_listeners: list[Callable[[str], None]] = []
+        self.crashes = CrashLog(console, rig.settings.serial.crash_marker)
+        self._expecting_crash = 0
+        self._settled = 0  # crashes whose reboot has been waited for
 
     @property
     def log_path(self) -> Path:
         return self.console.log_path
+
+    @contextlib.contextmanager
+    def expect_crash(self, timeout: float | None = None) -> Iterator[ExpectedCrash]:
+        """``with watch.expect_crash() as crash:`` — the block provokes a crash. Afterwards
+        this waits (``timeout`` s, default the rig's boot timeout) for the crash marker,
+        fills ``crash.line``, and returns with the watch back at a ready shell; the crash does
+        not fail the test. No crash in time is ``ExpectTimeout``."""
+        timeout = timeout or self.rig.settings.timeouts.boot
+        before = self.crashes.count
+        seen = ExpectedCrash()
+        self._expecting_crash += 1
+        try:
+            yield seen
+            event = self.crashes.wait_for_one_after(before, timeout)
+        finally:
+            self._expecting_crash -= 1
+            self.crashes.expect(before)
+        seen.line, seen.ts = event.line, event.ts
+        self.settle()
+
+    def settle(self) -> None:
+        """Bring the watch to a ready shell after a crash: wait for the reboot the crash
+        started (a boot-done marker after it, then the prompt), or force a hard reset when
+        none comes within the boot timeout; apps restart as after any reset. Does nothing
+        when every crash seen has been settled already."""
+        if self.crashes.count == self._settled:
+            return
+        self._settled = self.crashes.count
+        with self._step("wait for the watch to reboot after its crash"):
+            crash = self.crashes.last
+            console = self.console
+            if crash is not None and not console.wait_until(
+                lambda: bool(console.boots) and console.boots[-1] >= crash.ts,
+                self.rig.settings.timeouts.boot,
+            ):
+                self._reset(hard=True)
+                return
+            try:
+                self.wake()
+            except WatchHung:
+                self._reset(hard=True)
+                return
+            for listener in self._reset_listeners:
+                listener()
 
     def step(self, title: str) -> AbstractContextManager[Any]:
         """A step of the report around a device operation (a no-op without a report)."""
@@ -112,7 +169,7 @@ class Watch:
             ) from None
 
     def _check_crash(self, before: int, doing: str) -> None:
-        if len(self.console.crashes) > before:
+        if len(self.console.crashes) > before and not self._expecting_crash:
             crash = self.console.crashes[before]
             raise WatchCrashed(
                 f"the watch crashed while {doing}: {crash.line!r}; "
@@ -285,7 +342,9 @@ class Watch:
             )
 
     def uninstall(self, package: str, missing_ok: bool = False) -> None:
+        """``pm uninstall``; the app stops, if it ran."""
         out = self.shell(f"pm uninstall {package}", self.rig.settings.timeouts.install)
+        self._stopped(package)
         if f"uninstalled app: {package}" not in out and not missing_ok:
             raise InstallError(
                 f"uninstalling {package} failed: {out.strip()!r}; log: {self.log_path}"
@@ -311,13 +370,22 @@ class Watch:
             ) from None
         self._expect_prompt(self.rig.settings.timeouts.shell, f"launching {package}")
         if match["failed"]:
-            raise InstallError(
+            raise AppNotInstalled(
                 f"launching {package} failed: {match['failed']!r} "
                 f"(is it installed?); log: {self.log_path}"
             )
 
     def stop_app(self, package: str) -> None:
         self.shell(f"am stop {package}")
+        self._stopped(package)
+
+    def on_app_stopped(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(package)`` when an app is stopped or uninstalled through the watch."""
+        self._stop_listeners.append(listener)
+
+    def _stopped(self, package: str) -> None:
+        for listener in self._stop_listeners:
+            listener(package)
 
 
 def _no_step(_title: str) -> AbstractContextManager[Any]:

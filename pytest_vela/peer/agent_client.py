@@ -57,6 +57,7 @@ class AgentClient:
         self._phone_installed = True
         self._phone_responsive = True
         self._app_link_up = False
+        self._session_wanted = True  # the phone app's last order was to open its session
         self._clock_offset: float | None = None  # host time.time() minus watch seconds
         self._cond = threading.Condition()
         self._results: dict[int, Result] = {}
@@ -123,7 +124,21 @@ class AgentClient:
 
     def order_app_link(self, op: LinkOp) -> None:
         """Open, cleanly close or abruptly drop the phone app's session."""
+        self._session_wanted = op == "open"
         self.post(LinkOrder(op))
+
+    def app_restarted(self) -> None:
+        """The watch app was (re)started: its link is down until its next ``open``."""
+        with self._cond:
+            self._app_link_up = False
+
+    def wait_app_link(self, timeout: float) -> bool:
+        """After the watch rebooted: give the app link the time to come back by itself, when
+        the phone app wants it (installed, session open); returns whether it is up."""
+        if not (self._phone_installed and self._session_wanted):
+            return self._app_link_up
+        with self._cond:
+            return self._cond.wait_for(lambda: self._app_link_up, timeout)
 
     def restore_phone(self, timeout: float) -> None:
         """The phone app's starting state for a test: installed, responsive, session open —

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_vela.device.crashes import CrashLog
 from pytest_vela.rig.sim_process import SimulatorProcess
 
 
@@ -11,8 +12,9 @@ class VelaSim:
     """Each order takes effect at once on the simulated watch; faults are cleared after the
     test (the rig is recovered with a hard reset when one was used)."""
 
-    def __init__(self, sim: SimulatorProcess) -> None:
+    def __init__(self, sim: SimulatorProcess, crashes: CrashLog) -> None:
         self._sim = sim
+        self._crashes = crashes
         self.dirty = False  # faults to clear before the next test
         self.needs_reset = False  # the console itself needs a hard reset (hang, unplug)
 
@@ -21,8 +23,11 @@ class VelaSim:
         return self._sim.control(op, **args)
 
     def crash(self) -> None:
-        """Panic (``PANIC!!!`` on the console) and reboot."""
+        """Panic (``PANIC!!!`` on the console) and reboot. Returns once the harness has seen
+        the panic, so that it is this test's crash, never the next one's."""
+        before = self._crashes.count
         self._order("crash")
+        self._crashes.wait_for_one_after(before, timeout=10.0)
 
     def hang(self) -> None:
         """The console stops answering until the next hard reset."""

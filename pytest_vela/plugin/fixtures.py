@@ -9,11 +9,10 @@ import allure
 import pytest
 
 from pytest_vela.device.watch import Watch
-from pytest_vela.errors import WatchCrashed
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.plugin.faults import VelaSim
-from pytest_vela.plugin.run import EVENTS, MARK, SESSION, TRACE_MARK
+from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, EVENTS, MARK, SESSION, TRACE_MARK
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rigfile.loader import Rig
 
@@ -55,16 +54,14 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     session = rig_session(request, rig)
     device: Watch = request.getfixturevalue("watch")
-    session.recover()
-    console = device.console
-    request.node.stash[MARK] = console.mark()
-    crashes = len(console.crashes)
+    request.node.stash[CRASHES] = session.begin_test()
+    request.node.stash[MARK] = device.console.mark()
     yield
-    if len(console.crashes) > crashes:
-        crash = console.crashes[crashes]
-        raise WatchCrashed(
-            f"the watch crashed during this test: {crash.line!r}; console log: {console.log_path}"
-        )
+    if not request.node.stash.get(CRASH_REPORTED, False):
+        failure = device.crashes.failure(request.node.stash[CRASHES])
+        if failure is not None:
+            request.node.stash[CRASH_REPORTED] = True
+            raise failure
 
 
 @pytest.fixture
@@ -75,7 +72,7 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
     session = rig_session(request, rig)
     if session.simulator is None:
         pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")
-    faults = VelaSim(session.simulator)
+    faults = VelaSim(session.simulator, watch.crashes)
     yield faults
     if faults.dirty:
         session.faults_injected()

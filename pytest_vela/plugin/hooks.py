@@ -11,7 +11,8 @@ import pytest
 from pytest_vela.errors import RigConfigError, RigError
 from pytest_vela.plugin import fixtures
 from pytest_vela.plugin.evidence import attach_evidence
-from pytest_vela.plugin.run import SESSION, VelaSession, item_rig
+from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
+from pytest_vela.rig.session import RigSession
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -121,14 +122,16 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
     vela.router.current = None
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     name = item_rig(item)
     session = item.config.stash[SESSION].sessions.get(name) if name else None
-    if session is not None and call.when == "teardown":
-        # After the fixtures' own teardown: the evidence covers a failed setup and a crash
-        # found on the way out as well as the test itself.
-        attach_evidence(item, session)
+    if session is not None:
+        blame_the_crash(item, session, call)  # before anyone reads the outcome
+        if call.when == "teardown":
+            # After the fixtures' own teardown: the evidence covers a failed setup and a crash
+            # found on the way out as well as the test itself.
+            attach_evidence(item, session)
     yield
     if (
         session is not None
@@ -136,3 +139,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         and isinstance(call.excinfo.value, RigError)
     ):
         session.mark_faulty()
+
+
+def blame_the_crash(item: pytest.Item, session: RigSession, call: pytest.CallInfo[None]) -> None:
+    """Root cause first: a test whose setup or body failed after the watch crashed fails as
+    ``WatchCrashed``, the error it then raised named as its consequence, reported once."""
+    excinfo = call.excinfo
+    start = item.stash.get(CRASHES, None)
+    watch = session.started_watch
+    if (
+        start is None
+        or watch is None
+        or call.when not in ("setup", "call")
+        or (excinfo is None and call.when == "setup")
+        or item.stash.get(CRASH_REPORTED, False)
+        or (excinfo is not None and excinfo.errisinstance(pytest.skip.Exception))
+    ):
+        return
+    failure = watch.crashes.failure(start, consequence=excinfo.value if excinfo else None)
+    if failure is None:
+        return
+    item.stash[CRASH_REPORTED] = True
+    if excinfo is not None:  # where the test was when the crash's consequence reached it
+        failure = failure.with_traceback(excinfo.tb)
+    call.excinfo = _as_raised(failure)
+
+
+def _as_raised(error: BaseException) -> pytest.ExceptionInfo[BaseException]:
+    if error.__traceback__ is not None:
+        return pytest.ExceptionInfo.from_exception(error)
+    try:
+        raise error
+    except BaseException:
+        return pytest.ExceptionInfo.from_current()

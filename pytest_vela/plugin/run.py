@@ -17,6 +17,8 @@ SESSION = pytest.StashKey["VelaSession"]()
 MARK = pytest.StashKey[int]()  # the console log position where a test began
 TRACE_MARK = pytest.StashKey[int]()  # the link trace position where a test began
 EVENTS = pytest.StashKey[EventLog]()  # the test's event log
+CRASHES = pytest.StashKey[int]()  # the watch's crash count when the test began
+CRASH_REPORTED = pytest.StashKey[bool]()  # the test already failed as WatchCrashed
 
 
 def item_rig(item: pytest.Item) -> str | None:

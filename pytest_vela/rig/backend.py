@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Protocol
 
+from pytest_vela.common.compact_json import dumps
 from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
@@ -49,6 +51,10 @@ class RigBackend(Protocol):
 
     def clear_faults(self) -> None:
         """Undo injected faults before the next test (nothing to undo on hardware)."""
+        ...
+
+    def agent_rpk(self) -> Path | None:
+        """The agent's package, to install it again when it went missing; None if unknown."""
         ...
 
     def stop(self) -> None: ...
@@ -92,6 +98,9 @@ class HardwareBackend:
     def clear_faults(self) -> None:
         return None
 
+    def agent_rpk(self) -> Path | None:
+        return self.rig.settings.app.rpk
+
     def stop(self) -> None:
         self._lock.release()
 
@@ -104,6 +113,14 @@ class SimPowerCycle:
 
     def hard_reset(self) -> None:
         self.sim.control("power_cycle")
+
+
+def stand_in_package(path: Path, package: str) -> Path:
+    """A minimal quick-app package: a zip whose manifest names ``package``."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", dumps({"package": package, "name": package}))
+        archive.writestr("app.js", f"// {package}\n")
+    return path
 
 
 def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
@@ -168,6 +185,15 @@ class SimulatedBackend:
     def clear_faults(self) -> None:
         if self._sim is not None:
             self._sim.control("clear_faults")
+
+    def agent_rpk(self) -> Path | None:
+        """The simulated watch's agent is its interconnect platform: any package of the
+        agent's name brings it back."""
+        if self.settings.app.rpk is not None:
+            return self.settings.app.rpk
+        if self._run_dir is None:
+            return None
+        return stand_in_package(self._run_dir / "agent.rpk", self.settings.app.package)
 
     def stop(self) -> None:
         if self._sim is not None:

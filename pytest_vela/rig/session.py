@@ -17,7 +17,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_f
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Step, Watch
-from pytest_vela.errors import RigError, SerialLost
+from pytest_vela.errors import AppNotInstalled, RigError, SerialLost
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
@@ -65,6 +65,11 @@ class RigSession:
     @property
     def console(self) -> Console | None:
         return self._console
+
+    @property
+    def started_watch(self) -> Watch | None:
+        """The watch if it has been started (None before, or when it failed to start)."""
+        return self._watch
 
     @property
     def simulator(self) -> SimulatorProcess | None:
@@ -133,6 +138,14 @@ class RigSession:
         """A test injected faults into the simulated watch: clear them before the next one."""
         self._faults_injected = True
 
+    def begin_test(self) -> int:
+        """A test on this rig begins: recover from an earlier rig fault, let a crash the last
+        test left behind finish its reboot; returns the crash count to judge the test by."""
+        watch = self.watch()
+        self.recover()
+        watch.settle()
+        return watch.crashes.count
+
     def recover(self) -> None:
         """After a rig fault: reopen a replugged port, then hard-reset to a fresh shell."""
         if not self._needs_recovery or self._watch is None or self._console is None:
@@ -169,6 +182,7 @@ class RigSession:
             self._agent = AgentClient(self._backend.ble, self._loop, self.trace)
             self._agent.follow_console(watch.console.line_listeners.append)
             watch.on_reset(self._after_reset)
+            watch.on_app_stopped(self._app_stopped)
         return self._agent
 
     def _after_reset(self) -> None:
@@ -179,6 +193,11 @@ class RigSession:
         if self._agent is not None:
             self._ensure_agent_running()
             self._ensure_connected(self._agent)
+            self._agent.wait_app_link(self.rig.settings.timeouts.connect)
+
+    def _app_stopped(self, package: str) -> None:
+        if package == self.rig.settings.app.package:
+            self._agent_running = False
 
     def _ensure_connected(self, agent: AgentClient) -> None:
         if not agent.connected:
@@ -186,16 +205,29 @@ class RigSession:
                 agent.connect(self.rig.settings.timeouts.connect)
 
     def _ensure_agent_running(self) -> None:
-        if not self._agent_running:
-            self.watch().launch(self.rig.settings.app.package)
-            self._agent_running = True
+        if self._agent_running:
+            return
+        watch = self.watch()
+        package = self.rig.settings.app.package
+        if self._agent is not None:
+            self._agent.app_restarted()  # before the launch: its first open may come at once
+        try:
+            watch.launch(package)
+        except AppNotInstalled:
+            # Someone uninstalled it (a test, a factory reset): provision it again.
+            rpk = self._backend.agent_rpk()
+            if rpk is None:
+                raise
+            watch.install(rpk)
+            watch.launch(package)
+        self._agent_running = True
 
     def ensure_ready(self) -> EventLog:
         """Bring the rig to a test's starting state — watch recovered, agent running, link
         connected, phone app installed and responsive, faults cleared — touching only what is
         off; returns the test's new event log."""
         agent = self.agent()
-        self.recover()
+        self.begin_test()
         if self._console is not None and len(self._console.boots) != self._boots_seen:
             # The watch rebooted on its own (a panic, a watchdog): the agent is gone.
             self._boots_seen = len(self._console.boots)
