@@ -65,3 +65,54 @@ def test_the_conformance_suite_passes_on_a_hardware_rig(
     hard.assert_outcomes(passed=1)
     newest = max(logs.glob("console-*.log"), key=lambda p: p.stat().st_mtime).read_text()
     assert "DTR not supported on this port (ENOTTY): rebooting from the shell" in newest
+
+
+@pytest.mark.parametrize("order", ["sim,desk", "desk,sim"])
+def test_a_simulated_rig_and_a_hardware_rig_share_one_run(
+    pytester: pytest.Pytester,
+    watch_on_the_desk: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    order: str,
+) -> None:
+    """The simulated rig's BlueZ is on a private bus of its own; the desk's watch is behind
+    the host's system bus. Either order, each rig's BLE client reaches its own."""
+    rigs = pytester.mkdir("rigs")
+    rigs.joinpath("desk.toml").write_text(
+        "kind = 'hardware'\n"
+        f"[serial]\nport = '{watch_on_the_desk['port']}'\n"
+        f"[ble]\nname = '{watch_on_the_desk['name']}'\n"
+    )
+    rigs.joinpath("sim.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", watch_on_the_desk["bus"])
+    monkeypatch.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))
+    pytester.makepyfile(
+        test_both="""
+        from pytest_vela import ReadyState
+
+        def test_link(interconnect, peer, rig):
+            assert interconnect.get_ready_state() == ReadyState.CONNECTED
+            peer.send({"rig": rig.name})
+            assert interconnect.events.wait_for("message", timeout=5)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", order, "-v")
+    result.assert_outcomes(passed=2)
+    for name in ("sim", "desk"):
+        result.stdout.fnmatch_lines([f"*test_link?{name}? PASSED*"])
+
+
+def test_two_simulated_rigs_share_one_process(pytester: pytest.Pytester) -> None:
+    """Each simulated rig plays BlueZ on its own private bus, and each rig's client is
+    pointed at its own: no worker per rig needed."""
+    rigs = pytester.mkdir("rigs")
+    for name in ("sim", "sim2"):
+        rigs.joinpath(f"{name}.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+    pytester.makepyfile(
+        test_two="""
+        def test_send(interconnect):
+            assert interconnect.send({"n": 1}).ok
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "sim,sim2")
+    result.assert_outcomes(passed=2)

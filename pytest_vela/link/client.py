@@ -37,6 +37,7 @@ from tenacity import (
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.errors import BleError, BridgeProfileError, FramingError, MessageTooLarge
 from pytest_vela.link.loop import LoopThread
+from pytest_vela.link.system_bus import system_bus
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rigfile.schema import BleSettings
 from pytest_vela.wire.framing import ATT_OVERHEAD, MAX_MSG_ID, Reassembler, encode
@@ -89,10 +90,12 @@ class LinkClient:
         on_message: Callable[[bytes], None],
         on_disconnect: Callable[[float], None],
         on_error: Callable[[FramingError], None] | None = None,
+        bus_address: str | None = None,
     ) -> None:
         if not (settings.address or settings.name):
             raise BleError("the rig names no watch to connect to: set ble.address or ble.name")
         self.settings = settings
+        self.bus_address = bus_address  # None: the host's own system bus
         self.trace = trace
         self._loop = loop
         self._on_message = on_message
@@ -185,14 +188,16 @@ class LinkClient:
     async def _attempt(self, number: int) -> None:
         started = time.monotonic()
         if self._device is None:
-            self._device = await self._find()
+            with system_bus(self.bus_address):
+                self._device = await self._find()
         client = BleakClient(
             self._device,
             disconnected_callback=self._bleak_disconnected,
             timeout=self.settings.scan_timeout,
         )
         try:
-            await client.connect()
+            with system_bus(self.bus_address):
+                await client.connect()
             rx, tx = self._bridge_chars(client)
             self._client, self._rx = client, rx
             await client.start_notify(tx, self._notified)

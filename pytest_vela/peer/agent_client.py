@@ -48,9 +48,22 @@ Lines = Callable[[Callable[[str, float], None]], None]
 class AgentClient:
     """Commands to the on-watch agent and the phone app's side of the watch app's link."""
 
-    def __init__(self, settings: BleSettings, loop: LoopThread, trace: LinkTrace) -> None:
+    def __init__(
+        self,
+        settings: BleSettings,
+        loop: LoopThread,
+        trace: LinkTrace,
+        bus_address: str | None = None,
+    ) -> None:
         self.trace = trace
-        self.link = LinkClient(settings, trace, loop, self._on_message, self._on_disconnect)
+        self.link = LinkClient(
+            settings,
+            trace,
+            loop,
+            self._on_message,
+            self._on_disconnect,
+            bus_address=bus_address,
+        )
         self.events = EventLog()
         self.inbox: list[Any] = []  # what the watch app sent the phone, this test
         self.hello: Hello | None = None

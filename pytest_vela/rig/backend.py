@@ -8,7 +8,6 @@ peripheral, the bus bleak talks to, and how to cut the watch's power. Everything
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -19,7 +18,6 @@ from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
 from pytest_vela.doctor import require_preflight
-from pytest_vela.errors import RigError
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -27,7 +25,6 @@ from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings, RigSettings
 
 RUN_DIR_PREFIX = "vela-sim-"
-_BUS_OWNER: list[str] = []  # the simulated rig whose private bus this process is pointed at
 
 
 class RigBackend(Protocol):
@@ -42,6 +39,11 @@ class RigBackend(Protocol):
     @property
     def ble(self) -> BleSettings:
         """The bridge peripheral to connect to."""
+        ...
+
+    @property
+    def bus_address(self) -> str | None:
+        """The D-Bus system bus where the rig's BlueZ is; None: the host's own."""
         ...
 
     @property
@@ -71,6 +73,7 @@ class HardwareBackend:
     """A real watch: its lock, a preflight of the app project, its port and reset wiring."""
 
     simulator = None
+    bus_address = None
 
     def __init__(self, rig: Rig) -> None:
         self.rig = rig
@@ -137,8 +140,9 @@ def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
 
 
 class SimulatedBackend:
-    """A simulated watch process with its private system bus, where it plays BlueZ; only this
-    process is pointed at that bus, so bleak takes exactly the code path it takes on a host."""
+    """A simulated watch process with its private system bus, where it plays BlueZ; the rig's
+    BLE client is pointed at that bus, so bleak takes exactly the code path it takes on a host
+    and other rigs of the same run keep theirs."""
 
     def __init__(self, rig: Rig) -> None:
         self.rig = rig
@@ -146,7 +150,6 @@ class SimulatedBackend:
         self._run_dir: Path | None = None
         self._bus: PrivateBus | None = None
         self._sim: SimulatorProcess | None = None
-        self._saved_bus_env: str | None = None
 
     @property
     def ble(self) -> BleSettings:
@@ -156,27 +159,20 @@ class SimulatedBackend:
     def simulator(self) -> SimulatorProcess | None:
         return self._sim
 
+    @property
+    def bus_address(self) -> str | None:
+        return self._bus.address if self._bus is not None else None
+
     def start(self, logs: Path, stamp: str) -> str:
-        self._start_private_bus()
-        assert self._bus is not None and self._bus.address is not None
+        self._bus = PrivateBus()
+        self._bus.start()
+        assert self._bus.address is not None
         # Named after this process, so that a later run can tell a dead run's leftovers.
         self._run_dir = run_dir(RUN_DIR_PREFIX)
         self._sim = SimulatorProcess(
             self.settings, self._run_dir, self._bus.address, log_path=logs / f"sim-{stamp}.log"
         )
         return self._sim.start()
-
-    def _start_private_bus(self) -> None:
-        if _BUS_OWNER and _BUS_OWNER[0] != self.rig.name:
-            raise RigError(
-                "two simulated rigs cannot share one pytest process (each plays BlueZ on its own "
-                "bus): run them on separate workers, e.g. pytest -n 2"
-            )
-        self._bus = PrivateBus()
-        self._bus.start()
-        _BUS_OWNER.append(self.rig.name)
-        self._saved_bus_env = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-        os.environ.update(self._bus.environ())
 
     def power(self, console: Console) -> PowerControl:
         assert self._sim is not None, "started"
@@ -202,11 +198,6 @@ class SimulatedBackend:
         if self._bus is not None:
             self._bus.stop()
             self._bus = None
-            _BUS_OWNER.clear()
-            if self._saved_bus_env is None:
-                os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-            else:
-                os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self._saved_bus_env
         if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
             self._run_dir = None

@@ -179,7 +179,9 @@ class RigSession:
         watch = self.watch()
         if self._agent is None:
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
-            self._agent = AgentClient(self._backend.ble, self._loop, self.trace)
+            self._agent = AgentClient(
+                self._backend.ble, self._loop, self.trace, self._backend.bus_address
+            )
             self._agent.follow_console(watch.console.line_listeners.append)
             watch.on_reset(self._after_reset)
             watch.on_app_stopped(self._app_stopped)
