@@ -54,6 +54,10 @@ class EventTimeout(VelaError, AssertionError):
     """The awaited event did not arrive: a product failure, shown with the timeline."""
 
 
+class Terminated(KeyboardInterrupt):
+    """The run was told to stop (SIGTERM): it ends as a Ctrl-C does, cleaning up."""
+
+
 class DoctorInputError(VelaError):
     """A file given to the doctor or to ``sign import`` cannot be used; the message says why."""
 

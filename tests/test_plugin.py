@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.leftovers import helper_processes, wait_gone
 from tests.support.rigs import write_rig
 
 FAST_SIM = """
@@ -380,34 +381,6 @@ SLEEPER = """
 """
 
 
-def _sims_of(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        # Both live in directories named after the pytest process that made them.
-        simulator = b"pytest_vela.sim" in argv and any(
-            f"vela-sim-{parent}-".encode() in a for a in argv
-        )
-        private_bus = any(b"dbus-daemon" in a for a in argv[:1]) and any(
-            f"vela-dbus-{parent}-".encode() in a for a in argv
-        )
-        if simulator or private_bus:
-            found.append(int(entry.name))
-    return found
-
-
-def _wait_gone(parent: int, bound: float = 15.0) -> list[int]:
-    deadline = time.monotonic() + bound
-    while (left := _sims_of(parent)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_no_simulated_watch_outlives_an_interrupted_run(
     project: pytest.Pytester, sig: signal.Signals
@@ -426,12 +399,14 @@ def test_no_simulated_watch_outlives_an_interrupted_run(
         while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ready.exists(), proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
-        assert len(_sims_of(proc.pid)) == 2, "the simulated watch and its bus should be running"
+        assert len(helper_processes(proc.pid)) == 2, (
+            "the simulated watch and its bus should be running"
+        )
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=60)
         if sig == signal.SIGINT:
             assert "KeyboardInterrupt" in out
-        assert _wait_gone(proc.pid) == []
+        assert wait_gone(proc.pid) == []
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -452,7 +427,7 @@ def test_no_simulated_watch_outlives_a_crashing_test(project: pytest.Pytester) -
     result = run(project)
     result.assert_outcomes(failed=1)
     pid = int((project.path / "pid").read_text())
-    assert _wait_gone(pid) == []
+    assert wait_gone(pid) == []
 
 
 def test_vela_rigs_marker_skips_other_kinds(project: pytest.Pytester) -> None:

@@ -3,12 +3,15 @@ Kept thin: the fixtures are in ``fixtures``, the run's rigs in ``run``, the work
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Generator, Iterator
+from types import FrameType
 from typing import Any
 
 import pytest
 
-from pytest_vela.errors import RigConfigError, RigError
+from pytest_vela.errors import RigConfigError, RigError, Terminated
 from pytest_vela.plugin import fixtures
 from pytest_vela.plugin.evidence import attach_evidence
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
@@ -58,10 +61,29 @@ def pytest_configure(config: pytest.Config) -> None:
     except RigConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION] = vela
+    _end_cleanly_on_sigterm(config)
     config.addinivalue_line(
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
     )
     _register_allure(config, vela)
+
+
+def _end_cleanly_on_sigterm(config: pytest.Config) -> None:
+    """A job's timeout sends SIGTERM: end like a Ctrl-C, so that the rigs are shut down in
+    order (simulators, buses, locks) instead of being left to the next run."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return  # someone else's handler: theirs to run
+
+    def terminate(_signum: int, _frame: FrameType | None) -> None:
+        raise Terminated("terminated by SIGTERM")
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, terminate)
+    config.add_cleanup(restore)
 
 
 def _register_allure(config: pytest.Config, vela: VelaSession) -> None:

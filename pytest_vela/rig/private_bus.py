@@ -73,8 +73,14 @@ class PrivateBus:
             "--nosyslog",
         ]
         with log_path.open("wb") as log:
+            # A session of its own: a Ctrl-C at the terminal reaches pytest, which ends the
+            # daemon after the clients that use it, not before them.
             self._proc = spawn_tied(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
             )
         atexit.register(self.stop)
         try:
