@@ -134,7 +134,7 @@ class LinkClient:
         """Find the watch and connect, retrying transient failures; BleError when it cannot."""
         if self.is_connected:
             return
-        self._loop.run(self._connect(timeout), timeout + 5.0)
+        self._loop.run(self._connect(timeout), timeout + 5.0, f"connecting to {self.target}")
 
     async def _connect(self, timeout: float) -> None:
         attempts = 0
@@ -256,7 +256,7 @@ class LinkClient:
         """Close the link from the phone side. Idempotent."""
         if self._client is None:
             return
-        self._loop.run(self._disconnect(), timeout)
+        self._loop.run(self._disconnect(), timeout, f"disconnecting from {self.target}")
 
     async def _disconnect(self) -> None:
         client = self._client
@@ -304,7 +304,11 @@ class LinkClient:
             raise MessageTooLarge(len(payload), limit)
         if not self.is_connected:
             raise BleError(f"cannot send: the link to the watch ({self.target}) is down")
-        self._loop.run(self._send(bytes(payload)), timeout)
+        self._loop.run(
+            self._send(bytes(payload)),
+            timeout,
+            f"writing a message of {len(payload)} bytes to the watch",
+        )
 
     def send_soon(self, payload: bytes, on_error: Callable[[BleError], None]) -> None:
         """Send from any thread, the loop's own included, without waiting: for automatic
@@ -332,6 +336,11 @@ class LinkClient:
                     await client.write_gatt_char(rx, frame, response=True)
                 except BleakError as exc:
                     self.trace.event(f"write failed: {_describe(exc)}")
+                    if not client.is_connected:  # BlueZ's own words then name a lost object
+                        raise BleError(
+                            f"the BLE link to the watch was lost while writing frame "
+                            f"{i + 1}/{len(frames)} of message {msg_id}"
+                        ) from exc
                     raise BleError(
                         f"writing frame {i + 1}/{len(frames)} of message {msg_id} to the watch "
                         f"failed: {_describe(exc)}"

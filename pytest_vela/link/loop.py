@@ -42,21 +42,22 @@ class LoopThread:
     def in_loop_thread(self) -> bool:
         return threading.current_thread() is self._thread
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        """Run ``coro`` on the loop and wait for its result; LoopTimeout after ``timeout`` s."""
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float, doing: str | None = None) -> T:
+        """Run ``coro`` on the loop and wait for its result; LoopTimeout after ``timeout`` s,
+        saying what was being done (``doing``, e.g. "writing a message to the watch")."""
         if self.in_loop_thread():
             coro.close()
             raise RuntimeError("LoopThread.run called from the loop thread itself (would deadlock)")
         if not self.running:
             coro.close()
             raise RuntimeError("the link loop thread is stopped")
-        name = getattr(coro, "__qualname__", repr(coro))
+        name = doing or getattr(coro, "__qualname__", repr(coro))
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise LoopTimeout(f"{name} did not finish within {timeout:g} s (cancelled)") from None
+            raise LoopTimeout(f"{name} did not finish within {timeout:.3g} s (given up)") from None
 
     def call_soon(self, fn: Callable[..., object], *args: object) -> None:
         """Schedule a plain callback on the loop from any thread."""

@@ -201,7 +201,7 @@ class AgentClient:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AgentError(
-                        f"no {what} within {timeout:.3g} s (link "
+                        f"waited {timeout:.3g} s for {what}, in vain (the BLE link is "
                         f"{'up' if self.connected else 'down'}); link trace and console log "
                         "are attached to the test report"
                     )

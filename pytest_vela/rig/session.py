@@ -58,9 +58,10 @@ class RigSession:
 
     @property
     def stamp(self) -> str:
-        """Log name stamp; an xdist worker adds its id so parallel workers never share a file."""
+        """Log name stamp: time, pid and xdist worker, so that no two runs share a file."""
         worker = os.environ.get("PYTEST_XDIST_WORKER")
-        return time.strftime("%Y%m%d-%H%M%S") + (f"-{worker}" if worker else "")
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        return stamp + (f"-{worker}" if worker else "")
 
     @property
     def console(self) -> Console | None:
