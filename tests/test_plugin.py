@@ -168,6 +168,15 @@ def test_a_bad_rig_file_stops_the_run_naming_file_and_field(project: pytest.Pyte
     result.stderr.fnmatch_lines(["*rigs/bad.toml: invalid rig file*", "*field serial.baud*"])
 
 
+def test_a_rig_file_that_is_not_utf8_stops_the_run_naming_it(project: pytest.Pytester) -> None:
+    (project.path / "rigs" / "latin.toml").write_bytes('description = "café"\n'.encode("latin-1"))
+    project.makepyfile(test_rigs=RIG_ONLY)
+    result = run(project, "--rig", "latin")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*rigs/latin.toml: not UTF-8 text*save the file as UTF-8*"])
+    assert "Traceback" not in result.stderr.str()
+
+
 # --- reports and flashing ------------------------------------------------------------------
 
 

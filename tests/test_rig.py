@@ -164,3 +164,41 @@ def test_the_shipped_rig_files_are_valid(name: str) -> None:
     rig = load_rig(name, rigs)
     assert rig.path == rigs / f"{name}.toml"
     assert rig.kind == ("sim" if name == "sim" else "hardware")
+
+
+# --- what is in the file is not a rig file at all ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (b"\xff\xfe", "byte 0xff at offset 0 (line 1)"),
+        ('kind = "sim"\ndescription = "café"\n'.encode("latin-1"), "byte 0xe9 at offset 31"),
+        ("kind = 'sim'\n".encode("utf-16"), "UTF-16 byte-order mark"),
+    ],
+    ids=["bom-bytes", "latin-1", "utf-16"],
+)
+def test_a_rig_file_that_is_not_utf8_is_named(tmp_path: Path, content: bytes, where: str) -> None:
+    path = tmp_path / "latin.toml"
+    path.write_bytes(content)
+    with pytest.raises(RigConfigError) as err:
+        load_rig("latin", tmp_path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: not UTF-8 text")
+    assert where in message
+    assert "save the file as UTF-8" in message
+
+
+def test_a_utf8_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
+    (tmp_path / "bom.toml").write_bytes('\ufeffkind = "sim"\ndescription = "café"\n'.encode())
+    assert load_rig("bom", tmp_path).settings.description == "café"
+
+
+def test_deeply_nested_arrays_are_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, "kind = 'sim'\ndescription = " + "[" * 5000 + "]" * 5000)
+    assert "nested too deeply" in message
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, "kind = 'sim'\n" + "# padding\n" * 200_000)
+    assert "larger than 1024 KiB" in message
