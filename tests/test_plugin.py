@@ -212,6 +212,26 @@ def test_a_rig_file_that_is_not_utf8_stops_the_run_naming_it(project: pytest.Pyt
     assert "Traceback" not in result.stderr.str()
 
 
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('[app]\nrpk = "agent\\u0000.rpk"\n', "field app.rpk: contains a NUL byte*"),
+        ("[ble]\nscan_timeout = inf\n", "field ble.scan_timeout: must be a finite number*"),
+        ('[app]\nrpk = ""\n', "field app.rpk: empty path*"),
+        ('[serial]\ncrash_marker = ""\n', "field serial.crash_marker: must not be empty*"),
+    ],
+    ids=["nul", "inf", "empty-path", "no-crash-marker"],
+)
+def test_a_bad_value_stops_the_run_at_start_up(
+    project: pytest.Pytester, body: str, says: str
+) -> None:
+    write_rig(project.path / "rigs", "odd", FAST_SIM + body)
+    project.makepyfile(test_rigs=RIG_ONLY)
+    result = run(project, "--rig", "odd")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*rigs/odd.toml: invalid rig file*", f"*{says}"])
+
+
 # --- reports and flashing ------------------------------------------------------------------
 
 

@@ -140,11 +140,17 @@ def _explain(path: Path, exc: ValidationError) -> str:
         elif err["type"] == "literal_error":
             hint = f"{err['msg']}"
         else:
-            hint = err["msg"]
+            hint = err["msg"].removeprefix("Value error, ")
             if "input" in err and not isinstance(err["input"], dict):
-                hint += f" (got {err['input']!r})"
+                hint += f" (got {_shown(err['input'])})"
         lines.append(f"  field {field}: {hint}")
     return "\n".join(lines)
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """A value as the file gave it, cut short: an error message must stay readable."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:
