@@ -257,7 +257,8 @@ class RigSettings(_Section):
     sim: SimSettings = SimSettings()
 
     @model_validator(mode="after")
-    def _hardware_needs_port(self) -> RigSettings:
+    def _fits_its_kind(self) -> RigSettings:
+        """A hardware rig can be reached; a simulated one is seen to boot."""
         if self.kind == "hardware":
             if not self.serial.port:
                 raise ValueError("a hardware rig needs serial.port (a /dev path or a URL)")
