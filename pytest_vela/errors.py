@@ -59,7 +59,12 @@ class Terminated(KeyboardInterrupt):
 
 
 class DoctorInputError(VelaError):
-    """A file given to the doctor or to ``sign import`` cannot be used; the message says why."""
+    """A file given to the doctor or to ``sign import`` cannot be used; the message says why,
+    and ``fix``, where it is known, what to change."""
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 # --- rig infrastructure ---------------------------------------------------------------------

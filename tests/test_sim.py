@@ -8,6 +8,7 @@ import hashlib
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 import serial
 
+from pytest_vela.console.port import Console
 from pytest_vela.errors import SimulatorError
+from pytest_vela.plugin.faults import ORDER_TIMEOUT, VelaSim
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.apps import AppRuntime
@@ -300,3 +303,58 @@ def test_a_simulator_that_dies_while_starting_says_why(tmp_path: Path) -> None:
         sim.start(timeout=20)
     assert "AF_UNIX path too long" in str(raised.value)  # the tail of its own log
     assert not sim.alive
+
+
+# --- fault orders that take their time on the line ------------------------------------------
+
+
+class _RecordingSim:
+    """Stands in for a SimulatorProcess: records each control order and its timeout."""
+
+    def __init__(self, settings: RigSettings) -> None:
+        self.settings = settings
+        self.orders: list[tuple[str, float, dict[str, object]]] = []
+
+    def control(self, op: str, timeout: float = 10.0, **args: object) -> dict[str, object]:
+        self.orders.append((op, timeout, args))
+        return {"ok": True}
+
+
+def test_a_garbage_order_waits_as_long_as_the_line_takes() -> None:
+    sim = _RecordingSim(RigSettings(kind="sim"))
+    VelaSim(sim).garbage(2_000_000)  # type: ignore[arg-type]
+    ((op, timeout, args),) = sim.orders
+    assert (op, args) == ("garbage", {"n": 2_000_000})
+    assert timeout == pytest.approx(ORDER_TIMEOUT + 2_000_000 / 92_160)
+    unpaced = _RecordingSim(RigSettings.model_validate({"kind": "sim", "sim": {"pace": False}}))
+    VelaSim(unpaced).garbage(2_000_000)  # type: ignore[arg-type]
+    assert unpaced.orders[0][1] == ORDER_TIMEOUT
+
+
+@pytest.mark.parametrize("n", [-1, 1.5, True, "many"])
+def test_a_garbage_order_needs_a_byte_count(n: object) -> None:
+    sim = _RecordingSim(RigSettings(kind="sim"))
+    with pytest.raises(ValueError, match=r"garbage\(n\): n is a number of bytes, 0 or more"):
+        VelaSim(sim).garbage(n)  # type: ignore[arg-type]
+    assert sim.orders == []
+
+
+def test_garbage_that_outlasts_the_order_timeout_is_written_whole(tmp_path: Path) -> None:
+    """At 9600 baud, 11 000 bytes take 11.5 s on the line: longer than an order may take."""
+    settings = RigSettings.model_validate(
+        {"kind": "sim", "serial": {"baud": 9600}, "sim": {"boot_ms": 20}}
+    )
+    sim = SimulatorProcess(settings, tmp_path / "run", log_path=tmp_path / "sim.log")
+    sim.start()
+    console = Console(sim.port, 9600, tmp_path / "console.log", "PANIC!!!")
+    try:
+        console.open()
+        console.write(b"\r\n")
+        console.expect("nsh> ", timeout=10)
+        started = time.monotonic()
+        VelaSim(sim).garbage(11_000)
+        assert time.monotonic() - started > ORDER_TIMEOUT
+        assert sim.control("ping")["plugged"] is True
+    finally:
+        console.close()
+        sim.stop()

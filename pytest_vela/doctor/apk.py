@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from pytest_vela.doctor import certs
+from pytest_vela.doctor.bounded import SMALL_LIMIT, UNREADABLE, Inflater
 from pytest_vela.doctor.sigblock import (
     FormatError,
     Reader,
@@ -72,7 +73,10 @@ def apk_signers(path: Path) -> ApkSigners:
                 except (FormatError, ValueError) as exc:
                     result.problems.append(f"{scheme} signature is damaged: {exc}")
     with archive:
-        _read_v1(archive, result)
+        try:
+            _read_v1(archive, result)
+        except DoctorInputError as exc:
+            raise DoctorInputError(f"{path}: {exc}") from None
     if not result.signers and not result.problems:
         result.problems.append("the APK is not signed (no v1, v2 or v3 signature)")
     return result
@@ -117,13 +121,20 @@ def _check_content(
 
 
 def _read_v1(archive: zipfile.ZipFile, result: ApkSigners) -> None:
-    for name in archive.namelist():
+    inflater = Inflater(archive)
+    for info in archive.infolist():
+        name = info.filename
         upper = name.upper()
         if not (upper.startswith("META-INF/") and upper.endswith(V1_SUFFIXES)):
             continue
         try:
-            found = pkcs7.load_der_pkcs7_certificates(archive.read(name))
-        except (ValueError, zipfile.BadZipFile):
+            block = inflater.read(info, SMALL_LIMIT)
+        except UNREADABLE as exc:
+            result.problems.append(f"{name} cannot be read ({exc})")
+            continue
+        try:
+            found = pkcs7.load_der_pkcs7_certificates(block)
+        except ValueError:
             result.problems.append(f"{name} is not a PKCS#7 signature block")
             continue
         leaf = _leaf(found)

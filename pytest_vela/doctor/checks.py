@@ -8,7 +8,6 @@ and the one change that fixes it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from cryptography import x509
 
 from pytest_vela.doctor import certs
 from pytest_vela.doctor.apk import apk_signers
+from pytest_vela.doctor.bounded import load_json_object, read_file
 from pytest_vela.doctor.keystore import CERT_FILE, KEY_FILE, MODES
 from pytest_vela.doctor.report import Report
 from pytest_vela.doctor.rpk import verify_rpk
@@ -84,14 +84,10 @@ def _check_manifest(inp: DoctorInput, report: Report) -> None:
     shown = path.relative_to(inp.app_dir)
     report.passed("manifest.found", f"manifest: {shown}")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("the top level is not an object")
-    except (ValueError, OSError) as exc:
+        manifest = load_json_object(read_file(path), str(shown))
+    except DoctorInputError as exc:
         report.failed(
-            "manifest.parses",
-            f"{shown} is not valid JSON: {exc}",
-            f"fix the JSON syntax of {shown} at that spot",
+            "manifest.parses", str(exc), exc.fix or f"make {shown} the project's JSON manifest"
         )
         return
     report.passed("manifest.parses", f"{shown} parses")
@@ -308,6 +304,12 @@ def _check_rpk(
         report.failed(
             "rpk.signature",
             f"{name}: " + "; ".join(result.problems) + ": the watch will refuse to install it",
+            rebuild,
+        )
+    if result.manifest_problem is not None:
+        report.failed(
+            "rpk.manifest",
+            f"{name}: {result.manifest_problem}: the watch cannot install it as the app",
             rebuild,
         )
     package = (result.manifest or {}).get("package")

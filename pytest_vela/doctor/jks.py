@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
+from pytest_vela.doctor.binary import Cursor
+
 JKS_MAGIC = 0xFEEDFEED
 JCEKS_MAGIC = 0xCECECECE
 KEY_PROTECTOR_OID = bytes.fromhex("2b060104012a02110101")  # 1.3.6.1.4.1.42.2.17.1.1
@@ -43,25 +45,13 @@ class JksPrivateKey:
     chain: list[x509.Certificate] = field(default_factory=list)
 
 
-class _In:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
+class _In(Cursor):
+    """Big-endian, as Java's DataInputStream writes a keystore."""
 
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise JksError("the file ends in the middle of an entry (truncated?)")
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
+    ORDER = ">"
 
-    def u16(self) -> int:
-        value: int = struct.unpack(">H", self.take(2))[0]
-        return value
-
-    def u32(self) -> int:
-        value: int = struct.unpack(">I", self.take(4))[0]
-        return value
+    def overrun(self, n: int) -> JksError:
+        return JksError("the file ends in the middle of an entry (truncated?)")
 
     def utf(self) -> str:
         # Java's modified UTF-8 differs from UTF-8 only for NUL and astral characters.

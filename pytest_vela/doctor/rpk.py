@@ -19,6 +19,13 @@ from pathlib import Path
 from cryptography import x509
 
 from pytest_vela.doctor import certs
+from pytest_vela.doctor.bounded import (
+    SMALL_LIMIT,
+    UNREADABLE,
+    Inflater,
+    json_depth_exceeds,
+    load_json_object,
+)
 from pytest_vela.doctor.sigblock import (
     FormatError,
     Reader,
@@ -34,16 +41,20 @@ SIGNER_PAIR = 0x01000101
 FILES_PAIR = 0x01000201
 CERT_ZIP = "META-INF/CERT"
 HASH_JSON = "hash.json"
+MANIFEST = "manifest.json"
+KEPT = (MANIFEST, CERT_ZIP, HASH_JSON)  # members read whole (within SMALL_LIMIT); others hashed
 
 
 @dataclass
 class RpkSignature:
-    """What verifying an rpk found. ``problems`` is empty when everything verified."""
+    """What verifying an rpk found. ``problems`` is empty when everything verified;
+    ``manifest_problem`` says why there is no usable ``manifest`` (an object with a package)."""
 
     signer: x509.Certificate | None = None
     problems: list[str] = field(default_factory=list)
     files_checked: int = 0
     manifest: dict[str, object] | None = None
+    manifest_problem: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -51,7 +62,8 @@ class RpkSignature:
 
 
 def verify_rpk(path: Path) -> RpkSignature:
-    """Verify ``path``; raises :class:`DoctorInputError` only when it is not an rpk at all."""
+    """Verify ``path``; raises :class:`DoctorInputError` only when it is not an rpk at all, or
+    when a file in it inflates past what the doctor reads (see ``bounded``)."""
     data = certs.read_bytes(path, "an rpk")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -60,35 +72,65 @@ def verify_rpk(path: Path) -> RpkSignature:
             f"{path}: not an rpk (not a zip file); pass the .rpk that 'aiot build' wrote to dist/"
         ) from None
     result = RpkSignature()
-    with archive:
-        files = _members(archive, "", result)
-    _verify_zip(data, files, "", result, unsigned_digest_of=None)
-    cert_zip = files.get(CERT_ZIP)
-    if CERT_ZIP not in files:
-        result.problems.append(f"{CERT_ZIP} is missing: the rpk was not signed by aiot-toolkit")
-    elif cert_zip is not None:
-        _verify_cert_zip(cert_zip, files, result)
-    manifest = files.get("manifest.json")
-    if manifest is not None:
-        try:
-            loaded = json.loads(manifest)
-            result.manifest = loaded if isinstance(loaded, dict) else None
-        except ValueError:
-            result.problems.append("manifest.json inside the rpk is not valid JSON")
+    try:
+        with archive:
+            files = _members(Inflater(archive), "", result)
+        _verify_zip(data, files, "", result, unsigned_digest_of=None)
+        cert_zip = files.get(CERT_ZIP)
+        if CERT_ZIP not in files:
+            result.problems.append(f"{CERT_ZIP} is missing: the rpk was not signed by aiot-toolkit")
+        elif cert_zip is not None and cert_zip.content is not None:
+            _verify_cert_zip(cert_zip.content, files, result)
+    except DoctorInputError as exc:
+        raise DoctorInputError(
+            f"{path}: {exc}: this is not an rpk that aiot-toolkit built", fix=exc.fix
+        ) from None
+    _read_manifest(files, result)
     return result
 
 
-Files = dict[str, bytes | None]  # None: present but unreadable (already reported)
+def _read_manifest(files: Files, result: RpkSignature) -> None:
+    shown = f"{MANIFEST} inside the rpk"
+    member = files.get(MANIFEST)
+    if MANIFEST not in files:
+        result.manifest_problem = f"it has no {MANIFEST}"
+    elif member is None or member.content is None:
+        result.manifest_problem = f"{shown} cannot be read"
+    else:
+        try:
+            manifest = load_json_object(member.content, shown)
+        except DoctorInputError as exc:
+            result.manifest_problem = str(exc)
+            return
+        package = manifest.get("package")
+        if not isinstance(package, str) or not package:
+            result.manifest_problem = f"{shown} has no package"
+        result.manifest = manifest
 
 
-def _members(archive: zipfile.ZipFile, where: str, result: RpkSignature) -> Files:
+@dataclass(frozen=True)
+class Member:
+    """One file of a zip: its SHA-256, and its bytes for the few files read whole."""
+
+    digest: bytes
+    content: bytes | None = None
+
+
+Files = dict[str, Member | None]  # None: present but unreadable (already reported)
+
+
+def _members(inflater: Inflater, where: str, result: RpkSignature) -> Files:
     files: Files = {}
-    for info in archive.infolist():
+    for info in inflater.archive.infolist():
         if info.is_dir():
             continue
         try:
-            files[info.filename] = archive.read(info)
-        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
+            if info.filename in KEPT:
+                content = inflater.read(info, SMALL_LIMIT)
+                files[info.filename] = Member(sha256(content), content)
+            else:
+                files[info.filename] = Member(inflater.sha256(info))
+        except UNREADABLE as exc:
             result.problems.append(f"{where}{info.filename} cannot be read ({exc})")
             files[info.filename] = None
     return files
@@ -114,7 +156,7 @@ def _verify_zip(
         cert = _verify_signer(signed, where, result)
         if cert is not None:
             if unsigned_digest_of is not None:
-                files = {unsigned_digest_of: b"".join(signed.sections())}
+                files = {unsigned_digest_of: Member(sha256(b"".join(signed.sections())))}
             _verify_file_digests(signed, files, cert, where, result)
     except FormatError as exc:
         result.problems.append(f"{where}signing block is damaged: {exc}")
@@ -197,13 +239,13 @@ def _verify_file_digests(
         name_crc = chunk.u32()
         expected[name_crc] = chunk.take(chunk.u16())
 
-    for name, content in files.items():
+    for name, member in files.items():
         want = expected.pop(zlib.crc32(name.encode()), None)
-        if content is None:
+        if member is None:
             continue
         if want is None:
             result.problems.append(f"{where}{name} is not covered by the signature")
-        elif want != sha256(content):
+        elif want != member.digest:
             result.problems.append(f"{where}{name} changed after signing (digest differs)")
         else:
             result.files_checked += 1
@@ -215,18 +257,21 @@ def _verify_cert_zip(data: bytes, outer: Files, result: RpkSignature) -> None:
     where = f"{CERT_ZIP}: "
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as inner:
-            files = _members(inner, where, result)
+            files = _members(Inflater(inner), where, result)
     except zipfile.BadZipFile:
         result.problems.append(f"{CERT_ZIP} is not a zip file")
         return
     _verify_zip(data, files, where, result, unsigned_digest_of=HASH_JSON)
-    raw = files.get(HASH_JSON)
-    if raw is None:
+    member = files.get(HASH_JSON)
+    if member is None or member.content is None:
         if HASH_JSON not in files:
             result.problems.append(f"{where}{HASH_JSON} is missing")
         return
     try:
-        digests = json.loads(raw)["digests"]
+        text = member.content.decode("utf-8")
+        if json_depth_exceeds(text):
+            raise ValueError("nested too deeply")
+        digests = json.loads(text)["digests"]
         if not isinstance(digests, dict):
             raise TypeError
     except (ValueError, KeyError, TypeError):
@@ -237,5 +282,5 @@ def _verify_cert_zip(data: bytes, outer: Files, result: RpkSignature) -> None:
             result.problems.append(f"{HASH_JSON} lists {name}, which is not in the rpk")
             continue
         content = outer[name]
-        if content is not None and sha256(content).hex() != str(hex_digest).lower():
+        if content is not None and content.digest.hex() != str(hex_digest).lower():
             result.problems.append(f"{name} does not match its digest in {HASH_JSON}")

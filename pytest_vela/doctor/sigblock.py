@@ -14,6 +14,8 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from pytest_vela.doctor.binary import Cursor
+
 EOCD_MAGIC = b"PK\x05\x06"
 EOCD_SIZE = 22
 CD_MAGIC = b"PK\x01\x02"
@@ -24,39 +26,17 @@ class FormatError(ValueError):
     """The bytes do not have the structure the format promises; the message says where."""
 
 
-class Reader:
+class Reader(Cursor):
     """Reads little-endian integers and u32-length-prefixed fields, never past its end."""
 
+    ORDER = "<"
+
     def __init__(self, data: bytes, what: str) -> None:
-        self.data = data
-        self.pos = 0
+        super().__init__(data)
         self.what = what
 
-    @property
-    def remaining(self) -> int:
-        return len(self.data) - self.pos
-
-    def take(self, n: int) -> bytes:
-        if n < 0 or n > self.remaining:
-            raise FormatError(
-                f"{self.what}: field of {n} bytes at offset {self.pos} overruns "
-                f"the {len(self.data)} available"
-            )
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def u16(self) -> int:
-        value: int = struct.unpack("<H", self.take(2))[0]
-        return value
-
-    def u32(self) -> int:
-        value: int = struct.unpack("<I", self.take(4))[0]
-        return value
-
-    def u64(self) -> int:
-        value: int = struct.unpack("<Q", self.take(8))[0]
-        return value
+    def overrun(self, n: int) -> FormatError:
+        return FormatError(f"{self.what}: {super().overrun(n)}")
 
     def prefixed(self) -> bytes:
         """A field preceded by its u32 length."""

@@ -7,6 +7,8 @@ from typing import Any
 from pytest_vela.device.crashes import CrashLog
 from pytest_vela.rig.sim_process import SimulatorProcess
 
+ORDER_TIMEOUT = 10.0  # seconds an order may take beyond the time it spends on the line
+
 
 class VelaSim:
     """Each order takes effect at once on the simulated watch; faults are cleared after the
@@ -18,9 +20,17 @@ class VelaSim:
         self.dirty = False  # faults to clear before the next test
         self.needs_reset = False  # the console itself needs a hard reset (hang, unplug)
 
-    def _order(self, op: str, **args: Any) -> dict[str, Any]:
+    def _order(self, op: str, *, line_bytes: int = 0, **args: Any) -> dict[str, Any]:
+        """Send an order; one that writes ``line_bytes`` to the console is answered once they
+        are through, so its timeout grows by the time the line takes to carry them."""
         self.dirty = True
-        return self._sim.control(op, **args)
+        return self._sim.control(op, timeout=ORDER_TIMEOUT + self.line_seconds(line_bytes), **args)
+
+    def line_seconds(self, nbytes: int) -> float:
+        """How long the simulated console takes to carry ``nbytes`` (baud/10 bytes a second
+        when it is paced, no time when it is not)."""
+        settings = self._sim.settings
+        return nbytes / (settings.serial.baud / 10) if settings.sim.pace else 0.0
 
     def crash(self) -> None:
         """Panic (``PANIC!!!`` on the console) and reboot. Returns once the harness has seen
@@ -35,8 +45,11 @@ class VelaSim:
         self._order("hang")
 
     def garbage(self, n: int) -> None:
-        """Write ``n`` random bytes to the console."""
-        self._order("garbage", n=n)
+        """Write ``n`` random bytes to the console; returns once they are written, which takes
+        ``n / (baud / 10)`` seconds on a paced console."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"garbage(n): n is a number of bytes, 0 or more (got {n!r})")
+        self._order("garbage", line_bytes=n, n=n)
 
     def unplug(self, replug_after_ms: int | None = None) -> None:
         """Pull the serial cable (the port vanishes); optionally plug it back later."""

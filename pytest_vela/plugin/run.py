@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import allure
 import pytest
 
+from pytest_vela.errors import RigConfigError
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
 from pytest_vela.rig.session import RigSession
-from pytest_vela.rigfile.loader import Rig, load_rig, split_names
+from pytest_vela.rigfile.loader import SIM_RIG, Rig, known_rigs, load_rig, split_names
 
 SESSION = pytest.StashKey["VelaSession"]()
 MARK = pytest.StashKey[int]()  # the console log position where a test began
@@ -27,6 +29,47 @@ def item_rig(item: pytest.Item) -> str | None:
     return callspec.params.get("rig") if callspec is not None else None
 
 
+def rig_names(config: pytest.Config, rig_dir: Path) -> list[str]:
+    """The rigs asked for: ``--rig``, else the ini's ``vela_rig``, else ``VELA_RIG``, else
+    ``sim``. A source that is given but names no rig (``--rig ""``, ``VELA_RIG=","``) is an
+    error, not the default: it is most likely a CI variable that came out empty."""
+    env = os.environ.get("VELA_RIG")
+    # (source, its values, how to name rigs there, how to leave it out)
+    sources: list[tuple[str, list[str] | None, str, str]] = [
+        (
+            "--rig",
+            config.getoption("vela_rig"),
+            "--rig watch01 or --rig watch01,watch02",
+            "leave --rig out",
+        ),
+        (
+            "the ini setting vela_rig",
+            config.getini("vela_rig"),
+            "vela_rig = watch01 watch02",
+            "leave vela_rig empty",
+        ),
+        (
+            "VELA_RIG",
+            None if env is None else [env],
+            "VELA_RIG=watch01 or VELA_RIG=watch01,watch02",
+            "unset VELA_RIG",
+        ),
+    ]
+    for source, values, example, leave_out in sources:
+        if not values:
+            continue
+        names = split_names(values)
+        if names:
+            return names
+        shown = ", ".join(repr(v) for v in values)
+        raise RigConfigError(
+            f"no rig named in {source} ({shown}): name one or more rigs, as {example} "
+            f"(known rigs: {', '.join(known_rigs(rig_dir))}), or {leave_out} to run on the "
+            f"simulated watch {SIM_RIG!r}"
+        )
+    return [SIM_RIG]
+
+
 class VelaSession:
     """The run's rigs and their sessions, created at configure time, ended at unconfigure."""
 
@@ -35,11 +78,7 @@ class VelaSession:
         self.rig_dir = root / (config.getoption("vela_rig_dir") or config.getini("vela_rig_dir"))
         self.reports = root / (config.getoption("vela_reports") or config.getini("vela_reports"))
         self.flash = config.getoption("vela_flash") or config.getini("vela_flash") or "auto"
-        names = split_names(
-            config.getoption("vela_rig")
-            or config.getini("vela_rig")
-            or ([os.environ["VELA_RIG"]] if os.environ.get("VELA_RIG") else ["sim"])
-        )
+        names = rig_names(config, self.rig_dir)
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
         say = _terminal_writer(config)
         self.sessions = {

@@ -18,6 +18,7 @@ from pytest_vela.rigfile.schema import RigSettings
 
 SIM_RIG = "sim"
 RIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+MAX_RIG_FILE_BYTES = 1024 * 1024  # rig files are a few hundred bytes
 
 
 class Rig:
@@ -88,13 +89,44 @@ def load_rig(name: str, rig_dir: Path) -> Rig:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read(MAX_RIG_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RigConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_RIG_FILE_BYTES:
+        raise RigConfigError(
+            f"{path}: larger than {MAX_RIG_FILE_BYTES // 1024} KiB, far more than a rig file "
+            "holds; check that --rig names the right file"
+        )
+    text = _utf8_text(path, raw)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RigConfigError(
             f"{path}: not valid TOML: {exc}. Fix the syntax at that spot."
         ) from None
-    except OSError as exc:
-        raise RigConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except RecursionError:
+        raise RigConfigError(
+            f"{path}: not valid TOML here: arrays or inline tables are nested too deeply "
+            "for a rig file. Flatten them."
+        ) from None
+
+
+def _utf8_text(path: Path, raw: bytes) -> str:
+    """The file as text; TOML files are UTF-8 (a UTF-8 byte-order mark is tolerated)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        guess = (
+            " (it starts with a UTF-16 byte-order mark)"
+            if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else ""
+        )
+        raise RigConfigError(
+            f"{path}: not UTF-8 text{guess}: byte 0x{raw[exc.start]:02x} at offset {exc.start} "
+            f"(line {line}) cannot be decoded. TOML files must be UTF-8: save the file as "
+            "UTF-8 (or replace that character)."
+        ) from None
 
 
 def _explain(path: Path, exc: ValidationError) -> str:
@@ -108,11 +140,17 @@ def _explain(path: Path, exc: ValidationError) -> str:
         elif err["type"] == "literal_error":
             hint = f"{err['msg']}"
         else:
-            hint = err["msg"]
+            hint = err["msg"].removeprefix("Value error, ")
             if "input" in err and not isinstance(err["input"], dict):
-                hint += f" (got {err['input']!r})"
+                hint += f" (got {_shown(err['input'])})"
         lines.append(f"  field {field}: {hint}")
     return "\n".join(lines)
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """A value as the file gave it, cut short: an error message must stay readable."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
 def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:

@@ -1,46 +1,135 @@
-"""The rig file's schema: one TOML file per watch, validated into typed, frozen settings."""
+"""The rig file's schema: one TOML file per watch, validated into typed, frozen settings.
+
+Every value is checked where it is read, so that a rig file can only fail at start-up, with its
+field named: numbers have the type TOML gives them (``baud = 9600.0`` is refused) and are finite
+and bounded, texts hold no NUL byte, paths and the texts that are looked for or sent are not
+empty, and patterns compile and do not match the empty string.
+"""
 
 from __future__ import annotations
 
+import math
 import re
-from pathlib import Path
-from typing import Annotated, Literal
+from collections.abc import Callable
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
-PositiveFloat = Annotated[float, Field(gt=0)]
+DAY_S = 86_400
+DAY_MS = DAY_S * 1000
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+MIN_BAUD, MAX_BAUD = 50, 20_000_000
+MAX_CODE = 65_535
+PACKAGE_PATTERN = r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$"
+UUID_PATTERN = r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL byte (\\u0000), which no path, command or text may hold")
+    return value
+
+
+def _not_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return _no_nul(value)
+
+
+def _path_text(value: Any) -> Any:
+    """Checks on a path as written; pydantic then makes it a ``Path`` (``Path("")`` would be
+    the rig file's own folder, so an empty path is refused here, not resolved)."""
+    if isinstance(value, PurePath):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError('a path is a string, as in "dist/app.rpk"')
+    if not value.strip():
+        raise ValueError("empty path: give the file's path, or leave the field out")
+    return _no_nul(value)
+
+
+def _pattern(value: str) -> str:
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from None
+    if compiled.search("") is not None:
+        raise ValueError(
+            f"the regular expression {value!r} matches the empty string, so it would match "
+            "any console output; make it match only the line it stands for"
+        )
+    return value
+
+
+def _duration(unit: str, day: int, *, zero: bool) -> Callable[[float], float]:
+    """A duration's check: finite, above 0 (or 0 itself when ``zero``), and at most ``day``."""
+    low = "at least 0" if zero else "more than 0"
+
+    def check(value: float) -> float:
+        if not (math.isfinite(value) and (value >= 0 if zero else value > 0) and value <= day):
+            raise ValueError(f"must be a finite number of {unit}, {low} and at most {day} (a day)")
+        return value
+
+    return check
+
+
+# Texts: no NUL byte; those that are looked for or sent must not be empty either.
+Text = Annotated[str, AfterValidator(_no_nul)]
+Word = Annotated[str, AfterValidator(_not_empty)]
+Pattern = Annotated[str, AfterValidator(_not_empty), AfterValidator(_pattern)]
+FilePath = Annotated[Path, Strict(False), BeforeValidator(_path_text)]
+# Numbers: finite, and bounded by what a test run can use.
+Seconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=False))]
+PauseSeconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=True))]
+Millis = Annotated[int, AfterValidator(_duration("ms", DAY_MS, zero=False))]
+DelayMillis = Annotated[int, AfterValidator(_duration("ms", DAY_MS, zero=True))]
+Code = Annotated[int, Field(ge=0, le=MAX_CODE)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a value must have the type the field declares (TOML gives each value its type);
+    # where seconds are expected, an integer is accepted as well as a float.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SerialSettings(_Section):
     """How to reach the watch's console."""
 
-    port: str | None = Field(
+    port: Word | None = Field(
         default=None,
         description="device path (prefer /dev/serial/by-id/…) or a pyserial URL "
         "(rfc2217://host:port, socket://host:port); filled in by the simulator for sim rigs",
     )
-    baud: int = Field(default=921600, gt=0)
-    prompt: str = Field(default="nsh> ", min_length=1, description="the shell prompt, literally")
-    boot_marker: str = Field(
+    baud: int = Field(default=921600, ge=MIN_BAUD, le=MAX_BAUD)
+    prompt: Word = Field(default="nsh> ", description="the shell prompt, literally")
+    boot_marker: Pattern = Field(
         default=r"booting completed|Boot completed",
         description="regular expression printed once boot is done",
     )
-    crash_marker: str = Field(default=r"PANIC!!!|ASSERTION FAILED")
-    newline: str = Field(default="\r", description="sent after each command line")
+    crash_marker: Pattern = Field(default=r"PANIC!!!|ASSERTION FAILED")
+    newline: Word = Field(default="\r", description="sent after each command line")
 
-    @field_validator("boot_marker", "crash_marker")
+    @field_validator("crash_marker", mode="before")
     @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc})") from None
+    def _crash_detection_stays_on(cls, value: object) -> object:
+        if value == "":
+            raise ValueError(
+                "must not be empty: an empty crash marker would turn crash detection off, which "
+                "is not a supported setting; give a regular expression the firmware prints when "
+                'it panics (default "PANIC!!!|ASSERTION FAILED")'
+            )
         return value
 
 
@@ -48,14 +137,14 @@ class ResetSettings(_Section):
     """How to reboot the watch."""
 
     method: Literal["console", "dtr", "command"] = "console"
-    command: list[str] | None = Field(
+    command: list[Text] | None = Field(
         default=None, description="argv of an external reset command (method = 'command')"
     )
-    pulse_ms: int = Field(default=100, gt=0)
+    pulse_ms: Millis = 100
 
     @model_validator(mode="after")
     def _command_needs_argv(self) -> ResetSettings:
-        if self.method == "command" and not self.command:
+        if self.method == "command" and not (self.command and self.command[0]):
             raise ValueError('method \'command\' needs command = ["program", "arg", …]')
         return self
 
@@ -63,39 +152,44 @@ class ResetSettings(_Section):
 class Timeouts(_Section):
     """Seconds each step may take before the rig is declared at fault."""
 
-    boot: PositiveFloat = 30.0
-    shell: PositiveFloat = 10.0
-    flash: PositiveFloat = 300.0
-    install: PositiveFloat = 60.0
-    launch: PositiveFloat = 10.0
-    connect: PositiveFloat = 10.0
-    command: PositiveFloat = 15.0
-    install_retry_wait: float = Field(default=3.0, ge=0, description="pause after 'installer busy'")
+    boot: Seconds = 30.0
+    shell: Seconds = 10.0
+    flash: Seconds = 300.0
+    install: Seconds = 60.0
+    launch: Seconds = 10.0
+    connect: Seconds = 10.0
+    command: Seconds = 15.0
+    install_retry_wait: PauseSeconds = Field(
+        default=3.0, description="pause after 'installer busy'"
+    )
     install_attempts: int = Field(default=5, ge=1, le=50)
 
 
 class FirmwareSettings(_Section):
-    image: Path | None = Field(default=None, description="firmware image flashed with --flash")
-    dest: str = Field(default="/data", description="directory the device's rb receives into")
-    receive_command: str = Field(default="rb", description="starts the YMODEM receiver")
-    hash_command: str = Field(default="sha256", description="prints '<sha256> <size>' of a file")
-    info_command: str = Field(default="imginfo", description="prints the running image's sha256")
-    apply_command: str = Field(default="ota", description="stages a received image for boot")
+    image: FilePath | None = Field(default=None, description="firmware image flashed with --flash")
+    dest: Word = Field(default="/data", description="directory the device's rb receives into")
+    receive_command: Word = Field(default="rb", description="starts the YMODEM receiver")
+    hash_command: Word = Field(default="sha256", description="prints '<sha256> <size>' of a file")
+    info_command: Word = Field(default="imginfo", description="prints the running image's sha256")
+    apply_command: Word = Field(default="ota", description="stages a received image for boot")
     transfer_attempts: int = Field(default=3, ge=1, le=10)
 
 
 class AppSettings(_Section):
     """The quick app under test (the agent, or an app embedding it)."""
 
-    package: str = Field(default="com.vela.agent", pattern=r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$")
-    rpk: Path | None = None
-    dir: Path | None = Field(default=None, description="quick app project, for preflight checks")
-    android_package: str | None = None
-    android_cert: Path | None = None
-    install_dir: str = "/data/app"
+    package: str = Field(default="com.vela.agent", pattern=PACKAGE_PATTERN)
+    rpk: FilePath | None = None
+    dir: FilePath | None = Field(
+        default=None, description="quick app project, for preflight checks"
+    )
+    android_package: str | None = Field(default=None, pattern=PACKAGE_PATTERN)
+    android_cert: FilePath | None = None
+    install_dir: Word = "/data/app"
     message_limit: int = Field(
         default=30 * 1024,
         gt=8,
+        le=MAX_MESSAGE_BYTES,
         description="bytes of serialised JSON one send must carry (the conformance suite checks "
         "this size passes and one byte more is refused)",
     )
@@ -105,14 +199,14 @@ class BleSettings(_Section):
     """The bridge peripheral on the watch."""
 
     address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$")
-    name: str | None = None
-    adapter: str = "hci0"
-    service_uuid: str = BRIDGE_SERVICE_UUID
-    rx_uuid: str = BRIDGE_RX_UUID
-    tx_uuid: str = BRIDGE_TX_UUID
+    name: Word | None = None
+    adapter: Word = "hci0"
+    service_uuid: str = Field(default=BRIDGE_SERVICE_UUID, pattern=UUID_PATTERN)
+    rx_uuid: str = Field(default=BRIDGE_RX_UUID, pattern=UUID_PATTERN)
+    tx_uuid: str = Field(default=BRIDGE_TX_UUID, pattern=UUID_PATTERN)
     mtu: int = Field(default=247, ge=23, le=517)
-    max_message_bytes: int = Field(default=65536, gt=0)
-    scan_timeout: PositiveFloat = 10.0
+    max_message_bytes: int = Field(default=65536, gt=0, le=MAX_MESSAGE_BYTES)
+    scan_timeout: Seconds = 10.0
     connect_attempts: int = Field(default=3, ge=1, le=20)
 
 
@@ -123,22 +217,22 @@ class InterconnectRules(_Section):
     first_open_reconnected: bool = False
     later_open_reconnected: bool = True
     loss_events: list[Literal["error", "close"]] = ["error", "close"]
-    loss_code: int = 1006
-    clean_close_code: int = 1000
+    loss_code: Code = 1006
+    clean_close_code: Code = 1000
     ready_state_tracks_link: bool = True
-    send_down_code: int = 1006
-    ack_timeout_ms: int = Field(default=1000, gt=0)
-    timeout_code: int = 204
-    connect_ms: int = Field(default=30, ge=0)
+    send_down_code: Code = 1006
+    ack_timeout_ms: Millis = 1000
+    timeout_code: Code = 204
+    connect_ms: DelayMillis = 30
     diagnosis_waits_for_connect: bool = True
-    diagnosis_ok_status: int = 0
-    diagnosis_down_status: int = 1000
-    diagnosis_timeout_status: int = 204
-    uninstalled_status: int = 1001
-    message_limit: int = Field(default=30 * 1024, gt=0)
-    oversize_code: int = 202
+    diagnosis_ok_status: Code = 0
+    diagnosis_down_status: Code = 1000
+    diagnosis_timeout_status: Code = 204
+    uninstalled_status: Code = 1001
+    message_limit: int = Field(default=30 * 1024, gt=0, le=MAX_MESSAGE_BYTES)
+    oversize_code: Code = 202
     message_as_string: bool = True
-    lost_sends_after_open_ms: int = Field(default=0, ge=0)
+    lost_sends_after_open_ms: DelayMillis = 0
     reconnect_after_boot: bool = True
 
 
@@ -146,14 +240,14 @@ class SimSettings(_Section):
     """Settings of the simulated watch (kind = 'sim' only)."""
 
     pace: bool = Field(default=True, description="pace console output at baud/10 bytes per second")
-    boot_ms: int = Field(default=150, ge=0)
-    boot_line: str = Field(default="booting completed", description="printed when boot is done")
+    boot_ms: DelayMillis = 150
+    boot_line: Word = Field(default="booting completed", description="printed when boot is done")
     interconnect: InterconnectRules = InterconnectRules()
 
 
 class RigSettings(_Section):
     kind: Literal["sim", "hardware"] = "hardware"
-    description: str = ""
+    description: Text = ""
     serial: SerialSettings = SerialSettings()
     reset: ResetSettings = ResetSettings()
     timeouts: Timeouts = Timeouts()
@@ -163,10 +257,17 @@ class RigSettings(_Section):
     sim: SimSettings = SimSettings()
 
     @model_validator(mode="after")
-    def _hardware_needs_port(self) -> RigSettings:
+    def _fits_its_kind(self) -> RigSettings:
+        """A hardware rig can be reached; a simulated one is seen to boot."""
         if self.kind == "hardware":
             if not self.serial.port:
                 raise ValueError("a hardware rig needs serial.port (a /dev path or a URL)")
             if not (self.ble.address or self.ble.name):
                 raise ValueError("a hardware rig needs ble.address or ble.name to find the watch")
+        elif not re.search(self.serial.boot_marker, self.sim.boot_line):
+            raise ValueError(
+                f"the simulated watch prints sim.boot_line {self.sim.boot_line!r} when it has "
+                f"booted, which serial.boot_marker {self.serial.boot_marker!r} does not match: "
+                "change one of them"
+            )
         return self
