@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,17 +13,18 @@ from pytest_vela.device.watch import Watch
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings, SerialSettings
+from tests.support.leftovers import sim_run_dir
 from tests.support.rfc2217 import Rfc2217Server
 
 
 @pytest.fixture
 def remote_sim(tmp_path: Path) -> Iterator[tuple[SimulatorProcess, Rfc2217Server]]:
-    run_dir = Path(tempfile.mkdtemp(prefix="vela-rfc-"))
-    sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
-    server = Rfc2217Server(sim.start()).start()
-    yield sim, server
-    server.stop()
-    sim.stop()
+    with sim_run_dir() as run_dir:
+        sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
+        server = Rfc2217Server(sim.start()).start()
+        yield sim, server
+        server.stop()
+        sim.stop()
 
 
 def test_shell_and_reset_over_rfc2217(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
+from tests.support.leftovers import sim_run_dir
 
 HOLDER = """
 import time
@@ -29,10 +29,10 @@ def test_holds_the_watch(watch):
 @pytest.fixture
 def desk_watch() -> Iterator[str]:
     """A watch on a serial port, as far as the harness can tell: the simulator's pty."""
-    run_dir = Path(tempfile.mkdtemp(prefix="vela-desk-"))
-    sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
-    yield sim.start()
-    sim.stop()
+    with sim_run_dir() as run_dir:
+        sim = SimulatorProcess(RigSettings(kind="sim"), run_dir)
+        yield sim.start()
+        sim.stop()
 
 
 def test_a_second_run_is_refused_a_locked_rig(

@@ -10,14 +10,14 @@ import argparse
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from pytest_vela.common.processes import run_dir as make_run_dir
 from pytest_vela.errors import RigError
-from pytest_vela.rig.backend import with_sim_identity
+from pytest_vela.rig.backend import RUN_DIR_PREFIX, with_sim_identity
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import SIM_RIG, load_rig
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run_dir = Path(tempfile.mkdtemp(prefix=f"vela-{rig.name}-"))
+    run_dir = make_run_dir(RUN_DIR_PREFIX)
     settings = with_sim_identity(rig.settings, rig.name)
     bus = PrivateBus()
     sim = SimulatorProcess(settings, run_dir, log_path=run_dir / "sim.log")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from pytest_vela.common.processes import run_dir
+from pytest_vela.rig.backend import RUN_DIR_PREFIX
 
 RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-")
 
@@ -38,6 +44,17 @@ def run_dirs(parent: int) -> list[Path]:
         for prefix in RUN_DIR_PREFIXES:
             found.extend(base.glob(f"{prefix}{parent}-*"))
     return found
+
+
+@contextlib.contextmanager
+def sim_run_dir() -> Iterator[Path]:
+    """A run directory for a simulated watch a test starts itself: short enough for its
+    control socket's path (tmp_path may not be), named like the plugin's, removed after."""
+    path = run_dir(RUN_DIR_PREFIX)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def wait_gone(parent: int, bound: float = 15.0) -> list[int]:
