@@ -18,11 +18,32 @@ import serial
 from pytest_vela.errors import SimulatorError
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
-from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.pacing import LineRate
 from pytest_vela.sim.shell import BootConfig, Shell
 from tests.conftest import make_rpk, write_rig
+
+
+class FakeApps:
+    """The shell's app host, without running anything."""
+
+    def __init__(self) -> None:
+        self.running: list[str] = []
+
+    async def start_app(self, package: str) -> str | None:
+        if package not in self.running:
+            self.running.append(package)
+        return None
+
+    async def stop_app(self, package: str) -> None:
+        if package in self.running:
+            self.running.remove(package)
+
+    async def stop_all(self) -> None:
+        self.running.clear()
+
+    def running_apps(self) -> list[str]:
+        return list(self.running)
 
 
 class ShellHarness:
@@ -30,7 +51,7 @@ class ShellHarness:
 
     def __init__(self, root: Path) -> None:
         self.output = bytearray()
-        self.apps = AppRuntime("com.vela.agent")
+        self.apps = FakeApps()
         self.shell = Shell(self._write, FileStore(root), BootConfig(boot_ms=0), self.apps)
 
     async def _write(self, data: bytes) -> None:

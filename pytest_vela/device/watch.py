@@ -340,7 +340,7 @@ def rpk_package(rpk: Path) -> str:
 
 
 def _output(text: str) -> str:
-    """A command's output as text lines, without the agent's console mirror lines (they
-    interleave with any command; the log keeps them)."""
+    """A command's output as text lines, without the agent's console mirror lines (log lines
+    of the app that interleave with any command; the log keeps them)."""
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
-    return "\n".join(line for line in lines if not line.startswith(AGENT_CONSOLE_PREFIX))
+    return "\n".join(line for line in lines if AGENT_CONSOLE_PREFIX not in line)

@@ -206,16 +206,20 @@ class AgentClient:
             if answering:
                 self._send_soon(Pong(message.id))
         elif isinstance(message, Result):
-            with self._cond:
-                if message.id in self._awaiting:
-                    self._results[message.id] = message
-                self._cond.notify_all()
+            self._result(message)
         elif isinstance(message, EventReport):
             self._event(message)
         elif isinstance(message, Hello):
             with self._cond:
                 self.hello = message
                 self._cond.notify_all()
+
+    def _result(self, result: Result) -> None:
+        """A command's result, by the bridge or by the console mirror (the first one counts)."""
+        with self._cond:
+            if result.id in self._awaiting and result.id not in self._results:
+                self._results[result.id] = result
+            self._cond.notify_all()
 
     def _on_disconnect(self, _ts: float) -> None:
         with self._cond:
@@ -251,8 +255,8 @@ class AgentClient:
             self._cond.notify_all()
 
     def follow_console(self, add_listener: Lines) -> None:
-        """Also take events from the agent's console mirror: they arrive even while the app
-        link is down and the agent cannot be reached over it (on a real watch)."""
+        """Also take events and results from the agent's console mirror: they arrive even while
+        the app link is down, when the agent keeps its reports for the next ``onopen``."""
         add_listener(self._console_line)
 
     def _console_line(self, line: str, _ts: float) -> None:
@@ -263,6 +267,8 @@ class AgentClient:
             message = decode(line[start + len(AGENT_CONSOLE_PREFIX) :])
             if isinstance(message, EventReport):
                 self._event(message)
+            elif isinstance(message, Result):
+                self._result(message)
 
     def _send_soon(self, message: Message) -> None:
         self.link.send_soon(
