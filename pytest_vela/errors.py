@@ -39,6 +39,11 @@ class WatchCrashed(VelaError, AssertionError):
     """The firmware panicked: a product failure, with the panic line and the log."""
 
 
+class AppThrew(VelaError, AssertionError):
+    """Code of a watch app threw and nothing caught it (its JS engine printed the uncaught
+    error): a product failure, with the stack and the console during the test."""
+
+
 class CallFailed(VelaError, AssertionError):
     """An API call that has no failure outcome in its contract answered ``fail``."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from pytest_vela.console.port import Console
+from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.power import PowerControl
 from pytest_vela.device.transfer import FileDigest, parse_digest, ymodem_send
 from pytest_vela.errors import ExpectTimeout, FlashError, InstallError, WatchCrashed, WatchHung
@@ -56,6 +57,9 @@ class Watch:
         self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
         self._boot = re.compile(rig.settings.serial.boot_marker)
         self._reset_listeners: list[Callable[[], None]] = []
+        # Uncaught JS errors of the watch's apps, each with its stack, from the console.
+        self.app_errors = AppErrors(rig.settings.serial.app_error_marker)
+        console.line_listeners.append(self.app_errors)
 
     @property
     def log_path(self) -> Path:

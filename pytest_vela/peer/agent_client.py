@@ -36,6 +36,7 @@ from pytest_vela.wire.messages import (
     Ping,
     Pong,
     Result,
+    SessionState,
     decode,
     encode,
 )
@@ -46,10 +47,18 @@ Lines = Callable[[Callable[[str, float], None]], None]
 
 
 class AgentClient:
-    """Commands to the on-watch agent and the phone app's side of the watch app's link."""
+    """Commands to the on-watch agent and the phone app's side of the watch app's link.
 
-    def __init__(self, settings: BleSettings, loop: LoopThread, trace: LinkTrace) -> None:
+    With ``agent=False`` the watch runs the user's own app instead of the agent: nothing is
+    commanded, and the link's state is what the watch's bridge tells the phone side
+    (``session`` messages) rather than the agent's events.
+    """
+
+    def __init__(
+        self, settings: BleSettings, loop: LoopThread, trace: LinkTrace, agent: bool = True
+    ) -> None:
         self.trace = trace
+        self.agent = agent
         self.link = LinkClient(settings, trace, loop, self._on_message, self._on_disconnect)
         self.events = EventLog()
         self.inbox: list[Any] = []  # what the watch app sent the phone, this test
@@ -57,6 +66,7 @@ class AgentClient:
         self._phone_installed = True
         self._phone_responsive = True
         self._app_link_up = False
+        self._session_up = False
         self._clock_offset: float | None = None  # host time.time() minus watch seconds
         self._cond = threading.Condition()
         self._results: dict[int, Result] = {}
@@ -74,8 +84,9 @@ class AgentClient:
 
     @property
     def app_link_up(self) -> bool:
-        """The watch app's session with the phone app is open (its last event was ``open``)."""
-        return self._app_link_up
+        """The watch app's session with the phone app is open: the agent's last event was
+        ``open`` (or, without the agent, the watch's bridge last said the session is up)."""
+        return self._app_link_up if self.agent else self._session_up
 
     @property
     def phone_installed(self) -> bool:
@@ -96,9 +107,10 @@ class AgentClient:
         self.sync_clock()
 
     def sync_clock(self) -> None:
-        """One round trip: maps watch time to host time, and flushes events in flight."""
+        """One round trip: maps watch time to host time, and flushes events in flight (through
+        the agent; without it, through the watch's bridge, which answers ``watch_clock``)."""
         sent = time.time()
-        result = self.command("clock", 5.0)
+        result = self._run("clock" if self.agent else "watch_clock", 5.0, {})
         back = time.time()
         self._clock_offset = (sent + back) / 2 - float(result.clock or 0) / 1000
 
@@ -131,9 +143,9 @@ class AgentClient:
         if not self._phone_installed:
             self.set_phone_installed(True)
         self._phone_responsive = True
-        if not self._app_link_up:
+        if not self.app_link_up:
             self.order_app_link("open")
-            self.wait_for(lambda: self._app_link_up, timeout, "the app link to open")
+            self.wait_for(lambda: self.app_link_up, timeout, "the app link to open")
 
     # --- commands to the agent -----------------------------------------------------------------
 
@@ -143,6 +155,13 @@ class AgentClient:
     def command(self, op: str, wait: float, **args: Any) -> Result:
         """Run one agent command and return its result (``wait``: seconds, writing included).
         A command the agent could not run at all (bridge failure code) is an ``AgentError``."""
+        if not self.agent:
+            raise AgentError(
+                f"cannot run {op}: this rig tests its own app, not the agent (no agent runs)"
+            )
+        return self._run(op, wait, args)
+
+    def _run(self, op: str, wait: float, args: dict[str, Any]) -> Result:
         deadline = time.monotonic() + wait
         with self._cond:
             self._next_id += 1
@@ -209,6 +228,10 @@ class AgentClient:
             self._result(message)
         elif isinstance(message, EventReport):
             self._event(message)
+        elif isinstance(message, SessionState):
+            with self._cond:
+                self._session_up = message.up
+                self._cond.notify_all()
         elif isinstance(message, Hello):
             with self._cond:
                 self.hello = message
@@ -224,6 +247,7 @@ class AgentClient:
     def _on_disconnect(self, _ts: float) -> None:
         with self._cond:
             self._app_link_up = False
+            self._session_up = False
             self._cond.notify_all()
 
     def _event(self, report: EventReport) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import allure
 import pytest
@@ -39,6 +40,12 @@ class VelaSession:
             or ([os.environ["VELA_RIG"]] if os.environ.get("VELA_RIG") else ["sim"])
         )
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
+        app = _app_under_test(config)
+        if app is not None:
+            self.rigs = {
+                name: rig.with_settings(app=rig.settings.app.model_copy(update={"under_test": app}))
+                for name, rig in self.rigs.items()
+            }
         say = _terminal_writer(config)
         self.sessions = {
             name: RigSession(rig, self.reports, self.flash, say, allure.step)
@@ -55,6 +62,15 @@ class VelaSession:
     def close(self) -> None:
         for session in self.sessions.values():
             session.close()
+
+
+def _app_under_test(config: pytest.Config) -> Path | None:
+    """``--vela-app`` (relative to the working directory) or ini ``vela_app`` (to the rootdir)."""
+    given = config.getoption("vela_app")
+    if given:
+        return Path(given).resolve()
+    ini = config.getini("vela_app")
+    return (config.rootpath / str(ini)).resolve() if ini else None
 
 
 def _terminal_writer(config: pytest.Config) -> Callable[[str], None]:

@@ -16,8 +16,8 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from pytest_vela.console.port import Console
-from pytest_vela.device.watch import Step, Watch
-from pytest_vela.errors import RigError, SerialLost
+from pytest_vela.device.watch import Step, Watch, rpk_package
+from pytest_vela.errors import InstallError, RigConfigError, RigError, SerialLost
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
@@ -55,6 +55,19 @@ class RigSession:
         self._boots_seen = 0
         self._needs_recovery = False
         self._faults_injected = False
+        under_test = rig.settings.app.under_test
+        #: The user's own app this rig tests directly (no agent), by its package; or None.
+        try:
+            self.app_under_test: str | None = rpk_package(under_test) if under_test else None
+        except InstallError as exc:
+            raise RigConfigError(
+                f"the app under test (--vela-app / app.under_test): {exc}"
+            ) from None
+
+    @property
+    def app_package(self) -> str:
+        """The app launched for tests: the app under test, or the agent."""
+        return self.app_under_test or self.rig.settings.app.package
 
     @property
     def stamp(self) -> str:
@@ -95,6 +108,9 @@ class RigSession:
         self.logs.mkdir(parents=True, exist_ok=True)
         stamp = self.stamp
         port = self._backend.start(self.logs, stamp)
+        simulator = self._backend.simulator
+        if simulator is not None and simulator.apps_unavailable:
+            self.say(f"{self.rig.name}: {simulator.apps_unavailable}; launching apps will fail")
         console = Console(
             port,
             settings.serial.baud,
@@ -166,7 +182,9 @@ class RigSession:
         watch = self.watch()
         if self._agent is None:
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
-            self._agent = AgentClient(self._backend.ble, self._loop, self.trace)
+            self._agent = AgentClient(
+                self._backend.ble, self._loop, self.trace, agent=self.app_under_test is None
+            )
             self._agent.follow_console(watch.console.line_listeners.append)
             watch.on_reset(self._after_reset)
         return self._agent
@@ -187,13 +205,13 @@ class RigSession:
 
     def _ensure_agent_running(self) -> None:
         if not self._agent_running:
-            self.watch().launch(self.rig.settings.app.package)
+            self.watch().launch(self.app_package)
             self._agent_running = True
 
     def ensure_ready(self) -> EventLog:
-        """Bring the rig to a test's starting state — watch recovered, agent running, link
-        connected, phone app installed and responsive, faults cleared — touching only what is
-        off; returns the test's new event log."""
+        """Bring the rig to a test's starting state — watch recovered, agent (or the app under
+        test) running, link connected, phone app installed and responsive, faults cleared —
+        touching only what is off; returns the test's new event log."""
         agent = self.agent()
         self.recover()
         if self._console is not None and len(self._console.boots) != self._boots_seen:

@@ -32,9 +32,14 @@ class SerialSettings(_Section):
         description="regular expression printed once boot is done",
     )
     crash_marker: str = Field(default=r"PANIC!!!|ASSERTION FAILED")
+    app_error_marker: str = Field(
+        default=r"\[JS\] Uncaught\b",
+        description="regular expression of the line a watch app's uncaught JS error starts with "
+        "(its stack follows); a match fails the running test",
+    )
     newline: str = Field(default="\r", description="sent after each command line")
 
-    @field_validator("boot_marker", "crash_marker")
+    @field_validator("boot_marker", "crash_marker", "app_error_marker")
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
@@ -89,6 +94,12 @@ class AppSettings(_Section):
 
     package: str = Field(default="com.vela.agent", pattern=r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$")
     rpk: Path | None = None
+    under_test: Path | None = Field(
+        default=None,
+        description="the rpk of the user's own watch app: installed and launched at session "
+        "start instead of the agent, and the peer fixture talks to it directly "
+        "(--vela-app overrides it)",
+    )
     dir: Path | None = Field(default=None, description="quick app project, for preflight checks")
     android_package: str | None = None
     android_cert: Path | None = None

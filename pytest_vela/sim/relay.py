@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 ENVELOPE = "__vela"
 RELAY_VERSION = "sim-relay-1"
+#: A command the relay answers itself, never handing it to the app: the watch's clock, and a
+#: round trip through the bridge for rigs that run no agent.
+WATCH_CLOCK = "watch_clock"
 SendBytes = Callable[[bytes], Awaitable[None]]
 
 
@@ -123,7 +126,7 @@ class BridgeRelay:
             platform.set_phone_installed(message.installed)
 
     def _command(self, command: Command) -> None:
-        if command.op == "clock" and not self.platform.app_running:
+        if command.op == WATCH_CLOCK or (command.op == "clock" and not self.platform.app_running):
             self._post(Result(command.id, True, clock=self.clock.now_ms()))
             return
         envelope = dumps({ENVELOPE: {"t": "cmd", **command.fields()}})
