@@ -6,6 +6,7 @@ Skipped without Node.js; the first run installs the toolkit (see tests/support/a
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 
 from tests.support.aiot import BuildResult, build_project, require_node
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pingpong-app"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "pingpong-app"
 PACKAGE = "com.example.pingpong"
 
 
@@ -40,6 +42,15 @@ def test_the_example_apps_own_tests_pass(pytester: pytest.Pytester, pingpong: Pa
     shutil.copy(EXAMPLE / "tests" / "test_pingpong.py", pytester.path)
     result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester, pingpong: Path) -> None:
+    _fast_rig(pytester)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    example = next(block for block in blocks if "def test_ping_pong" in block)
+    pytester.makepyfile(test_readme_own_app=example)
+    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
 
 
 def test_a_js_exception_fails_its_test_with_the_stack(

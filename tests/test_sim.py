@@ -15,13 +15,17 @@ from pathlib import Path
 import pytest
 import serial
 
-from pytest_vela.errors import SimulatorError
+from pytest_vela.console.port import Console
+from pytest_vela.device.watch import Watch
+from pytest_vela.errors import InstallError, SimulatorError
+from pytest_vela.rig.backend import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.pacing import LineRate
 from pytest_vela.sim.shell import BootConfig, Shell
-from tests.conftest import make_rpk, write_rig
+from tests.conftest import fast_sim_settings, make_rpk, write_rig
 
 
 class FakeApps:
@@ -321,3 +325,26 @@ def test_a_simulator_that_dies_while_starting_says_why(tmp_path: Path) -> None:
         sim.start(timeout=20)
     assert "AF_UNIX path too long" in str(raised.value)  # the tail of its own log
     assert not sim.alive
+
+
+def test_without_node_the_watch_says_no_app_can_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no node to be found
+    sim = SimulatorProcess(fast_sim_settings(), tmp_path / "run", log_path=tmp_path / "sim.log")
+    sim.start()
+    try:
+        assert sim.apps_unavailable is not None and "Node.js" in sim.apps_unavailable
+        settings = fast_sim_settings()
+        console = Console(sim.port, 921600, tmp_path / "console.log", r"PANIC!!!")
+        console.open()
+        try:
+            watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
+            watch.wake()
+            with pytest.raises(InstallError, match=r"Failed to open: .*Node\.js"):
+                watch.launch("com.vela.agent")
+        finally:
+            console.close()
+        assert "no app can be launched" in (tmp_path / "sim.log").read_text()
+    finally:
+        sim.stop()

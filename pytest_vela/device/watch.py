@@ -315,9 +315,9 @@ class Watch:
             ) from None
         self._expect_prompt(self.rig.settings.timeouts.shell, f"launching {package}")
         if match["failed"]:
+            hint = " (is it installed?)" if match["failed"].endswith("manifest.json") else ""
             raise InstallError(
-                f"launching {package} failed: {match['failed']!r} "
-                f"(is it installed?); log: {self.log_path}"
+                f"launching {package} failed: {match['failed']!r}{hint}; log: {self.log_path}"
             )
 
     def stop_app(self, package: str) -> None:

@@ -5,7 +5,8 @@
 - Harness ``cmd`` → an enveloped message to the running app's ``onmessage``
   (``{"__vela": {"t": "cmd", …}}``, a string). It rides the bridge connection, so it reaches the
   app whatever the state of the phone app's session; with no app running it is answered 4100
-  here (``clock`` excepted: that is the watch's clock, answered here too).
+  here (``clock`` excepted: the watch's clock is answered here then). ``watch_clock`` is always
+  answered here, never handed to an app: a round trip for rigs that run no agent.
 - The app's ``connect.send`` of an enveloped ``res`` / ``evt`` / ``hello`` → that bridge message
   to the harness, acknowledged at once (``fail`` 1006 while the bridge is down, so the agent
   keeps it for the next ``onopen``).
