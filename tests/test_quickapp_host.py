@@ -216,3 +216,17 @@ def test_a_bytecode_bundle_or_a_load_error_fails_the_start(tmp_path: Path) -> No
         assert any("pages/index/index.js:1:" in line for line in uncaught[0].stack)
 
     run(body)
+
+
+def test_a_custom_component_build_defines_its_page_through_entry(tmp_path: Path) -> None:
+    page = HEAD + (
+        " $app_exports$['entry'] = function($app_exports$) {"
+        " $app_exports$.default = { onInit() { console.log('entry page') } } } }"
+    )
+    app = make_app(tmp_path / "app", page=page)
+
+    async def body(host: NodeAppHost, rec: Recorder) -> None:
+        assert await host.start_app("com.example.t", app) is None
+        assert "entry page" in rec.lines()
+
+    run(body)

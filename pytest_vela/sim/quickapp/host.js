@@ -98,8 +98,10 @@ class App {
     const exported = this.evaluate(pageFile)
     let pageDef = exported.default
     if (!pageDef && typeof exported.entry === 'function') {
-      // Built with --enable-custom-component: the page hands its definition to entry's caller.
-      pageDef = exported.entry({}) || exported.default
+      // Built with --enable-custom-component: entry(obj) defines the page in obj.default.
+      const holder = this.parse('{}')
+      exported.entry(holder)
+      pageDef = holder.default
     }
     if (!pageDef || typeof pageDef !== 'object') {
       throw new LoadError(pageFile + ' defines no page')
