@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_vela.codes import DiagnosisStatus, ErrorCode, ReadyState
 from pytest_vela.errors import (
     AgentError,
+    AppThrew,
     BleError,
     CallFailed,
     EventTimeout,
@@ -58,6 +59,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgentError",
+    "AppThrew",
     "BleError",
     "CallFailed",
     "Diagnosis",

@@ -41,6 +41,11 @@ class WatchCrashed(VelaError, AssertionError):
     line: str = ""  # the crash marker's line
 
 
+class AppThrew(VelaError, AssertionError):
+    """Code of a watch app threw and nothing caught it (its JS engine printed the uncaught
+    error): a product failure, with the stack and the console during the test."""
+
+
 class CallFailed(VelaError, AssertionError):
     """An API call that has no failure outcome in its contract answered ``fail``."""
 

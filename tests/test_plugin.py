@@ -83,8 +83,13 @@ USER_TESTS = """
         image.write_bytes(os.urandom(20_000))
         watch.flash(image)
         rpk = tmp_path / "com.example.app.rpk"
+        head = "export default function(global, globalThis, window, $app_exports$, $a) "
+        router = {"entry": "pages/index", "pages": {"pages/index": {"component": "index"}}}
         with zipfile.ZipFile(rpk, "w") as z:
-            z.writestr("manifest.json", json.dumps({"package": "com.example.app"}))
+            manifest = {"package": "com.example.app", "router": router}
+            z.writestr("manifest.json", json.dumps(manifest))
+            z.writestr("app.js", head + "{ $app_exports$.default = {} }")
+            z.writestr("pages/index/index.js", head + "{ $app_exports$.default = {} }")
         watch.install(rpk)
         watch.launch("com.example.app")
 """

@@ -17,15 +17,39 @@ import pytest
 import serial
 
 from pytest_vela.console.port import Console
-from pytest_vela.errors import SimulatorError
+from pytest_vela.device.watch import Watch
+from pytest_vela.errors import InstallError, SimulatorError
 from pytest_vela.plugin.faults import ORDER_TIMEOUT, VelaSim
+from pytest_vela.rig.backend import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
-from pytest_vela.sim.apps import AppRuntime
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.pacing import LineRate
 from pytest_vela.sim.shell import BootConfig, Shell
-from tests.support.rigs import make_rpk, write_rig
+from tests.support.rigs import fast_sim_settings, make_rpk, write_rig
+
+
+class FakeApps:
+    """The shell's app host, without running anything."""
+
+    def __init__(self) -> None:
+        self.running: list[str] = []
+
+    async def start_app(self, package: str) -> str | None:
+        if package not in self.running:
+            self.running.append(package)
+        return None
+
+    async def stop_app(self, package: str) -> None:
+        if package in self.running:
+            self.running.remove(package)
+
+    async def stop_all(self) -> None:
+        self.running.clear()
+
+    def running_apps(self) -> list[str]:
+        return list(self.running)
 
 
 class ShellHarness:
@@ -33,7 +57,7 @@ class ShellHarness:
 
     def __init__(self, root: Path) -> None:
         self.output = bytearray()
-        self.apps = AppRuntime("com.vela.agent")
+        self.apps = FakeApps()
         self.shell = Shell(self._write, FileStore(root), BootConfig(boot_ms=0), self.apps)
 
     async def _write(self, data: bytes) -> None:
@@ -357,4 +381,26 @@ def test_garbage_that_outlasts_the_order_timeout_is_written_whole(tmp_path: Path
         assert sim.control("ping")["plugged"] is True
     finally:
         console.close()
+
+
+def test_without_node_the_watch_says_no_app_can_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no node to be found
+    sim = SimulatorProcess(fast_sim_settings(), tmp_path / "run", log_path=tmp_path / "sim.log")
+    sim.start()
+    try:
+        assert sim.apps_unavailable is not None and "Node.js" in sim.apps_unavailable
+        settings = fast_sim_settings()
+        console = Console(sim.port, 921600, tmp_path / "console.log", r"PANIC!!!")
+        console.open()
+        try:
+            watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
+            watch.wake()
+            with pytest.raises(InstallError, match=r"Failed to open: .*Node\.js"):
+                watch.launch("com.vela.agent")
+        finally:
+            console.close()
+        assert "no app can be launched" in (tmp_path / "sim.log").read_text()
+    finally:
         sim.stop()

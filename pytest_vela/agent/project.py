@@ -20,7 +20,14 @@ import re
 import shutil
 from pathlib import Path
 
-__all__ = ["AGENT_MANIFEST", "PEM_FILES", "agent_source", "materialize", "validate_package"]
+__all__ = [
+    "AGENT_MANIFEST",
+    "PEM_FILES",
+    "agent_source",
+    "materialize",
+    "shipped_rpk",
+    "validate_package",
+]
 
 #: The manifest inside an agent project, relative to its root.
 AGENT_MANIFEST = Path("src") / "manifest.json"
@@ -47,6 +54,13 @@ def validate_package(package: str) -> str:
 def agent_source() -> importlib.resources.abc.Traversable:
     """The agent's quick-app source as shipped with the plugin."""
     return importlib.resources.files("pytest_vela").joinpath("agent")
+
+
+def shipped_rpk() -> Path | None:
+    """The agent as built from this source and shipped with the plugin (``agent/dist/``), which
+    the simulated watch comes with; None in a source tree where it was never built."""
+    found = sorted(Path(__file__).with_name("dist").glob("*.rpk"))
+    return found[-1] if found else None
 
 
 def materialize(dest: Path, package: str, *, sign_dir: Path | None = None) -> Path:

@@ -16,6 +16,7 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from pytest_vela.console.port import Console
+from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.crashes import CrashLog, ExpectedCrash
 from pytest_vela.device.power import PowerControl
 from pytest_vela.device.transfer import FileDigest, parse_digest, ymodem_send
@@ -69,6 +70,9 @@ class Watch:
         self.crashes = CrashLog(console, rig.settings.serial.crash_marker)
         self._expecting_crash = 0
         self._settled = 0  # crashes whose reboot has been waited for
+        # Uncaught JS errors of the watch's apps, each with its stack, from the console.
+        self.app_errors = AppErrors(rig.settings.serial.app_error_marker)
+        console.line_listeners.append(self.app_errors)
 
     @property
     def log_path(self) -> Path:
@@ -370,9 +374,13 @@ class Watch:
             ) from None
         self._expect_prompt(self.rig.settings.timeouts.shell, f"launching {package}")
         if match["failed"]:
-            raise AppNotInstalled(
-                f"launching {package} failed: {match['failed']!r} "
-                f"(is it installed?); log: {self.log_path}"
+            if match["failed"].endswith("manifest.json"):
+                raise AppNotInstalled(
+                    f"launching {package} failed: {match['failed']!r} (is it installed?); "
+                    f"log: {self.log_path}"
+                )
+            raise InstallError(
+                f"launching {package} failed: {match['failed']!r}; log: {self.log_path}"
             )
 
     def stop_app(self, package: str) -> None:
@@ -408,7 +416,7 @@ def rpk_package(rpk: Path) -> str:
 
 
 def _output(text: str) -> str:
-    """A command's output as text lines, without the agent's console mirror lines (they
-    interleave with any command; the log keeps them)."""
+    """A command's output as text lines, without the agent's console mirror lines (log lines
+    of the app that interleave with any command; the log keeps them)."""
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
-    return "\n".join(line for line in lines if not line.startswith(AGENT_CONSOLE_PREFIX))
+    return "\n".join(line for line in lines if AGENT_CONSOLE_PREFIX not in line)

@@ -36,6 +36,7 @@ from pytest_vela.wire.messages import (
     Ping,
     Pong,
     Result,
+    SessionState,
     decode,
     encode,
 )
@@ -46,7 +47,12 @@ Lines = Callable[[Callable[[str, float], None]], None]
 
 
 class AgentClient:
-    """Commands to the on-watch agent and the phone app's side of the watch app's link."""
+    """Commands to the on-watch agent and the phone app's side of the watch app's link.
+
+    With ``agent=False`` the watch runs the user's own app instead of the agent: nothing is
+    commanded, and the link's state is what the watch's bridge tells the phone side
+    (``session`` messages) rather than the agent's events.
+    """
 
     def __init__(
         self,
@@ -54,8 +60,10 @@ class AgentClient:
         loop: LoopThread,
         trace: LinkTrace,
         bus_address: str | None = None,
+        agent: bool = True,
     ) -> None:
         self.trace = trace
+        self.agent = agent
         self.link = LinkClient(
             settings,
             trace,
@@ -71,6 +79,7 @@ class AgentClient:
         self._phone_responsive = True
         self._app_link_up = False
         self._session_wanted = True  # the phone app's last order was to open its session
+        self._session_up = False
         self._clock_offset: float | None = None  # host time.time() minus watch seconds
         self._cond = threading.Condition()
         self._results: dict[int, Result] = {}
@@ -88,8 +97,9 @@ class AgentClient:
 
     @property
     def app_link_up(self) -> bool:
-        """The watch app's session with the phone app is open (its last event was ``open``)."""
-        return self._app_link_up
+        """The watch app's session with the phone app is open: the agent's last event was
+        ``open`` (or, without the agent, the watch's bridge last said the session is up)."""
+        return self._app_link_up if self.agent else self._session_up
 
     @property
     def phone_installed(self) -> bool:
@@ -110,9 +120,10 @@ class AgentClient:
         self.sync_clock()
 
     def sync_clock(self) -> None:
-        """One round trip: maps watch time to host time, and flushes events in flight."""
+        """One round trip: maps watch time to host time, and flushes events in flight (through
+        the agent; without it, through the watch's bridge, which answers ``watch_clock``)."""
         sent = time.time()
-        result = self.command("clock", 5.0)
+        result = self._run("clock" if self.agent else "watch_clock", 5.0, {})
         back = time.time()
         self._clock_offset = (sent + back) / 2 - float(result.clock or 0) / 1000
 
@@ -159,9 +170,9 @@ class AgentClient:
         if not self._phone_installed:
             self.set_phone_installed(True)
         self._phone_responsive = True
-        if not self._app_link_up:
+        if not self.app_link_up:
             self.order_app_link("open")
-            self.wait_for(lambda: self._app_link_up, timeout, "the app link to open")
+            self.wait_for(lambda: self.app_link_up, timeout, "the app link to open")
 
     # --- commands to the agent -----------------------------------------------------------------
 
@@ -171,6 +182,13 @@ class AgentClient:
     def command(self, op: str, wait: float, **args: Any) -> Result:
         """Run one agent command and return its result (``wait``: seconds, writing included).
         A command the agent could not run at all (bridge failure code) is an ``AgentError``."""
+        if not self.agent:
+            raise AgentError(
+                f"cannot run {op}: this rig tests its own app, not the agent (no agent runs)"
+            )
+        return self._run(op, wait, args)
+
+    def _run(self, op: str, wait: float, args: dict[str, Any]) -> Result:
         deadline = time.monotonic() + wait
         with self._cond:
             self._next_id += 1
@@ -234,20 +252,29 @@ class AgentClient:
             if answering:
                 self._send_soon(Pong(message.id))
         elif isinstance(message, Result):
-            with self._cond:
-                if message.id in self._awaiting:
-                    self._results[message.id] = message
-                self._cond.notify_all()
+            self._result(message)
         elif isinstance(message, EventReport):
             self._event(message)
+        elif isinstance(message, SessionState):
+            with self._cond:
+                self._session_up = message.up
+                self._cond.notify_all()
         elif isinstance(message, Hello):
             with self._cond:
                 self.hello = message
                 self._cond.notify_all()
 
+    def _result(self, result: Result) -> None:
+        """A command's result, by the bridge or by the console mirror (the first one counts)."""
+        with self._cond:
+            if result.id in self._awaiting and result.id not in self._results:
+                self._results[result.id] = result
+            self._cond.notify_all()
+
     def _on_disconnect(self, _ts: float) -> None:
         with self._cond:
             self._app_link_up = False
+            self._session_up = False
             self._cond.notify_all()
 
     def _event(self, report: EventReport) -> None:
@@ -279,8 +306,8 @@ class AgentClient:
             self._cond.notify_all()
 
     def follow_console(self, add_listener: Lines) -> None:
-        """Also take events from the agent's console mirror: they arrive even while the app
-        link is down and the agent cannot be reached over it (on a real watch)."""
+        """Also take events and results from the agent's console mirror: they arrive even while
+        the app link is down, when the agent keeps its reports for the next ``onopen``."""
         add_listener(self._console_line)
 
     def _console_line(self, line: str, _ts: float) -> None:
@@ -291,6 +318,8 @@ class AgentClient:
             message = decode(line[start + len(AGENT_CONSOLE_PREFIX) :])
             if isinstance(message, EventReport):
                 self._event(message)
+            elif isinstance(message, Result):
+                self._result(message)
 
     def _send_soon(self, message: Message) -> None:
         self.link.send_soon(

@@ -10,7 +10,11 @@ from pytest_vela.peer.agent_client import AgentClient
 
 
 class Peer:
-    """The phone app at the other end of the link."""
+    """The phone app at the other end of the link.
+
+    On a rig that tests the user's own app (``--vela-app``) there is no event log to wait on,
+    so ``drop``, ``disconnect`` and ``reconnect`` return once the link is down, or open again.
+    """
 
     def __init__(self, agent: AgentClient, connect_timeout: float) -> None:
         self._agent = agent
@@ -49,10 +53,22 @@ class Peer:
     def drop(self) -> None:
         """Abrupt link loss: the watch app sees error(1006) then close(1006)."""
         self._agent.order_app_link("drop")
+        self._settle(up=False)
 
     def disconnect(self) -> None:
         """Clean close from the phone: the watch app sees close(1000)."""
         self._agent.order_app_link("close")
+        self._settle(up=False)
+
+    def _settle(self, up: bool) -> None:
+        """Without the agent: wait until the watch's bridge says the link is ``up`` (or down)."""
+        agent = self._agent
+        if not agent.agent:
+            agent.wait_for(
+                lambda: agent.app_link_up == up,
+                self._connect_timeout,
+                f"the link to {'open' if up else 'go down'}",
+            )
 
     def reconnect(self) -> None:
         """Open the link again (reconnecting the BLE bridge first if it was lost)."""
@@ -60,12 +76,14 @@ class Peer:
         if agent.connected:
             try:
                 agent.order_app_link("open")
+                self._settle(up=True)
                 return
             except BleError:
                 if agent.connected:
                     raise  # the link is up and still refused the write: not a lost link
         agent.connect(self._connect_timeout)
         agent.order_app_link("open")
+        self._settle(up=True)
 
     def set_app_installed(self, installed: bool) -> None:
         """The phone app appears (un)installed to the watch: diagnosis answers 1001."""

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import allure
 import pytest
 
 from pytest_vela.device.watch import Watch
+from pytest_vela.errors import AppThrew
+from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.plugin.faults import VelaSim
@@ -56,12 +59,38 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
     device: Watch = request.getfixturevalue("watch")
     request.node.stash[CRASHES] = session.begin_test()
     request.node.stash[MARK] = device.console.mark()
+    app_errors = len(device.app_errors.errors)
     yield
     if not request.node.stash.get(CRASH_REPORTED, False):
         failure = device.crashes.failure(request.node.stash[CRASHES])
         if failure is not None:
             request.node.stash[CRASH_REPORTED] = True
             raise failure
+    _check_app_errors(device, app_errors, request.node.stash[MARK])
+
+
+APP_ERROR_SETTLE = 0.1  # seconds for the rest of a stack to arrive after its first line
+CONSOLE_LINES_SHOWN = 40
+
+
+def _check_app_errors(device: Watch, before: int, mark: int) -> None:
+    """An uncaught JS error of a watch app during the test fails it, with the stack and the
+    console of the test."""
+    __tracebackhide__ = True
+    if not device.app_errors.since(before):
+        return
+    time.sleep(APP_ERROR_SETTLE)
+    errors = device.app_errors.since(before)
+    lines = device.console.text_since(mark).splitlines()
+    shown = "\n".join(lines[-CONSOLE_LINES_SHOWN:])
+    cut = len(lines) > CONSOLE_LINES_SHOWN
+    more = f" (last {CONSOLE_LINES_SHOWN} of {len(lines)} lines)" if cut else ""
+    raise AppThrew(
+        f"a watch app threw during this test ({len(errors)} uncaught error"
+        f"{'s' if len(errors) > 1 else ''}):\n"
+        + "\n".join(error.render() for error in errors)
+        + f"\n\nconsole during the test{more}:\n{shown}\nconsole log: {device.log_path}"
+    )
 
 
 @pytest.fixture
@@ -81,23 +110,40 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
 
 
 @pytest.fixture
+def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog:
+    """A test's starting state of the link, made once for ``interconnect`` and ``peer``."""
+    session = rig_session(request, rig)
+    events = session.ensure_ready()
+    request.node.stash[TRACE_MARK] = session.trace.mark()
+    if session.app_under_test is None:
+        request.node.stash[EVENTS] = events
+    return events
+
+
+@pytest.fixture
 def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Interconnect:
     """The watch app's ``@system.interconnect`` connection, driven through the agent:
     ``.get_ready_state()`` → ``ReadyState``, ``.diagnosis(timeout=10000)`` (ms, as the API)
     → ``.status``, ``.send(data, timeout=15.0)`` (s) → ``SendResult(.ok, .code, .data)``,
     ``.events`` an ``EventLog``. The test starts with the link up, the phone app installed
-    and responsive, faults cleared."""
+    and responsive, faults cleared. It drives the pytest-vela agent app, never the app
+    under test: it skips on a rig that tests the user's own app (``--vela-app``)."""
     session = rig_session(request, rig)
-    events = session.ensure_ready()
-    request.node.stash[TRACE_MARK] = session.trace.mark()
-    request.node.stash[EVENTS] = events
+    if session.app_under_test is not None:
+        pytest.skip(
+            f"interconnect drives the pytest-vela agent app; rig {rig.name!r} runs the app "
+            f"under test {session.app_under_test} instead (--vela-app): test it through peer "
+            "and the console"
+        )
+    events: EventLog = request.getfixturevalue("_vela_link")
     return Interconnect(session.agent(), events)
 
 
 @pytest.fixture
-def peer(request: pytest.FixtureRequest, interconnect: Interconnect, rig: Rig) -> Peer:
+def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog) -> Peer:
     """The phone app at the other end of the link, played by the harness over BLE:
     ``.send(obj)``, ``.expect_message(timeout=10.0)`` (s) → the parsed object, ``.messages``,
     ``.drop()``, ``.disconnect()``, ``.reconnect()``, ``.is_connected``,
-    ``.set_app_installed(bool)``, ``.set_responsive(bool)``."""
+    ``.set_app_installed(bool)``, ``.set_responsive(bool)``. Its other end is the agent, or
+    on a rig with an app under test (``--vela-app``) that app itself."""
     return Peer(rig_session(request, rig).agent(), rig.settings.timeouts.connect)

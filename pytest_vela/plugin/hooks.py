@@ -48,7 +48,15 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         help="flash the rig's firmware image: auto skips when the watch already "
         "runs it (default: auto)",
     )
+    group.addoption(
+        "--vela-app",
+        dest="vela_app",
+        metavar="RPK",
+        help="the watch app under test: installed and launched at session start instead of "
+        "the agent; peer then talks to it directly (rig file: app.under_test)",
+    )
     parser.addini("vela_rig", "default rig names", type="args", default=[])
+    parser.addini("vela_app", "the watch app (rpk) under test, relative to the rootdir")
     parser.addini("vela_rig_dir", "rig file directory", default="rigs")
     parser.addini("vela_reports", "reports root", default="reports")
     parser.addini("vela_flash", "flash mode: auto|always|never", default="auto")

@@ -80,6 +80,12 @@ class VelaSession:
         self.flash = config.getoption("vela_flash") or config.getini("vela_flash") or "auto"
         names = rig_names(config, self.rig_dir)
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
+        app = _app_under_test(config)
+        if app is not None:
+            self.rigs = {
+                name: rig.with_settings(app=rig.settings.app.model_copy(update={"under_test": app}))
+                for name, rig in self.rigs.items()
+            }
         say = _terminal_writer(config)
         self.sessions = {
             name: RigSession(rig, self.reports, self.flash, say, allure.step)
@@ -96,6 +102,15 @@ class VelaSession:
     def close(self) -> None:
         for session in self.sessions.values():
             session.close()
+
+
+def _app_under_test(config: pytest.Config) -> Path | None:
+    """``--vela-app`` (relative to the working directory) or ini ``vela_app`` (to the rootdir)."""
+    given = config.getoption("vela_app")
+    if given:
+        return Path(given).resolve()
+    ini = config.getini("vela_app")
+    return (config.rootpath / str(ini)).resolve() if ini else None
 
 
 def _terminal_writer(config: pytest.Config) -> Callable[[str], None]:

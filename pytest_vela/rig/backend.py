@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Protocol
 
-from pytest_vela.common.compact_json import dumps
+from pytest_vela.agent.project import shipped_rpk
 from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
+from pytest_vela.device.watch import rpk_package
 from pytest_vela.doctor import require_preflight
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus
@@ -118,14 +118,6 @@ class SimPowerCycle:
         self.sim.control("power_cycle")
 
 
-def stand_in_package(path: Path, package: str) -> Path:
-    """A minimal quick-app package: a zip whose manifest names ``package``."""
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("manifest.json", dumps({"package": package, "name": package}))
-        archive.writestr("app.js", f"// {package}\n")
-    return path
-
-
 def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
     """A simulated watch advertises as ``Vela-<rig>`` at an address derived from the name."""
     digest = hashlib.sha256(name.encode()).digest()
@@ -183,13 +175,13 @@ class SimulatedBackend:
             self._sim.control("clear_faults")
 
     def agent_rpk(self) -> Path | None:
-        """The simulated watch's agent is its interconnect platform: any package of the
-        agent's name brings it back."""
+        """The agent the simulated watch came with (shipped with the plugin), or the rig's."""
         if self.settings.app.rpk is not None:
             return self.settings.app.rpk
-        if self._run_dir is None:
-            return None
-        return stand_in_package(self._run_dir / "agent.rpk", self.settings.app.package)
+        shipped = shipped_rpk()
+        if shipped is not None and rpk_package(shipped) == self.settings.app.package:
+            return shipped
+        return None
 
     def stop(self) -> None:
         if self._sim is not None:

@@ -1,4 +1,5 @@
-"""What a rig's watch is given at session start: its firmware (``--flash``) and an app."""
+"""What a rig's watch is given at session start: its firmware (``--flash``), an app
+(``app.rpk``) and the app under test (``app.under_test`` / ``--vela-app``)."""
 
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ class Provisioning:
             self.say(f"{self.rig.name}: sending {name}: {step}% of {total} bytes")
 
     def provision(self, watch: Watch) -> None:
-        """Flash the rig's image (unless ``--flash never``) and install its app package."""
+        """Flash the rig's image (unless ``--flash never``) and install its app packages."""
         settings = self.rig.settings
         image = settings.firmware.image
         if image is not None and self.flash_mode != "never":
             self._shown.pop(image.name, None)
             flashed = watch.flash(image, self.flash_mode)
             self.say(f"{self.rig.name}: {'flashed' if flashed else 'already runs'} {image.name}")
-        if settings.app.rpk is not None:
-            self._shown.pop(settings.app.rpk.name, None)
-            watch.install(settings.app.rpk)
+        for rpk in (settings.app.rpk, settings.app.under_test):
+            if rpk is not None:
+                self._shown.pop(rpk.name, None)
+                watch.install(rpk)

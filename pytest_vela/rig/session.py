@@ -16,8 +16,8 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from pytest_vela.console.port import Console
-from pytest_vela.device.watch import Step, Watch
-from pytest_vela.errors import AppNotInstalled, RigError, SerialLost
+from pytest_vela.device.watch import Step, Watch, rpk_package
+from pytest_vela.errors import AppNotInstalled, InstallError, RigConfigError, RigError, SerialLost
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
@@ -55,6 +55,19 @@ class RigSession:
         self._boots_seen = 0
         self._needs_recovery = False
         self._faults_injected = False
+        under_test = rig.settings.app.under_test
+        #: The user's own app this rig tests directly (no agent), by its package; or None.
+        try:
+            self.app_under_test: str | None = rpk_package(under_test) if under_test else None
+        except InstallError as exc:
+            raise RigConfigError(
+                f"the app under test (--vela-app / app.under_test): {exc}"
+            ) from None
+
+    @property
+    def app_package(self) -> str:
+        """The app launched for tests: the app under test, or the agent."""
+        return self.app_under_test or self.rig.settings.app.package
 
     @property
     def stamp(self) -> str:
@@ -101,6 +114,9 @@ class RigSession:
         self.logs.mkdir(parents=True, exist_ok=True)
         stamp = self.stamp
         port = self._backend.start(self.logs, stamp)
+        simulator = self._backend.simulator
+        if simulator is not None and simulator.apps_unavailable:
+            self.say(f"{self.rig.name}: {simulator.apps_unavailable}; launching apps will fail")
         console = Console(
             port,
             settings.serial.baud,
@@ -181,7 +197,11 @@ class RigSession:
         if self._agent is None:
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
             self._agent = AgentClient(
-                self._backend.ble, self._loop, self.trace, self._backend.bus_address
+                self._backend.ble,
+                self._loop,
+                self.trace,
+                self._backend.bus_address,
+                agent=self.app_under_test is None,
             )
             self._agent.follow_console(watch.console.line_listeners.append)
             watch.on_reset(self._after_reset)
@@ -211,14 +231,14 @@ class RigSession:
         if self._agent_running:
             return
         watch = self.watch()
-        package = self.rig.settings.app.package
+        package = self.app_package
         if self._agent is not None:
             self._agent.app_restarted()  # before the launch: its first open may come at once
         try:
             watch.launch(package)
         except AppNotInstalled:
             # Someone uninstalled it (a test, a factory reset): provision it again.
-            rpk = self._backend.agent_rpk()
+            rpk = self.rig.settings.app.under_test or self._backend.agent_rpk()
             if rpk is None:
                 raise
             watch.install(rpk)
@@ -226,9 +246,9 @@ class RigSession:
         self._agent_running = True
 
     def ensure_ready(self) -> EventLog:
-        """Bring the rig to a test's starting state — watch recovered, agent running, link
-        connected, phone app installed and responsive, faults cleared — touching only what is
-        off; returns the test's new event log."""
+        """Bring the rig to a test's starting state — watch recovered, agent (or the app under
+        test) running, link connected, phone app installed and responsive, faults cleared —
+        touching only what is off; returns the test's new event log."""
         agent = self.agent()
         self.begin_test()
         if self._console is not None and len(self._console.boots) != self._boots_seen:

@@ -36,6 +36,8 @@ class SimulatorProcess:
         self.control_path = run_dir / "control.sock"
         self.stderr_path = log_path or run_dir / "sim.stderr.log"
         self._proc: subprocess.Popen[bytes] | None = None
+        #: Why the simulated watch cannot run apps (no Node.js), or None.
+        self.apps_unavailable: str | None = None
 
     def start(self, timeout: float = 15.0) -> str:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +65,7 @@ class SimulatorProcess:
         atexit.register(self.stop)
         ready = self._read_ready_line(timeout)
         self.port = str(ready["port"])
+        self.apps_unavailable = ready.get("apps_unavailable")
         return self.port
 
     def _read_ready_line(self, timeout: float) -> dict[str, Any]:

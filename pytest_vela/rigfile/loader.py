@@ -167,6 +167,7 @@ def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:
             "app": settings.app.model_copy(
                 update={
                     "rpk": fix(settings.app.rpk),
+                    "under_test": fix(settings.app.under_test),
                     "dir": fix(settings.app.dir),
                     "android_cert": fix(settings.app.android_cert),
                 }

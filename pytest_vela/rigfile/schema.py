@@ -119,6 +119,11 @@ class SerialSettings(_Section):
         description="regular expression printed once boot is done",
     )
     crash_marker: Pattern = Field(default=r"PANIC!!!|ASSERTION FAILED")
+    app_error_marker: Pattern = Field(
+        default=r"\[JS\] Uncaught\b",
+        description="regular expression of the line a watch app's uncaught JS error starts with "
+        "(its stack follows); a match fails the running test",
+    )
     newline: Word = Field(default="\r", description="sent after each command line")
 
     @field_validator("crash_marker", mode="before")
@@ -180,6 +185,12 @@ class AppSettings(_Section):
 
     package: str = Field(default="com.vela.agent", pattern=PACKAGE_PATTERN)
     rpk: FilePath | None = None
+    under_test: FilePath | None = Field(
+        default=None,
+        description="the rpk of the user's own watch app: installed and launched at session "
+        "start instead of the agent, and the peer fixture talks to it directly "
+        "(--vela-app overrides it)",
+    )
     dir: FilePath | None = Field(
         default=None, description="quick app project, for preflight checks"
     )

@@ -1,12 +1,16 @@
-"""The simulated watch's ``@system.interconnect`` platform, running the agent's side of the
-bridge protocol (docs/protocol.md).
+"""The simulated watch's ``@system.interconnect`` platform: the link model, the one place its
+rules live.
 
-It follows the link model of docs/interconnect.md, every rule read from the rig's
-``[sim.interconnect]`` table:
-the first open of an app run is not a reconnection, later ones are; an abrupt loss fires
-error then close; a clean close from the phone fires close(1000); ``send`` fails 1006 while
-down and 204 without an acknowledgement in time; ``diagnosis`` waits for a connection attempt
-in progress, then answers 0 / 1001 / 204 / 1000.
+Apps run on top of it (their ``connect`` object is a thin proxy in the quick-app host that
+calls ``ready_state`` / ``diagnosis`` / ``send`` here and gets its events from here); the phone
+side reaches it through the bridge relay. Every rule is read from the rig's
+``[sim.interconnect]`` table: the first open of an app run is not a reconnection, later ones
+are; an abrupt loss fires error then close; a clean close from the phone fires close(1000);
+``send`` fails 1006 while down, 204 without an acknowledgement in time and refuses a message
+over the size limit; ``diagnosis`` waits for a connection attempt in progress, then answers
+0 / 1001 / 204 / 1000.
+
+One app at a time holds the link (the watch runs one quick app in the foreground).
 """
 
 from __future__ import annotations
@@ -16,55 +20,50 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from pytest_vela.common.compact_json import dumps
 from pytest_vela.common.tasks import BackgroundTasks
-from pytest_vela.errors import ProtocolError
 from pytest_vela.rigfile.schema import InterconnectRules
-from pytest_vela.wire.messages import (
-    Ack,
-    AppData,
-    BridgeCode,
-    Command,
-    EventKind,
-    EventReport,
-    Hello,
-    LinkOrder,
-    Message,
-    PeerState,
-    Ping,
-    Pong,
-    Result,
-    decode,
-    encode,
-)
-from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
+from pytest_vela.wire.messages import AppData, Message, Ping, SessionState
 
-Emit = Callable[[Message], Awaitable[None]]
-AGENT_VERSION = "sim-1"
-QUEUE_LIMIT = 1000
+ToPhone = Callable[[Message], Awaitable[None]]
+#: The running app's end: ``(kind, fields)`` for its connection's ``on<kind>`` handler.
+AppEvents = Callable[[str, dict[str, Any]], None]
+
+
+class WatchClock:
+    """The watch's monotonic clock in ms, shared with the apps' ``performance.now()``."""
+
+    def __init__(self) -> None:
+        self.epoch_ns = time.monotonic_ns()
+
+    def now_ms(self) -> float:
+        return round((time.monotonic_ns() - self.epoch_ns) / 1e6, 3)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an API call's callbacks get: ``success(value)`` or ``fail(data, code)``."""
+
+    ok: bool
+    value: dict[str, Any] | None = None
+    code: int | None = None
+    data: Any = None
 
 
 class InterconnectPlatform:
-    def __init__(
-        self, rules: InterconnectRules, package: str, console: Callable[[str], None]
-    ) -> None:
+    def __init__(self, rules: InterconnectRules, to_phone: ToPhone | None = None) -> None:
         self.rules = rules
-        self.package = package
         self.message_limit = rules.message_limit
-        self._console = console
-        self._emit_to_bridge: Emit | None = None
-        self._queue: list[Message] = []
-        self._epoch = time.monotonic()
-        self.app_running = False
+        self._to_phone = to_phone
+        self._app: AppEvents | None = None
         self.bridge_ready = False
         self.session_open = True
         self.phone_installed = True
         self.link_up = False
         self.opened_once = False
         self.last_open = 0.0
-        self.seq = 0
         self._connecting: asyncio.Task[None] | None = None
         self._connect_done = asyncio.Event()
         self._connect_done.set()
@@ -73,40 +72,31 @@ class InterconnectPlatform:
         self._pongs: dict[int, asyncio.Future[None]] = {}
         self._background = BackgroundTasks()
 
-    # --- wiring -----------------------------------------------------------------------------
+    @property
+    def app_running(self) -> bool:
+        return self._app is not None
 
-    def attach(self, emit: Emit) -> None:
-        """Where messages for the harness go once the bridge is up."""
-        self._emit_to_bridge = emit
-
-    def now_ms(self) -> float:
-        return round((time.monotonic() - self._epoch) * 1000, 3)
+    def attach(self, to_phone: ToPhone) -> None:
+        """Where messages for the phone go (the bridge relay)."""
+        self._to_phone = to_phone
 
     async def _emit(self, message: Message) -> None:
-        if self.bridge_ready and self._emit_to_bridge is not None:
-            try:
-                await self._emit_to_bridge(message)
-                return
-            except Exception:  # the link went down mid-send: keep it for the next connection
-                pass
-        if isinstance(message, EventReport | Result) and len(self._queue) < QUEUE_LIMIT:
-            self._queue.append(message)
-
-    def _report(self, message: EventReport | Result) -> None:
-        """Results and events: mirrored on the console, sent (or queued) to the harness."""
-        self._console(AGENT_CONSOLE_PREFIX + encode(message).decode())
-        self._background.spawn(self._emit(message))
+        if self.bridge_ready and self._to_phone is not None:
+            with contextlib.suppress(Exception):  # the link went down mid-send: it is lost
+                await self._to_phone(message)
 
     # --- life cycle of the app and the bridge -------------------------------------------------
 
-    def app_started(self) -> None:
-        self.app_running = True
-        self.seq = 0
+    def app_started(self, events: AppEvents) -> None:
+        """A new app run holds the link: its first open is not a reconnection."""
+        self._cancel_connect()
+        self._link_down_quietly()
+        self._app = events
         self.opened_once = False
         self._try_connect()
 
     def app_stopped(self) -> None:
-        self.app_running = False
+        self._app = None
         self._cancel_connect()
         self._link_down_quietly()
 
@@ -116,14 +106,7 @@ class InterconnectPlatform:
 
     def bridge_up(self) -> None:
         self.bridge_ready = True
-        self._background.spawn(self._greet())
         self._try_connect()
-
-    async def _greet(self) -> None:
-        await self._emit(Hello(AGENT_VERSION, self.package, self.now_ms(), self.app_running))
-        queued, self._queue = self._queue, []
-        for message in queued:
-            await self._emit(message)
 
     def bridge_down(self) -> None:
         self.bridge_ready = False
@@ -161,7 +144,8 @@ class InterconnectPlatform:
                     else self.rules.first_open_reconnected
                 )
                 self.opened_once = True
-                self._event("open", is_reconnected=reconnected)
+                self._session(True)
+                self._event("open", isReconnected=reconnected)
         finally:
             self._connecting = None
             self._connect_done.set()
@@ -178,6 +162,8 @@ class InterconnectPlatform:
                 future.set_exception(ConnectionError("link down"))
 
     def _link_down_quietly(self) -> None:
+        if self.link_up:
+            self._session(False)
         self.link_up = False
         self._fail_pending()
 
@@ -186,39 +172,18 @@ class InterconnectPlatform:
         for kind in self.rules.loss_events:
             self._event(kind, code=code, data=reason)
 
-    def _event(self, kind: EventKind, **fields: Any) -> None:
-        self.seq += 1
-        self._report(EventReport(self.seq, kind, self.now_ms(), **fields))
+    def _event(self, kind: str, **fields: Any) -> None:
+        if self._app is not None:
+            self._app(kind, fields)
 
-    # --- messages from the harness ---------------------------------------------------------------
+    def _session(self, up: bool) -> None:
+        """The phone app sees its side of the link change."""
+        self._background.spawn(self._emit(SessionState(up)))
 
-    def on_message(self, raw: bytes) -> None:
-        try:
-            message = decode(raw)
-        except ProtocolError as exc:
-            self._console(f"{AGENT_CONSOLE_PREFIX}{dumps({'bad': len(raw), 'why': str(exc)})}")
-            return
-        if isinstance(message, Command):
-            self._background.spawn(self._command(message))
-        elif isinstance(message, AppData):
-            self._from_phone(message.data)
-        elif isinstance(message, Ack):
-            self._resolve(self._acks, message.id)
-        elif isinstance(message, Pong):
-            self._resolve(self._pongs, message.id)
-        elif isinstance(message, LinkOrder):
-            self._link_order(message.op)
-        elif isinstance(message, PeerState):
-            self.phone_installed = message.installed
-            self._try_connect()
+    # --- the phone side (through the bridge relay) -----------------------------------------------
 
-    @staticmethod
-    def _resolve(waiting: dict[int, asyncio.Future[None]], key: int) -> None:
-        future = waiting.get(key)
-        if future is not None and not future.done():
-            future.set_result(None)
-
-    def _from_phone(self, data: str) -> None:
+    def from_phone(self, data: str) -> None:
+        """A message from the phone app: reaches ``onmessage`` while the link is up."""
         if not (self.app_running and self.link_up):
             return
         if self.rules.message_as_string:
@@ -227,7 +192,33 @@ class InterconnectPlatform:
             with contextlib.suppress(ValueError):
                 self._event("message", data=json.loads(data))
 
-    def _link_order(self, op: str) -> None:
+    def from_relay(self, data: str) -> bool:
+        """A message of the watch's bridge relay for the app (the agent's envelope): it rides
+        the bridge connection, not the phone app's session, so it reaches ``onmessage`` while
+        an app runs and the bridge is up, whatever the session's state, always as a string.
+        False when no app runs."""
+        if not (self.app_running and self.bridge_ready):
+            return False
+        self._event("message", data=data)
+        return True
+
+    def acknowledged(self, key: int) -> None:
+        self._resolve(self._acks, key)
+
+    def ponged(self, key: int) -> None:
+        self._resolve(self._pongs, key)
+
+    def set_phone_installed(self, installed: bool) -> None:
+        self.phone_installed = installed
+        self._try_connect()
+
+    @staticmethod
+    def _resolve(waiting: dict[int, asyncio.Future[None]], key: int) -> None:
+        future = waiting.get(key)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def link_order(self, op: str) -> None:
         if op == "open":
             self.session_open = True
             self._try_connect()
@@ -243,57 +234,44 @@ class InterconnectPlatform:
             if self.link_up:
                 self._lose_link(self.rules.loss_code, "connection lost")
 
-    # --- the API calls the agent makes -----------------------------------------------------------
+    # --- the API the app calls -------------------------------------------------------------------
 
-    async def _command(self, command: Command) -> None:
-        cid, op, args = command.id, command.op, command.args
-        if op == "clock":
-            reply = Result(cid, True, clock=self.now_ms())
-        elif not self.app_running:
-            reply = Result(
-                cid, False, code=BridgeCode.APP_NOT_RUNNING, data=f"{self.package} is not running"
-            )
-        elif op == "getReadyState":
-            up = self.link_up or not self.rules.ready_state_tracks_link
-            reply = Result(cid, True, status=1 if up else 2)
-        elif op == "diagnosis":
-            reply = Result(cid, True, status=await self._diagnosis(args.get("timeout", 10000)))
-        elif op == "send":
-            reply = await self._send(cid, args.get("data"))
-        elif op == "reset":
-            self.seq = 0
-            reply = Result(cid, True)
-        else:
-            reply = Result(cid, False, code=BridgeCode.UNKNOWN_OP, data=f"unknown op {op!r}")
-        self._report(reply)
+    async def ready_state(self) -> Outcome:
+        up = self.link_up or not self.rules.ready_state_tracks_link
+        return Outcome(True, {"status": 1 if up else 2})
 
-    async def _diagnosis(self, timeout_ms: Any) -> int:
+    async def diagnosis(self, timeout_ms: Any = 10000) -> Outcome:
         rules = self.rules
-        deadline = time.monotonic() + float(timeout_ms) / 1000
+        try:
+            timeout = float(timeout_ms) / 1000
+        except (TypeError, ValueError):
+            return Outcome(False, code=202, data=f"timeout must be a number of ms: {timeout_ms!r}")
+        deadline = time.monotonic() + timeout
+        status = rules.diagnosis_ok_status
         if self._connecting is not None and rules.diagnosis_waits_for_connect:
             try:
                 await asyncio.wait_for(self._connect_done.wait(), deadline - time.monotonic())
             except TimeoutError:
-                return rules.diagnosis_timeout_status
+                return Outcome(True, {"status": rules.diagnosis_timeout_status})
         if not self.phone_installed:
-            return rules.uninstalled_status
-        if not self.link_up:
-            return rules.diagnosis_down_status
-        try:
-            await self._round_trip(self._pongs, Ping, deadline - time.monotonic())
-        except (TimeoutError, ConnectionError):
-            return rules.diagnosis_timeout_status
-        return rules.diagnosis_ok_status
+            status = rules.uninstalled_status
+        elif not self.link_up:
+            status = rules.diagnosis_down_status
+        else:
+            try:
+                await self._round_trip(self._pongs, Ping, deadline - time.monotonic())
+            except (TimeoutError, ConnectionError):
+                status = rules.diagnosis_timeout_status
+        return Outcome(True, {"status": status})
 
-    async def _send(self, cid: int, data: Any) -> Result:
+    async def send(self, text: str) -> Outcome:
+        """``connect.send``: ``text`` is the data, serialised once by the app's runtime."""
         rules = self.rules
         if not self.link_up:
-            return Result(cid, False, code=rules.send_down_code, data="disconnected")
-        text = dumps(data)
+            return Outcome(False, code=rules.send_down_code, data="disconnected")
         size = len(text.encode())
         if size > self.message_limit:
-            return Result(
-                cid,
+            return Outcome(
                 False,
                 code=rules.oversize_code,
                 data=f"message of {size} bytes exceeds the limit of {self.message_limit}",
@@ -307,10 +285,10 @@ class InterconnectPlatform:
                 lost=lost,
             )
         except TimeoutError:
-            return Result(cid, False, code=rules.timeout_code, data="no acknowledgement")
+            return Outcome(False, code=rules.timeout_code, data="no acknowledgement")
         except ConnectionError:
-            return Result(cid, False, code=rules.send_down_code, data="disconnected")
-        return Result(cid, True)
+            return Outcome(False, code=rules.send_down_code, data="disconnected")
+        return Outcome(True)
 
     async def _round_trip(
         self,

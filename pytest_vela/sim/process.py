@@ -1,5 +1,6 @@
 """The simulated watch process: a pty console running the nsh-like shell, a control channel,
-and (given a bus address) the BLE bridge peripheral with the interconnect model.
+the quick-app host (a node process running the installed apps' bundles) on the interconnect
+platform model, and (given a bus address) the BLE bridge peripheral with its relay.
 
 Run as ``python -m pytest_vela.sim --settings FILE --run-dir DIR``; it prints one JSON line
 (``port``, ``pty``, ``control``) once it is ready, then boots.
@@ -17,17 +18,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_vela.agent.project import shipped_rpk
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.rigfile.schema import RigSettings
-from pytest_vela.sim.apps import AppRuntime
+from pytest_vela.sim.apps import AppRuntime, unpack
 from pytest_vela.sim.bluez.bridge import BridgePeripheral
 from pytest_vela.sim.bluez.peripheral import BluezPeripheral
 from pytest_vela.sim.control import ControlServer, Handler
 from pytest_vela.sim.filestore import FileStore
-from pytest_vela.sim.platform import InterconnectPlatform
+from pytest_vela.sim.platform import InterconnectPlatform, WatchClock
 from pytest_vela.sim.pty_port import PtyPort
+from pytest_vela.sim.quickapp.host import HostUnavailable, NodeAppHost
+from pytest_vela.sim.relay import BridgeRelay
 from pytest_vela.sim.shell import BootConfig, Shell
-from pytest_vela.wire.messages import Message, encode
 
 
 class SimulatedWatch:
@@ -36,22 +39,30 @@ class SimulatedWatch:
         self.run_dir = run_dir
         self.bus = bus
         self.stopped = asyncio.Event()
-        self.runtime = InterconnectPlatform(
-            settings.sim.interconnect, settings.app.package, self._console_line
+        self.clock = WatchClock()
+        store = FileStore(run_dir / "fs")
+        self.platform = InterconnectPlatform(settings.sim.interconnect)
+        self.host = NodeAppHost(self.clock.epoch_ns, lambda _message: None)
+        self.apps = AppRuntime(store, self.platform, self.host, self._app_log)
+        self.relay = BridgeRelay(
+            self.platform, self.clock, lambda: self.apps.running, settings.app.package
         )
+        self.apps.intercept = self.relay.from_app
         self.bridge: BridgePeripheral | None = None
-        self.apps = AppRuntime(settings.app.package, self.runtime)
+        agent = shipped_rpk()
+        if agent is not None:
+            # The agent comes with the watch, under the rig's package name.
+            unpack(store, agent, settings.app.package)
         self.port = PtyPort(
             run_dir / "ttyVELA0", settings.serial.baud, settings.sim.pace, self._on_input
         )
         self.shell = Shell(
             self.port.write,
-            FileStore(run_dir / "fs"),
+            store,
             BootConfig(
                 prompt=settings.serial.prompt,
                 boot_line=settings.sim.boot_line,
                 boot_ms=settings.sim.boot_ms,
-                preinstalled=[settings.app.package],
             ),
             self.apps,
             on_boot=self._booted,
@@ -63,12 +74,12 @@ class SimulatedWatch:
     def _on_input(self, data: bytes) -> None:
         self.shell.feed(data)
 
-    def _console_line(self, line: str) -> None:
-        self._background.spawn(self.shell.out(line + "\n"))
+    def _app_log(self, level: str, text: str) -> None:
+        self.shell.app_log(level, text)
 
     async def _booted(self) -> None:
         """A reboot ends the BLE link, as on a real watch, and restarts the runtime's rules."""
-        self.runtime.watch_booted()
+        self.platform.watch_booted()
         if self.bridge is not None:
             await self.bridge.peripheral.drop()
 
@@ -86,16 +97,12 @@ class SimulatedWatch:
             adapter=ble.adapter,
         )
         bridge = BridgePeripheral(peripheral, ble.max_message_bytes)
-        bridge.on_connect = self.runtime.bridge_up
-        bridge.on_disconnect = lambda _reason: self.runtime.bridge_down()
-        bridge.on_message = self.runtime.on_message
-        self.runtime.attach(self._send_to_bridge)
+        bridge.on_connect = self.relay.bridge_up
+        bridge.on_disconnect = lambda _reason: self.relay.bridge_down()
+        bridge.on_message = self.relay.on_message
+        self.relay.attach(bridge.send_message)
         await bridge.start()
         self.bridge = bridge
-
-    async def _send_to_bridge(self, message: Message) -> None:
-        assert self.bridge is not None
-        await self.bridge.send_message(encode(message))
 
     def _handlers(self) -> dict[str, Handler]:
         return {
@@ -164,7 +171,7 @@ class SimulatedWatch:
         self.shell.faults.hung = False
         self.shell.faults.install_busy = 0
         self._replug_now()
-        self.runtime.message_limit = self.settings.sim.interconnect.message_limit
+        self.platform.message_limit = self.settings.sim.interconnect.message_limit
         if self.bridge is not None:
             peripheral = self.bridge.peripheral
             peripheral.refuse_next_connects(0)
@@ -190,10 +197,19 @@ class SimulatedWatch:
         self._peripheral().set_mtu(int(mtu))
 
     async def _set_message_limit(self, nbytes: int) -> None:
-        self.runtime.message_limit = int(nbytes)
+        self.platform.message_limit = int(nbytes)
 
     async def _shutdown(self) -> None:
         self.stopped.set()
+
+    async def _start_host(self) -> str | None:
+        """Start the quick-app host; why apps cannot run (said once, in this log), or None."""
+        try:
+            await self.host.start()
+        except HostUnavailable as exc:
+            print(f"vela-sim: {exc}; no app can be launched", file=sys.stderr, flush=True)
+            return str(exc)
+        return None
 
     async def run(self) -> None:
         self.port.plug()
@@ -201,6 +217,7 @@ class SimulatedWatch:
             await self._start_bridge()
         await self.control.start()
         self.shell.start()
+        unavailable = await self._start_host()
         print(
             json.dumps(
                 {
@@ -208,6 +225,8 @@ class SimulatedWatch:
                     "pty": self.port.pty_path,
                     "control": str(self.control.path),
                     "pid": os.getpid(),
+                    "apps": self.host.version or None,
+                    "apps_unavailable": unavailable,
                 }
             ),
             flush=True,
@@ -215,6 +234,7 @@ class SimulatedWatch:
         await self.shell.boot_sequence()
         await self.stopped.wait()
         await self.shell.stop()
+        await self.host.stop()
         await self.control.stop()
         if self.bridge is not None:
             with contextlib.suppress(Exception):

@@ -6,29 +6,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import os
 import shlex
+import shutil
 import time
-import zipfile
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from pytest_vela.common.byte_queue import ByteQueue
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.sim import ymodem_rx
+from pytest_vela.sim.apps import APP_ROOT, BadPackage, app_dir, installed, unpack
 from pytest_vela.sim.filestore import FileStore
 
 Write = Callable[[bytes], Coroutine[Any, Any, None]]
+#: An app's console level → the log line's tag (docs/architecture.md, "The watch's log").
+APP_LOG_TAGS = {
+    "debug": "DEBUG",
+    "log": " INFO",
+    "info": " INFO",
+    "warn": " WARN",
+    "error": "ERROR",
+}
 
 
 class AppHost(Protocol):
-    """What the shell needs from the app runtime (the interconnect model runs the agent)."""
+    """What the shell needs from the app runtime (``AppRuntime``)."""
 
-    def start_app(self, package: str) -> None: ...
-    def stop_app(self, package: str) -> None: ...
+    async def start_app(self, package: str) -> str | None: ...
+    async def stop_app(self, package: str) -> None: ...
+    async def stop_all(self) -> None: ...
     def running_apps(self) -> list[str]: ...
 
 
@@ -37,7 +46,6 @@ class BootConfig:
     prompt: str = "nsh> "
     boot_line: str = "booting completed"
     boot_ms: int = 150
-    preinstalled: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,9 +85,6 @@ class Shell:
         self._worker: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
         self._started = time.monotonic()
-        self.installed: dict[str, dict[str, object]] = {}
-        for package in boot.preinstalled:
-            self.installed[package] = {"package": package, "name": package, "preinstalled": True}
         self._commands: dict[str, Callable[[list[str]], Awaitable[bool | None]]] = {
             "help": self._help,
             "reboot": self._reboot_cmd,
@@ -143,15 +148,19 @@ class Shell:
         self.booting = False
         await self.out(self.boot.prompt)
 
+    def app_log(self, level: str, text: str) -> None:
+        """An app's console output, as the watch logs it: ``[JS]`` after the level tag."""
+        tag = APP_LOG_TAGS.get(level, " INFO")
+        lines = text.split("\n") or [""]
+        self._background.spawn(self.out("".join(self.log_line(tag, f"[JS] {ln}") for ln in lines)))
+
     async def reboot(self) -> None:
-        for package in self.apps.running_apps():
-            self.apps.stop_app(package)
+        await self.apps.stop_all()
         await self.boot_sequence()
 
     async def crash(self) -> None:
         """A firmware panic: the assertion, the panic line, a register dump, then a reboot."""
-        for package in self.apps.running_apps():
-            self.apps.stop_app(package)
+        await self.apps.stop_all()
         await self.out(
             self.log_line("EMERG", "up_assert: Assertion failed at file: sched/sim.c line: 42")
             + "PANIC!!! Assertion failed\n"
@@ -250,13 +259,14 @@ class Shell:
             await self._pm_install(rest[0])
         elif sub == "uninstall" and rest:
             package = rest[0]
-            if self.installed.pop(package, None) is None:
+            if package not in installed(self.store):
                 await self.out(f"uninstall failed: {package} is not installed\n")
                 return
-            self.apps.stop_app(package)
+            await self.apps.stop_app(package)
+            shutil.rmtree(app_dir(self.store, package), ignore_errors=True)
             await self.out(f"uninstalled app: {package}\n")
         elif sub == "list":
-            await self.out("".join(f"{p}\n" for p in sorted(self.installed)))
+            await self.out("".join(f"{p}\n" for p in installed(self.store)))
         else:
             await self.out(f"pm: unknown command {sub!r}\n")
 
@@ -270,14 +280,10 @@ class Shell:
             await self.out(f"pm: {path}: No such file or directory\n")
             return
         try:
-            with zipfile.ZipFile(target) as rpk:
-                manifest = json.loads(rpk.read("manifest.json"))
-            package = str(manifest["package"])
-        except (zipfile.BadZipFile, KeyError, ValueError):
+            package = unpack(self.store, target)
+        except BadPackage:
             await self.out(self.log_line("ERROR", "uv_mq_read_cb: install prepare failed"))
             return
-        await asyncio.sleep(0.02)
-        self.installed[package] = manifest
         await self.out(f"onInstallResult: {package}(success 0)\n")
 
     async def _am(self, args: list[str]) -> None:
@@ -286,13 +292,15 @@ class Shell:
             return
         package = args[1]
         if args[0] == "stop":
-            self.apps.stop_app(package)
+            await self.apps.stop_app(package)
             return
-        if package not in self.installed:
-            await self.out(f"Failed to open: /data/app/{package}/manifest.json\n")
+        if package not in installed(self.store):
+            await self.out(f"Failed to open: {APP_ROOT}/{package}/manifest.json\n")
             return
-        await asyncio.sleep(0.02)
-        self.apps.start_app(package)
+        error = await self.apps.start_app(package)
+        if error is not None:
+            await self.out(f"Failed to open: {APP_ROOT}/{package}: {error}\n")
+            return
         await self.out(self.log_line(" INFO", f"{package}: Start main loop"))
 
     async def _ls(self, args: list[str]) -> None:

@@ -111,6 +111,18 @@ class PeerState:
 
 
 @dataclass(frozen=True)
+class SessionState:
+    """Watch → harness: the watch app's link to the phone app opened (``up``) or went down, as
+    the phone app sees it from its side; what a test of an app without the agent waits on."""
+
+    t: ClassVar[str] = "session"
+    up: bool
+
+    def fields(self) -> dict[str, Any]:
+        return {"up": self.up}
+
+
+@dataclass(frozen=True)
 class Hello:
     """Sent by the watch on every bridge connection; ``clock`` is the watch's monotonic ms."""
 
@@ -190,7 +202,17 @@ class EventReport:
 
 
 Message = (
-    Command | AppData | Ack | Ping | Pong | LinkOrder | PeerState | Hello | Result | EventReport
+    Command
+    | AppData
+    | Ack
+    | Ping
+    | Pong
+    | LinkOrder
+    | PeerState
+    | SessionState
+    | Hello
+    | Result
+    | EventReport
 )
 
 
@@ -264,6 +286,7 @@ _PARSERS: dict[str, Callable[[_Fields], Message]] = {
     "pong": lambda f: Pong(f.integer("id")),
     "link": lambda f: LinkOrder(f.text("op", ("open", "close", "drop"))),
     "peer": lambda f: PeerState(f.flag("installed")),
+    "session": lambda f: SessionState(f.flag("up")),
     "hello": lambda f: Hello(
         f.text("agent"), f.text("package"), f.number("clock"), f.flag("running", True)
     ),

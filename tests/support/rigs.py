@@ -29,9 +29,20 @@ def fast_sim_settings(**sim: object) -> RigSettings:
     )
 
 
+BUNDLE_HEAD = "export default function(global, globalThis, window, $app_exports$, $app_evaluate$)"
+
+
 def make_rpk(path: Path, package: str) -> Path:
-    """A minimal quick app package: a zip whose manifest names the package."""
+    """A minimal quick app package that runs: a manifest naming the package and its one page,
+    and app and page bundles of the toolkit's shape whose only deed is a console line."""
+    manifest = {
+        "package": package,
+        "name": package,
+        "router": {"entry": "pages/index", "pages": {"pages/index": {"component": "index"}}},
+    }
+    page = f"{{ $app_exports$.default = {{ onInit() {{ console.log('{package} runs') }} }} }}\n"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("manifest.json", json.dumps({"package": package, "name": package}))
-        archive.writestr("app.js", f"// {package}\n")
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("app.js", f"{BUNDLE_HEAD} {{ $app_exports$.default = {{}} }}\n")
+        archive.writestr("pages/index/index.js", f"{BUNDLE_HEAD} {page}")
     return path

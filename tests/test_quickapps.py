@@ -1,0 +1,144 @@
+"""Real quick apps on the simulated watch: the example app built by the vendor toolkit, tested
+through ``peer`` and the console alone (``--vela-app``), its JS errors failing their tests.
+
+Skipped without Node.js; the first run installs the toolkit (see tests/support/aiot.py).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.aiot import BuildResult, build_project, require_node
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "pingpong-app"
+PACKAGE = "com.example.pingpong"
+
+
+@pytest.fixture(scope="module")
+def pingpong(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_node()
+    project = tmp_path_factory.mktemp("example") / "pingpong-app"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", "dist", "tests"))
+    built: BuildResult = build_project(project)
+    assert built.ok and built.rpk_path is not None, built.output
+    assert built.error_lines == [], built.output
+    return built.rpk_path
+
+
+def _fast_rig(pytester: pytest.Pytester) -> None:
+    pytester.path.joinpath("rigs").mkdir(exist_ok=True)
+    pytester.path.joinpath("rigs", "sim.toml").write_text(
+        "kind = 'sim'\n[timeouts]\nconnect = 5\nlaunch = 5\n[sim]\nboot_ms = 20\n"
+    )
+
+
+def test_the_example_apps_own_tests_pass(pytester: pytest.Pytester, pingpong: Path) -> None:
+    _fast_rig(pytester)
+    shutil.copy(EXAMPLE / "tests" / "test_pingpong.py", pytester.path)
+    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester, pingpong: Path) -> None:
+    _fast_rig(pytester)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    example = next(block for block in blocks if "def test_ping_pong" in block)
+    pytester.makepyfile(test_readme_own_app=example)
+    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_a_js_exception_fails_its_test_with_the_stack(
+    pytester: pytest.Pytester, pingpong: Path
+) -> None:
+    _fast_rig(pytester)
+    pytester.makepyfile(
+        """
+        def test_poison(peer, watch):
+            peer.send({"op": "poison", "why": "bad"})
+            watch.console.expect(r"Uncaught Error: poison message: bad", timeout=5)
+
+        def test_poison_in_a_timer(peer, watch):
+            peer.send({"op": "poison-later", "why": "later"})
+            watch.console.expect(r"Uncaught TypeError: late poison: later", timeout=5)
+
+        def test_the_app_lives_on(peer):
+            peer.send({"op": "ping", "n": 7})
+            assert peer.expect_message(timeout=5)["n"] == 7
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--vela-app", str(pingpong), "-p", "no:cacheprovider", "-rA"
+    )
+    result.assert_outcomes(passed=3, errors=2)
+    out = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_poison*",
+            "*AppThrew: a watch app threw during this test (1 uncaught error)*",
+            "*Uncaught Error: poison message: bad",
+            "*    at Object.handle (pages/index/index.js:*",
+            "*    at conn.onmessage (pages/index/index.js:*",
+            "*console during the test*",
+        ]
+    )
+    assert "[ERROR] [JS] Uncaught Error: poison message: bad" in out
+    # The timer's callback: the method it called, then its own frame, all in the app's files.
+    result.stdout.fnmatch_lines(
+        [
+            "*Uncaught TypeError: late poison: later",
+            "*    at Object.explode (pages/index/index.js:*",
+        ]
+    )
+    assert "host.js" not in out  # the runtime's own frames are not the app's stack
+
+
+def test_interconnect_skips_on_a_rig_that_tests_its_own_app(
+    pytester: pytest.Pytester, pingpong: Path
+) -> None:
+    _fast_rig(pytester)
+    pytester.makepyfile(
+        """
+        def test_agent_driven(interconnect):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--vela-app", str(pingpong), "-p", "no:cacheprovider", "-rs"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*interconnect drives the pytest-vela agent app*"])
+
+
+def test_only_the_launched_app_gets_the_messages(pytester: pytest.Pytester, pingpong: Path) -> None:
+    """Two apps installed — the example and the agent — and the link goes to whichever runs."""
+    _fast_rig(pytester)
+    pytester.makepyfile(
+        f"""
+        def test_switching_apps(peer, watch):
+            peer.send({{"op": "ping", "n": 1}})
+            assert peer.expect_message(timeout=5)["op"] == "pong"
+            assert "{PACKAGE}" in watch.shell("pm list")
+            assert "com.vela.agent" in watch.shell("pm list")
+            mark = watch.console.mark()
+            watch.launch("com.vela.agent")  # the foreground app changes: pingpong ends
+            peer.reconnect()
+            peer.send({{"op": "ping", "n": 2}})
+            watch.console.expect(r'VELA-AGENT .*"kind":"message".*ping', timeout=5)
+            watch.launch("{PACKAGE}")
+            peer.reconnect()
+            peer.send({{"op": "ping", "n": 3}})
+            assert peer.expect_message(timeout=5)["n"] == 3
+            watch.console.expect(r"pingpong: ping 3", timeout=5)
+            seen = watch.console.text_since(mark)
+            assert "pingpong: app destroyed" in seen
+            assert "pingpong: ping 2" not in seen
+        """
+    )
+    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
