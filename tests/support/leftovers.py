@@ -15,6 +15,23 @@ from pytest_vela.rig.backend import RUN_DIR_PREFIX
 RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-")
 
 
+def _cmdlines() -> list[bytes]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((entry / "cmdline").read_bytes())
+            except OSError:
+                continue
+    return found
+
+
+def orphan_run_dirs(parent: int) -> list[Path]:
+    """``parent``'s run directories that no running helper process uses any more."""
+    in_use = b"\0".join(_cmdlines())
+    return [path for path in run_dirs(parent) if str(path).encode() not in in_use]
+
+
 def helper_processes(parent: int) -> list[int]:
     """The simulated watches and private buses that the pytest process ``parent`` started:
     both live in directories named after it."""
