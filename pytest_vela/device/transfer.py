@@ -96,11 +96,6 @@ def ymodem_send(
         modem = ModemSocket(read, channel.write, ProtocolType.YMODEM)
         try:
             ok = modem.send([str(path)], on_block)
-        except KeyboardInterrupt:
-            # Ctrl-C mid-transfer: leave the device's shell usable for the next run.
-            with contextlib.suppress(VelaError):
-                channel.write(CANCEL)
-            raise
         except _Deadline:
             console.raise_if_lost()
             channel.write(CANCEL)
@@ -109,6 +104,12 @@ def ymodem_send(
                 f"{timeout:g} s ({sent} of {total} bytes acknowledged; cancelled on the device)"
                 f"; log: {console.log_path}"
             ) from None
+        except BaseException:
+            # Interrupted mid-transfer (Ctrl-C, a test's timeout): leave the device's shell
+            # usable for what comes next.
+            with contextlib.suppress(VelaError):
+                channel.write(CANCEL)
+            raise
     console.raise_if_lost()
     if not ok:
         raise FlashError(

@@ -62,6 +62,8 @@ class Watch:
         # Reports wrap each device step (shell, reset, flash, install, launch) in one of these;
         # long transfers report their progress, per file, through the other.
         self._step: Step = step or _no_step
+        self.busy_with: str | None = None
+        self.interrupted_while: str | None = None
         self._progress = progress
         self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
         self._boot = re.compile(rig.settings.serial.boot_marker)
@@ -105,7 +107,7 @@ class Watch:
         if self.crashes.count == self._settled:
             return
         self._settled = self.crashes.count
-        with self._step("wait for the watch to reboot after its crash"):
+        with self.step("wait for the watch to reboot after its crash"):
             crash = self.crashes.last
             console = self.console
             if crash is not None and not console.wait_until(
@@ -122,9 +124,21 @@ class Watch:
             for listener in self._reset_listeners:
                 listener()
 
-    def step(self, title: str) -> AbstractContextManager[Any]:
-        """A step of the report around a device operation (a no-op without a report)."""
-        return self._step(title)
+    @contextlib.contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        """A device operation: a step of the report (none without a report), and what the
+        watch is busy with meanwhile (``busy_with``; ``interrupted_while`` keeps the one a
+        test's timeout cut short), so that such a timeout can be told from a product failure."""
+        outer, self.busy_with = self.busy_with, title
+        try:
+            with self._step(title):
+                yield
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # a test's timeout, a Ctrl-C: not the device's
+                self.interrupted_while = self.interrupted_while or title
+            raise
+        finally:
+            self.busy_with = outer
 
     def on_reset(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every reset (apps restart, links drop)."""
@@ -141,7 +155,7 @@ class Watch:
 
     def shell(self, cmd: str, timeout: float | None = None) -> str:
         """Run ``cmd``; return its output without the echoed command line or the prompt."""
-        with self._step(f"shell: {cmd}"):
+        with self.step(f"shell: {cmd}"):
             return self._shell(cmd, timeout)
 
     def _shell(self, cmd: str, timeout: float | None = None) -> str:
@@ -185,7 +199,7 @@ class Watch:
     def reset(self, hard: bool = False) -> float:
         """Reboot and return once the boot-done marker and the prompt are seen; returns the
         boot time in seconds (also kept in ``boot_times``)."""
-        with self._step("hard reset" if hard else "reset"):
+        with self.step("hard reset" if hard else "reset"):
             return self._reset(hard)
 
     def _reset(self, hard: bool) -> float:
@@ -257,7 +271,7 @@ class Watch:
     def flash(self, image: Path | str, mode: str = "always") -> bool:
         """Install ``image`` and reboot into it. With ``mode='auto'`` skip when the watch
         already runs it; returns whether it flashed."""
-        with self._step(f"flash {Path(image).name} ({mode})"):
+        with self.step(f"flash {Path(image).name} ({mode})"):
             return self._flash(Path(image), mode)
 
     def _flash(self, image: Path, mode: str) -> bool:
@@ -291,7 +305,7 @@ class Watch:
     def install(self, rpk: Path | str) -> str:
         """Install a quick app package (uninstalling the old one first: overwriting keeps its
         stale bytecode cache); returns the package name."""
-        with self._step(f"install {Path(rpk).name}"):
+        with self.step(f"install {Path(rpk).name}"):
             return self._install(Path(rpk))
 
     def _install(self, rpk: Path) -> str:
@@ -356,7 +370,7 @@ class Watch:
 
     def launch(self, package: str) -> None:
         """``am start`` and wait for the app's main loop."""
-        with self._step(f"launch {package}"):
+        with self.step(f"launch {package}"):
             self._launch(package)
 
     def _launch(self, package: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.errors import RigConfigError, RigError, Terminated
+from pytest_vela.errors import RigConfigError, RigError, Terminated, WatchHung
 from pytest_vela.plugin import fixtures
 from pytest_vela.plugin.evidence import attach_evidence
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
@@ -158,6 +158,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     session = item.config.stash[SESSION].sessions.get(name) if name else None
     if session is not None:
         blame_the_crash(item, session, call)  # before anyone reads the outcome
+        blame_the_rig_for_a_timeout(session, call)
         if call.when == "teardown":
             # After the fixtures' own teardown: the evidence covers a failed setup and a crash
             # found on the way out as well as the test itself.
@@ -193,6 +194,28 @@ def blame_the_crash(item: pytest.Item, session: RigSession, call: pytest.CallInf
     if excinfo is not None:  # where the test was when the crash's consequence reached it
         failure = failure.with_traceback(excinfo.tb)
     call.excinfo = _as_raised(failure)
+
+
+def blame_the_rig_for_a_timeout(session: RigSession, call: pytest.CallInfo[None]) -> None:
+    """A test that timed out (pytest-timeout) while the watch was busy with an operation
+    hung on the rig, not in the product: a rig fault, and the rig is recovered."""
+    excinfo = call.excinfo
+    watch = session.started_watch
+    if watch is None or watch.interrupted_while is None:
+        return
+    doing, watch.interrupted_while = watch.interrupted_while, None
+    if (
+        excinfo is None
+        or not excinfo.errisinstance(pytest.fail.Exception)
+        or not str(excinfo.value).startswith("Timeout")
+    ):
+        return
+    hung = WatchHung(
+        f"the test timed out ({str(excinfo.value).splitlines()[0]}) while the watch was busy "
+        f"with {doing!r}: the rig hung; full console log: {watch.log_path}",
+        log_path=watch.log_path,
+    )
+    call.excinfo = _as_raised(hung.with_traceback(excinfo.tb))
 
 
 def _as_raised(error: BaseException) -> pytest.ExceptionInfo[BaseException]:

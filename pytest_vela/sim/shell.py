@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import shlex
 import shutil
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pytest_vela.common.byte_queue import ByteQueue
+from pytest_vela.common.byte_queue import ByteQueue, QueueClosed
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.sim import ymodem_rx
 from pytest_vela.sim.apps import APP_ROOT, BadPackage, app_dir, installed, unpack
@@ -30,6 +31,8 @@ APP_LOG_TAGS = {
     "warn": " WARN",
     "error": "ERROR",
 }
+
+log = logging.getLogger(__name__)
 
 
 class AppHost(Protocol):
@@ -127,6 +130,7 @@ class Shell:
     async def boot_sequence(self) -> None:
         """Banner, boot-done marker, prompt — what a reboot prints."""
         self.booting = True
+        self._end_transfer()
         self._started = time.monotonic()
         self.boots += 1
         self._line.clear()
@@ -213,7 +217,12 @@ class Shell:
             line = await self._lines.get()
             if self.faults.hung or self.booting:
                 continue
-            prompted = await self.run(line)
+            try:
+                prompted = await self.run(line)
+            except Exception:  # one command's bug must not cost the watch its shell
+                log.exception("command %r failed", line)
+                await self.out(f"nsh: {line.split(' ', 1)[0]}: internal error\n")
+                prompted = False
             if not (prompted or self.faults.hung or self.booting):
                 await self.out(self.boot.prompt)
 
@@ -243,12 +252,24 @@ class Shell:
 
     async def _rb(self, args: list[str]) -> None:
         dest = self.store.resolve(".", self.cwd)
-        self._raw_inbox = ByteQueue()
+        inbox = self._raw_inbox = ByteQueue()
         try:
-            ok = await ymodem_rx.receive(dest, self._raw_inbox, self._write, self._write_now)
+            ok = await ymodem_rx.receive(dest, inbox, self._write, self._write_now)
+        except QueueClosed:
+            return  # the power went off mid-transfer: nothing more to say
+        except Exception:  # the receiver choked on what the line brought (a cut transfer)
+            log.exception("rb: the YMODEM receiver failed")
+            ok = False
         finally:
-            self._raw_inbox = None
+            if self._raw_inbox is inbox:
+                self._raw_inbox = None
         await self.out("\nrb: transfer complete\n" if ok else "\nrb: transfer failed\n")
+
+    def _end_transfer(self) -> None:
+        """A reboot ends a transfer in progress, as a power cycle ends a real receiver."""
+        inbox, self._raw_inbox = self._raw_inbox, None
+        if inbox is not None:
+            inbox.close()
 
     async def _pm(self, args: list[str]) -> None:
         if not args:

@@ -15,7 +15,7 @@ from typing import Any
 from ymodem.Protocol import ProtocolType
 from ymodem.Socket import ModemSocket
 
-from pytest_vela.common.byte_queue import ByteQueue
+from pytest_vela.common.byte_queue import ByteQueue, QueueClosed
 from pytest_vela.wire.ymodem_crc import use_c_crc
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
@@ -38,5 +38,19 @@ async def receive(
             asyncio.run_coroutine_threadsafe(write(bytes(data)), loop).result(timeout or 5.0)
         return len(data)
 
-    modem = ModemSocket(inbox.read, write_from_thread, ProtocolType.YMODEM)
-    return bool(await asyncio.to_thread(modem.recv, str(dest)))
+    def read(size: int, timeout: float | None = 1.0) -> bytes | None:
+        try:
+            return inbox.read(size, timeout)
+        except QueueClosed:
+            raise _PoweredOff from None
+
+    modem = ModemSocket(read, write_from_thread, ProtocolType.YMODEM)
+    try:
+        return bool(await asyncio.to_thread(modem.recv, str(dest)))
+    except _PoweredOff:
+        raise QueueClosed("the watch lost power mid-transfer") from None
+
+
+class _PoweredOff(BaseException):
+    """The inbox closed under the receiver. A BaseException because the ymodem engine turns
+    every Exception of a read into a timeout and would go on retrying."""
