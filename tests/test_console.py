@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_vela.console.ansi import AnsiStripper, strip_ansi
+from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import RECENT_CHARS, Console
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -198,10 +199,14 @@ def test_write_line_sends_the_rig_newline_and_logs_the_command(
     assert re.search(r"^\S+ > ls /data$", log_text(pty_console), re.M)
 
 
-def test_crash_markers_are_recorded_with_their_line(raw_pty: RawPty, pty_console: Console) -> None:
+def test_watched_lines_are_recorded_with_their_whole_line(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    crashes = MarkerLog()
+    pty_console.watch_lines(r"PANIC!!!", crashes.record)
     raw_pty.send(b"booting\r\n[  1.0] PANIC!!! Assertion failed at sched.c\r\nrebooting\r\n")
     pty_console.expect("rebooting")
-    assert [c.line for c in pty_console.crashes] == ["[  1.0] PANIC!!! Assertion failed at sched.c"]
+    assert [c.line for c in crashes] == ["[  1.0] PANIC!!! Assertion failed at sched.c"]
 
 
 def test_mark_and_text_since_slice_the_log(raw_pty: RawPty, pty_console: Console) -> None:
@@ -290,16 +295,14 @@ def test_ansi_stripper_holds_only_real_escape_starts() -> None:
     assert strip_ansi("\x1b[1;32mOK\x1b[0m \x1bMup") == "OK up"
 
 
-def test_markers_split_across_reads_are_still_seen(raw_pty: RawPty, tmp_path: Path) -> None:
-    console = Console(
-        raw_pty.path, 921600, tmp_path / "split.log", r"PANIC!!!", boot_pattern="booting completed"
-    ).open()
-    try:
-        for part in (b"[ 0.2] booting comp", b"leted\r\nnsh> PAN", b"IC!!! at sched.c\r\nok\r\n"):
-            raw_pty.send(part)
-            assert _wait_for_log(console, part.decode().splitlines()[-1].strip())
-        console.expect("ok")
-        assert len(console.boots) == 1
-        assert [c.line for c in console.crashes] == ["nsh> PANIC!!! at sched.c"]
-    finally:
-        console.close()
+def test_markers_split_across_reads_are_still_seen(raw_pty: RawPty, pty_console: Console) -> None:
+    crashes, boots = MarkerLog(), MarkerLog()
+    pty_console.watch_lines(r"PANIC!!!", crashes.record)
+    pty_console.watch_lines("booting completed", boots.record)
+    for part in (b"[ 0.2] booting comp", b"leted\r\nnsh> PAN", b"IC!!! at sched.c\r\nok\r\n"):
+        raw_pty.send(part)
+        assert _wait_for_log(pty_console, part.decode().splitlines()[-1].strip())
+    pty_console.expect("ok")
+    assert [b.line for b in boots] == ["[ 0.2] booting completed"]
+    assert [c.line for c in crashes] == ["nsh> PANIC!!! at sched.c"]
+

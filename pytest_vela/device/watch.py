@@ -13,6 +13,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
+from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl
 from pytest_vela.device.transfer import FileDigest, Progress, parse_digest, ymodem_send
@@ -30,7 +31,11 @@ class _TransferCorrupt(Exception):
 
 
 class Watch:
-    """One watch on its console. Every step raises with the device's words and the log path."""
+    """One watch on its console. Every step raises with the device's words and the log path.
+
+    From the moment it is built it keeps the console's crash-marker lines (``crashes``) and
+    boot-marker lines (``boots``), each with its host arrival time, whoever reads the console.
+    """
 
     def __init__(self, rig: Rig, console: Console, power: PowerControl) -> None:
         self.rig = rig
@@ -38,8 +43,13 @@ class Watch:
         self.power = power
         self.boot_times: list[float] = []
         self.progress: Progress | None = None
-        self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
-        self._boot = re.compile(rig.settings.serial.boot_marker)
+        serial = rig.settings.serial
+        self._prompt = re.compile(re.escape(serial.prompt))
+        self._boot = re.compile(serial.boot_marker)
+        self.crashes = MarkerLog()
+        self.boots = MarkerLog()
+        console.watch_lines(serial.crash_marker, self.crashes.record)
+        console.watch_lines(self._boot, self.boots.record)
         self._reset_listeners: list[Callable[[], None]] = []
         # Reports wrap each device step (shell, reset, flash, install, launch) in one of these.
         self.step: Callable[[str], AbstractContextManager[Any]] = _no_step
@@ -68,7 +78,7 @@ class Watch:
 
     def _shell(self, cmd: str, timeout: float | None = None) -> str:
         timeout = timeout or self.rig.settings.timeouts.shell
-        crashes = len(self.console.crashes)
+        crashes = len(self.crashes)
         self.console.discard_pending()
         self.console.write_line(cmd)
         # First the command's own echo, then the prompt after it: a prompt still on its way
@@ -95,8 +105,8 @@ class Watch:
             ) from None
 
     def _check_crash(self, before: int, doing: str) -> None:
-        if len(self.console.crashes) > before:
-            crash = self.console.crashes[before]
+        if len(self.crashes) > before:
+            crash = self.crashes[before]
             raise WatchCrashed(
                 f"the watch crashed while {doing}: {crash.line!r}; "
                 f"full console log: {self.log_path}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -129,7 +130,7 @@ class AgentClient:
     def follow_console(self, console: Console) -> None:
         """Also take events from the agent's console mirror: they arrive even while the app
         link is down and the agent cannot be reached over it (on a real watch)."""
-        console.line_listeners.append(self._console_line)
+        console.watch_lines(re.escape(AGENT_CONSOLE_PREFIX), self._console_line)
 
     def _console_line(self, line: str, _ts: float) -> None:
         start = line.find(AGENT_CONSOLE_PREFIX)

@@ -56,10 +56,10 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
     session.recover()
     console = device.console
     request.node.stash[MARK] = console.mark()
-    crashes = len(console.crashes)
+    crashes = len(device.crashes)
     yield
-    if len(console.crashes) > crashes:
-        crash = console.crashes[crashes]
+    if len(device.crashes) > crashes:
+        crash = device.crashes[crashes]
         raise WatchCrashed(
             f"the watch crashed during this test: {crash.line!r}; console log: {console.log_path}"
         )

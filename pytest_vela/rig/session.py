@@ -138,9 +138,7 @@ class RigSession:
             port,
             settings.serial.baud,
             self.logs / f"console-{stamp}.log",
-            settings.serial.crash_marker,
-            settings.serial.newline,
-            boot_pattern=settings.serial.boot_marker,
+            newline=settings.serial.newline,
         )
         try:
             self.console = console.open()
@@ -253,8 +251,8 @@ class RigSession:
     def _after_reset(self) -> None:
         """A rebooted watch: restart the agent and reconnect, as a phone would on its own."""
         self._agent_running = False
-        if self.console is not None:
-            self._boots_seen = len(self.console.boots)
+        if self._watch is not None:
+            self._boots_seen = len(self._watch.boots)
         bridge = self._bridge
         if bridge is None:
             return
@@ -277,9 +275,10 @@ class RigSession:
         bridge = self.bridge()
         self.recover()
         timeout = self.rig.settings.timeouts.connect
-        if self.console is not None and len(self.console.boots) != self._boots_seen:
+        watch = self.watch()
+        if len(watch.boots) != self._boots_seen:
             # The watch rebooted on its own (a panic, a watchdog): the agent is gone.
-            self._boots_seen = len(self.console.boots)
+            self._boots_seen = len(watch.boots)
             self._agent_running = False
         if self.faults_dirty and self.sim is not None:
             self.sim.control("clear_faults")

@@ -86,7 +86,7 @@ def simulated(pace: bool) -> Iterator[tuple[Watch, TimedConsole]]:
     console: TimedConsole | None = None
     try:
         port = sim.start()
-        console = TimedConsole(port, settings.serial.baud, run_dir / "console.log", "PANIC!!!")
+        console = TimedConsole(port, settings.serial.baud, run_dir / "console.log")
         console.open()
         watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
         watch.wake(10)
