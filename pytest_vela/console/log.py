@@ -14,7 +14,6 @@ import contextlib
 import re
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -24,11 +23,6 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
 
 def _visible(match: re.Match[str]) -> str:
     return f"\\x{ord(match.group()):02x}"
-
-
-def stamp(ts: float) -> str:
-    """The log's time stamp: host wall-clock time to the microsecond."""
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f ")
 
 
 class ConsoleLog:
@@ -42,6 +36,8 @@ class ConsoleLog:
         # A read that ends in "\r" may be followed by the "\n" of the same line end.
         self._held_cr = False
         self._decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+        self._second = -1  # the second whose "HH:MM:SS" is in _clock
+        self._clock = ""
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +84,7 @@ class ConsoleLog:
         raw = text.encode()
         if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):  # rare: a C-speed check
             raw = _CONTROL.sub(_visible, text).encode()
-        mark = stamp(ts).encode()
+        mark = self._stamp(ts).encode()
         head = mark if self._at_line_start else b""
         if raw.endswith(b"\n"):
             # The next line's stamp is the time of the read that brings it, not this one.
@@ -105,7 +101,15 @@ class ConsoleLog:
             self._release_cr()  # it arrived before the note
             prefix = b"" if self._at_line_start else b"\n"
             self._at_line_start = True
-            self._append(prefix + f"{stamp(time.time())}{direction} {message}\n".encode())
+            self._append(prefix + f"{self._stamp(time.time())}{direction} {message}\n".encode())
+
+    def _stamp(self, ts: float) -> str:
+        """Host wall-clock time to the microsecond (the lock is held); the local time of day
+        is worked out once a second."""
+        second = int(ts)
+        if second != self._second:
+            self._second, self._clock = second, time.strftime("%H:%M:%S", time.localtime(second))
+        return f"{self._clock}.{int((ts - second) * 1_000_000):06d} "
 
     def _append(self, data: bytes) -> None:
         if self._file is not None:
