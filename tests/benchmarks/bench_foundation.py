@@ -34,6 +34,7 @@ from pytest_vela.rig.session import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
+from tests.benchmarks.figures import pct, verdict
 
 FLOOD_LINES = 60_000  # 6 MB: the whole flood stays in expect's window (8 MB)
 FLOOD_WIDTH = 100
@@ -64,15 +65,6 @@ class TimedConsole(Console):
         with self._arrivals_lock:
             taken, self.arrivals = self.arrivals, []
             return taken
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 @contextmanager
