@@ -122,6 +122,7 @@ class ExpectWindow:
                 searched = stop
                 # Past the deadline even while a flood keeps bringing text that never matches.
                 if time.monotonic() >= deadline:
+                    self._check()
                     raise ExpectTimeout(regex.pattern, timeout, self._recent, self._log_path)
 
     def _whole_match(
