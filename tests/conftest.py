@@ -28,7 +28,7 @@ def raw_pty() -> Iterator[RawPty]:
 @pytest.fixture
 def pty_console(raw_pty: RawPty, tmp_path: Path) -> Iterator[Console]:
     """A Console (real pyserial) on a pty whose other end the test writes."""
-    console = Console(raw_pty.path, 921600, tmp_path / "logs" / "console.log", r"PANIC!!!")
+    console = Console(raw_pty.path, 921600, tmp_path / "logs" / "console.log")
     console.open()
     yield console
     console.close()
@@ -46,9 +46,7 @@ def simulated_watch(tmp_path: Path) -> Iterator[SimulatorProcess]:
 @pytest.fixture
 def sim_console(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[Console]:
     """A Console opened on the simulated watch's stable port path, at a ready prompt."""
-    console = Console(
-        simulated_watch.port, 921600, tmp_path / "logs" / "console.log", r"PANIC!!!|ASSERTION"
-    )
+    console = Console(simulated_watch.port, 921600, tmp_path / "logs" / "console.log")
     console.open()
     console.write(b"\r\n")
     console.expect("nsh> ", timeout=10)
@@ -68,7 +66,7 @@ def own_watch(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[Wat
         }
     )
     rig = Rig("sim", settings, None)
-    console = Console(simulated_watch.port, 921600, tmp_path / "logs" / "own.log", r"PANIC!!!")
+    console = Console(simulated_watch.port, 921600, tmp_path / "logs" / "own.log")
     console.open()
     watch = Watch(rig, console, SimPowerCycle(simulated_watch))
     watch.wake()

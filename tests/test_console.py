@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import pytest_vela.console.window as window_module
 from pytest_vela.console.ansi import AnsiStripper, strip_ansi
+from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import RECENT_CHARS, Console
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -198,10 +200,14 @@ def test_write_line_sends_the_rig_newline_and_logs_the_command(
     assert re.search(r"^\S+ > ls /data$", log_text(pty_console), re.M)
 
 
-def test_crash_markers_are_recorded_with_their_line(raw_pty: RawPty, pty_console: Console) -> None:
+def test_watched_lines_are_recorded_with_their_whole_line(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    crashes = MarkerLog()
+    pty_console.watch_lines(r"PANIC!!!", crashes.record)
     raw_pty.send(b"booting\r\n[  1.0] PANIC!!! Assertion failed at sched.c\r\nrebooting\r\n")
     pty_console.expect("rebooting")
-    assert [c.line for c in pty_console.crashes] == ["[  1.0] PANIC!!! Assertion failed at sched.c"]
+    assert [c.line for c in crashes] == ["[  1.0] PANIC!!! Assertion failed at sched.c"]
 
 
 def test_mark_and_text_since_slice_the_log(raw_pty: RawPty, pty_console: Console) -> None:
@@ -290,16 +296,258 @@ def test_ansi_stripper_holds_only_real_escape_starts() -> None:
     assert strip_ansi("\x1b[1;32mOK\x1b[0m \x1bMup") == "OK up"
 
 
-def test_markers_split_across_reads_are_still_seen(raw_pty: RawPty, tmp_path: Path) -> None:
-    console = Console(
-        raw_pty.path, 921600, tmp_path / "split.log", r"PANIC!!!", boot_pattern="booting completed"
-    ).open()
+def test_markers_split_across_reads_are_still_seen(raw_pty: RawPty, pty_console: Console) -> None:
+    crashes, boots = MarkerLog(), MarkerLog()
+    pty_console.watch_lines(r"PANIC!!!", crashes.record)
+    pty_console.watch_lines("booting completed", boots.record)
+    for part in (b"[ 0.2] booting comp", b"leted\r\nnsh> PAN", b"IC!!! at sched.c\r\nok\r\n"):
+        raw_pty.send(part)
+        assert _wait_for_log(pty_console, part.decode().splitlines()[-1].strip())
+    pty_console.expect("ok")
+    assert [b.line for b in boots] == ["[ 0.2] booting completed"]
+    assert [c.line for c in crashes] == ["nsh> PANIC!!! at sched.c"]
+
+
+# --- the guarantees of flat-cost ingest ---------------------------------------------------------
+
+
+class _RecordingPattern:
+    """A real pattern that reports the end of the text each search covered, so a test knows
+    what the waiting ``expect`` has already searched."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._regex = re.compile(pattern, flags)
+        self.pattern = pattern
+        self._cond = threading.Condition()
+        self._ends: list[str] = []
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        with self._cond:
+            self._ends.append(text[-16:])
+            self._cond.notify_all()
+        return self._regex.search(text, pos)
+
+    def wait_searched(self, tail: str, bound: float = 10.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: any(e.endswith(tail) for e in self._ends), bound)
+
+
+def _expect_in_thread(
+    console: Console, pattern: object, timeout: float
+) -> tuple[threading.Thread, list[object]]:
+    result: list[object] = []
+
+    def wait() -> None:
+        try:
+            result.append(console.expect(pattern, timeout))  # type: ignore[arg-type]
+        except Exception as exc:  # reported by the test
+            result.append(exc)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    return waiter, result
+
+
+def test_a_pattern_split_across_reads_is_found(raw_pty: RawPty, pty_console: Console) -> None:
+    pattern = _RecordingPattern(r"READY-(\d+)\r\n")
+    waiter, result = _expect_in_thread(pty_console, pattern, 30)
+    raw_pty.send(b"boot... REA")
+    assert pattern.wait_searched("boot... REA")  # searched on its own, without the rest
+    raw_pty.send(b"DY-4")
+    assert pattern.wait_searched("REA" + "DY-4")
+    raw_pty.send(b"2\r\n")
+    waiter.join(35)
+    match = result[0]
+    assert isinstance(match, re.Match) and match.group(1) == "42"
+
+
+def test_ansi_escapes_split_across_reads_are_stripped_for_a_waiting_expect(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    pattern = _RecordingPattern(r"state: (\w+) done")
+    waiter, result = _expect_in_thread(pty_console, pattern, 30)
+    raw_pty.send(b"state: \x1b[1")
+    assert _wait_for_log(pty_console, "state: \\x1b[1")
+    raw_pty.send(b";3")
+    assert _wait_for_log(pty_console, "\\x1b[1;3")
+    raw_pty.send(b"2mgreen\x1b[0")
+    assert pattern.wait_searched("state: green")  # the half escape held back, not searched
+    raw_pty.send(b"m done\r\n")
+    waiter.join(35)
+    match = result[0]
+    assert isinstance(match, re.Match) and match.group(0) == "state: green done"
+
+
+def test_every_line_is_logged_with_a_stamp_however_the_reads_fall(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    burst = b"".join(b"burst %03d\r\n" % i for i in range(200))  # one or a few reads
+    raw_pty.send(burst + b"unix line\nsplit line end\r")
+    assert _wait_for_log(pty_console, "split line end")
+    raw_pty.send(b"\nbell \x07 and tab\there\r\n")
+    pty_console.expect("here")
+    device = [
+        STAMP.sub("", line)
+        for line in log_text(pty_console).splitlines()
+        if not STAMP.sub("", line).startswith("# ")
+    ]
+    assert all(STAMP.match(line) for line in log_text(pty_console).splitlines())
+    assert device == [
+        *(f"burst {i:03d}" for i in range(200)),
+        "unix line",
+        "split line end",  # its "\r\n" came in two reads: still one line end
+        "bell \\x07 and tab\there",
+    ]
+
+
+def test_a_lone_carriage_return_is_logged_visibly_once_the_line_goes_quiet(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"progress 50%\r")
+    assert _wait_for_log(pty_console, "progress 50%\\x0d")
+
+
+def test_expect_finds_text_that_arrived_long_before_the_call(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    body = b"".join(b"line %07d of the backlog\r\n" % i for i in range(40_000))  # ~1 MB
+    writer = threading.Thread(target=raw_pty.send, args=(b"FIRST marker\r\n" + body,))
+    writer.start()
+    writer.join(60)
+    assert _wait_for_log(pty_console, "line 0039999 of the backlog")
+    # A call for something else searches it all and fails; the next call still finds the
+    # first line: each call searches everything after the previous match.
+    with pytest.raises(ExpectTimeout):
+        pty_console.expect("never printed", timeout=0.2)
+    assert pty_console.expect(r"(\w+) marker").group(1) == "FIRST"
+    assert pty_console.expect(r"line (\d+) of the backlog\r\n$").group(1) == "0039999"
+
+
+def _send_seen(raw_pty: RawPty, pattern: _RecordingPattern, pieces: int, size: int) -> None:
+    """Send ``pieces`` tagged pieces, each searched by the waiting expect before the next."""
+    for n in range(pieces):
+        tag = f"<{n:06d}>"
+        raw_pty.send(("." * (size - len(tag)) + tag).encode())
+        assert pattern.wait_searched(tag)
+
+
+def test_a_match_spanning_up_to_64_kib_of_arriving_text_is_found(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    pattern = _RecordingPattern(r"BEGIN(.*?)END", re.S)
+    waiter, result = _expect_in_thread(pty_console, pattern, 60)
+    raw_pty.send(b"BEGIN")
+    assert pattern.wait_searched("BEGIN")
+    _send_seen(raw_pty, pattern, pieces=15, size=4000)  # 60 kB after BEGIN, searched piecewise
+    raw_pty.send(b"END\r\n")
+    waiter.join(65)
+    match = result[0]
+    assert isinstance(match, re.Match) and len(match.group(1)) == 60_000
+
+
+def test_a_match_spanning_far_more_than_64_kib_of_arriving_text_is_not_looked_for(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    # The cost of a wake must not grow with the unmatched text, so a waiting expect looks
+    # back only 64 KiB: BEGIN, a megabyte later, is out of its sight.
+    pattern = _RecordingPattern(r"BEGIN(.*?)END|STOP", re.S)
+    waiter, result = _expect_in_thread(pty_console, pattern, 120)
+    raw_pty.send(b"BEGIN")
+    assert pattern.wait_searched("BEGIN")
+    _send_seen(raw_pty, pattern, pieces=64, size=16 * 1024)
+    raw_pty.send(b"END\r\n")
+    assert pattern.wait_searched("END\r\n")
+    raw_pty.send(b"STOP\r\n")
+    waiter.join(125)
+    match = result[0]
+    assert isinstance(match, re.Match) and match.group(0) == "STOP"
+
+
+def test_line_listeners_see_only_complete_lines(raw_pty: RawPty, pty_console: Console) -> None:
+    lines: list[tuple[str, float]] = []
+    pty_console.on_line(lambda line, ts: lines.append((line, ts)))
+    raw_pty.send(b"par")
+    assert _wait_for_log(pty_console, "par")
+    raw_pty.send(b"tial\r")
+    assert _wait_for_log(pty_console, "partial")
+    assert lines == []  # a line still unfinished is nobody's yet
+    raw_pty.send(b"\nsecond\r\nthi")
+    pty_console.expect("thi")
+    raw_pty.send(b"rd\n")
+    pty_console.expect("rd\n")
+    assert [line for line, _ in lines] == ["partial", "second", "third"]
+    assert all(ts > 0 for _, ts in lines)
+
+
+def test_watched_lines_are_found_through_their_needles_or_without(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    found: dict[str, list[str]] = {"alternation": [], "any case": [], "no literal": []}
+    for name, pattern in (
+        ("alternation", r"PANIC!!!|ASSERTION FAILED"),
+        ("any case", r"(?i)watchdog"),
+        ("no literal", r"\d+ errors?"),
+    ):
+        pty_console.watch_lines(pattern, lambda line, _ts, seen=found[name]: seen.append(line))
+    raw_pty.send(b"ok\r\nASSERTION FAILED: x > 0\r\nWatchDog fired\r\n3 errors\r\nend\r\n")
+    pty_console.expect("end")
+    assert found == {
+        "alternation": ["ASSERTION FAILED: x > 0"],
+        "any case": ["WatchDog fired"],
+        "no literal": ["3 errors"],
+    }
+
+
+def test_a_failing_line_listener_is_noted_and_the_reader_goes_on(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    def broken(_line: str, _ts: float) -> None:
+        raise RuntimeError("listener bug")
+
+    pty_console.on_line(broken)
+    raw_pty.send(b"one\r\ntwo\r\n")
+    pty_console.expect("two")
+    assert "line listener failed: RuntimeError('listener bug')" in log_text(pty_console)
+    pty_console.unwatch_lines(broken)
+
+
+def test_memory_is_bounded_under_a_large_unmatched_stream(
+    raw_pty: RawPty, pty_console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = 256 * 1024
+    monkeypatch.setattr(window_module, "WINDOW_LIMIT", limit)
+    last = threading.Event()
+    pty_console.watch_lines("the last line", lambda _line, _ts: last.set())
+    stream = b"".join(b"unmatched %08d ...........................\r\n" % i for i in range(80_000))
+    writer = threading.Thread(target=raw_pty.send, args=(stream + b"the last line\r\n",))
+    writer.start()
+    writer.join(120)
+    assert last.wait(60)
+    held = pty_console._window._texts  # what memory holds, which no public call shows
+    assert sum(len(text) for text in held) <= limit + 2 * 4096
+    kept = pty_console.discard_pending()
+    assert len(kept) <= limit
+    assert kept.endswith("unmatched 00079999 ...........................\r\nthe last line\r\n")
+    assert log_text(pty_console).count("unmatched ") == 80_000  # the log keeps everything
+
+
+def test_expect_gives_up_at_its_timeout_during_a_flood_that_never_matches(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    stop = threading.Event()
+
+    def flood() -> None:
+        line = b"noise noise noise noise noise noise noise noise\r\n" * 100
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            raw_pty.send(line)
+
+    writer = threading.Thread(target=flood)
+    writer.start()
     try:
-        for part in (b"[ 0.2] booting comp", b"leted\r\nnsh> PAN", b"IC!!! at sched.c\r\nok\r\n"):
-            raw_pty.send(part)
-            assert _wait_for_log(console, part.decode().splitlines()[-1].strip())
-        console.expect("ok")
-        assert len(console.boots) == 1
-        assert [c.line for c in console.crashes] == ["nsh> PANIC!!! at sched.c"]
+        with pytest.raises(ExpectTimeout):
+            pty_console.expect("never printed", timeout=0.5)
+        assert writer.is_alive(), "expect returned only once the flood ended"
     finally:
-        console.close()
+        stop.set()
+        writer.join(65)

@@ -32,15 +32,13 @@ def test_shell_and_reset_over_rfc2217(
 ) -> None:
     _, server = remote_sim
     settings = RigSettings(kind="sim", serial=SerialSettings(port=server.url))
-    console = Console(
-        server.url, 921600, tmp_path / "console.log", boot_pattern=settings.serial.boot_marker
-    ).open()
+    console = Console(server.url, 921600, tmp_path / "console.log").open()
     try:
         watch = Watch(Rig("remote", settings, None), console, ConsoleReboot(console))
         watch.wake(10)
         assert "app/" in watch.shell("ls /data")
         watch.reset()
-        assert console.boots, "the boot marker came through the remote console"
+        assert watch.boots, "the boot marker came through the remote console"
         assert "vela-sim" in watch.shell("uname")
     finally:
         console.close()

@@ -370,7 +370,7 @@ def test_garbage_that_outlasts_the_order_timeout_is_written_whole(tmp_path: Path
     )
     sim = SimulatorProcess(settings, tmp_path / "run", log_path=tmp_path / "sim.log")
     sim.start()
-    console = Console(sim.port, 9600, tmp_path / "console.log", "PANIC!!!")
+    console = Console(sim.port, 9600, tmp_path / "console.log")
     try:
         console.open()
         console.write(b"\r\n")
@@ -392,7 +392,7 @@ def test_without_node_the_watch_says_no_app_can_run(
     try:
         assert sim.apps_unavailable is not None and "Node.js" in sim.apps_unavailable
         settings = fast_sim_settings()
-        console = Console(sim.port, 921600, tmp_path / "console.log", r"PANIC!!!")
+        console = Console(sim.port, 921600, tmp_path / "console.log")
         console.open()
         try:
             watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))

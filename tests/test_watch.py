@@ -228,6 +228,19 @@ def test_shell_output_is_clean_after_noise_before_the_command(
     device.join(10)
 
 
+def test_the_watch_keeps_crash_and_boot_lines_from_the_moment_it_is_built(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    raw_pty.send(b"PANIC!!! before the watch\r\n")
+    pty_console.expect("before the watch")
+    watch = Watch(Rig("sim", fast_sim_settings(), None), pty_console, ConsoleReboot(pty_console))
+    raw_pty.send(b"[ 3.1] PANIC!!! at sched.c:42\r\nrebooting\r\n[ 0.9] booting completed\r\n")
+    pty_console.expect("booting completed")
+    assert [c.line for c in watch.crashes] == ["[ 3.1] PANIC!!! at sched.c:42"]
+    assert [b.line for b in watch.boots] == ["[ 0.9] booting completed"]
+    assert watch.crashes[0].ts <= watch.boots[0].ts
+
+
 def test_shell_output_is_exact_while_the_agent_logs_link_events(watch: Watch, peer) -> None:
     for n in range(5):
         # Each drop and reopen makes the agent print event lines while the shell runs.

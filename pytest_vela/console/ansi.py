@@ -20,6 +20,8 @@ class AnsiStripper:
         self._held = ""
 
     def feed(self, text: str) -> str:
+        if not self._held and "\x1b" not in text:
+            return text  # the usual case, checked at C speed
         text = self._held + text
         self._held = ""
         tail = _INCOMPLETE.search(text, max(0, len(text) - 256))

@@ -33,7 +33,7 @@ class AppError:
 
 
 class AppErrors:
-    """Fed with console lines (``console.line_listeners``); ``errors`` in arrival order."""
+    """Fed with console lines (``console.on_line``); ``errors`` in arrival order."""
 
     def __init__(self, marker: str) -> None:
         self._marker = re.compile(marker)

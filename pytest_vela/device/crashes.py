@@ -7,9 +7,12 @@ brought back to a ready shell before anything else is sent to it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
-from pytest_vela.console.port import Console, CrashEvent
+from pytest_vela.console.lines import LineEvent, MarkerLog
+from pytest_vela.console.port import Console
 from pytest_vela.errors import ExpectTimeout, WatchCrashed
 
 
@@ -21,38 +24,46 @@ class ExpectedCrash:
     ts: float = 0.0
 
 
-class CrashLog:
-    """The crashes seen on one console, and which of them were expected."""
+class CrashLog(Sequence[LineEvent]):
+    """The crash markers seen on one console, in arrival order, and which were expected."""
 
     def __init__(self, console: Console, pattern: str) -> None:
         self.console = console
         self.pattern = pattern
+        self._seen = MarkerLog()
         self._expected: set[int] = set()
+        console.watch_lines(pattern, self._seen.record)
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    @overload
+    def __getitem__(self, index: int) -> LineEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LineEvent]: ...
+
+    def __getitem__(self, index: int | slice) -> LineEvent | Sequence[LineEvent]:
+        return self._seen[index]
 
     @property
-    def count(self) -> int:
-        return len(self.console.crashes)
+    def last(self) -> LineEvent | None:
+        return self._seen[-1] if self._seen else None
 
-    @property
-    def last(self) -> CrashEvent | None:
-        crashes = self.console.crashes
-        return crashes[-1] if crashes else None
-
-    def wait_for_one_after(self, before: int, timeout: float) -> CrashEvent:
+    def wait_for_one_after(self, before: int, timeout: float) -> LineEvent:
         """The first crash after the first ``before`` ones, arriving within ``timeout``;
         ``ExpectTimeout`` (a product failure: the watch did not crash) otherwise."""
         console = self.console
-        if not console.wait_until(lambda: len(console.crashes) > before, timeout):
+        if not console.wait_until(lambda: len(self._seen) > before, timeout):
             raise ExpectTimeout(self.pattern, timeout, console.recent, console.log_path)
-        return console.crashes[before]
+        return self._seen[before]
 
     def expect(self, before: int) -> None:
         """Every crash after the first ``before`` is the test's own doing."""
-        self._expected.update(range(before, self.count))
+        self._expected.update(range(before, len(self._seen)))
 
-    def unexpected_since(self, start: int) -> list[CrashEvent]:
-        crashes = self.console.crashes
-        return [c for i, c in enumerate(crashes[start:], start) if i not in self._expected]
+    def unexpected_since(self, start: int) -> list[LineEvent]:
+        return [c for i, c in enumerate(self._seen[start:], start) if i not in self._expected]
 
     def failure(self, start: int, consequence: BaseException | None = None) -> WatchCrashed | None:
         """The ``WatchCrashed`` of the first crash since ``start`` that no test expected, with

@@ -15,6 +15,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
+from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import Console
 from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.crashes import CrashLog, ExpectedCrash
@@ -44,7 +45,11 @@ class _TransferCorrupt(Exception):
 
 
 class Watch:
-    """One watch on its console. Every step raises with the device's words and the log path."""
+    """One watch on its console. Every step raises with the device's words and the log path.
+
+    From the moment it is built it keeps the console's crash-marker lines (``crashes``) and
+    boot-marker lines (``boots``), each with its host arrival time, whoever reads the console.
+    """
 
     def __init__(
         self,
@@ -65,8 +70,12 @@ class Watch:
         self.busy_with: str | None = None
         self.interrupted_while: str | None = None
         self._progress = progress
-        self._prompt = re.compile(re.escape(rig.settings.serial.prompt))
-        self._boot = re.compile(rig.settings.serial.boot_marker)
+        serial = rig.settings.serial
+        self._prompt = re.compile(re.escape(serial.prompt))
+        self._boot = re.compile(serial.boot_marker)
+        self.crashes = CrashLog(console, serial.crash_marker)
+        self.boots = MarkerLog()
+        console.watch_lines(self._boot, self.boots.record)
         self._reset_listeners: list[Callable[[], None]] = []
         self._stop_listeners: list[Callable[[str], None]] = []
         self.crashes = CrashLog(console, rig.settings.serial.crash_marker)
@@ -74,7 +83,7 @@ class Watch:
         self._settled = 0  # crashes whose reboot has been waited for
         # Uncaught JS errors of the watch's apps, each with its stack, from the console.
         self.app_errors = AppErrors(rig.settings.serial.app_error_marker)
-        console.line_listeners.append(self.app_errors)
+        console.on_line(self.app_errors)
 
     @property
     def log_path(self) -> Path:
@@ -87,7 +96,7 @@ class Watch:
         fills ``crash.line``, and returns with the watch back at a ready shell; the crash does
         not fail the test. No crash in time is ``ExpectTimeout``."""
         timeout = timeout or self.rig.settings.timeouts.boot
-        before = self.crashes.count
+        before = len(self.crashes)
         seen = ExpectedCrash()
         self._expecting_crash += 1
         try:
@@ -104,14 +113,14 @@ class Watch:
         started (a boot-done marker after it, then the prompt), or force a hard reset when
         none comes within the boot timeout; apps restart as after any reset. Does nothing
         when every crash seen has been settled already."""
-        if self.crashes.count == self._settled:
+        if len(self.crashes) == self._settled:
             return
-        self._settled = self.crashes.count
+        self._settled = len(self.crashes)
         with self.step("wait for the watch to reboot after its crash"):
             crash = self.crashes.last
             console = self.console
             if crash is not None and not console.wait_until(
-                lambda: bool(console.boots) and console.boots[-1] >= crash.ts,
+                lambda: bool(self.boots) and self.boots[-1].ts >= crash.ts,
                 self.rig.settings.timeouts.boot,
             ):
                 self._reset(hard=True)
@@ -160,7 +169,7 @@ class Watch:
 
     def _shell(self, cmd: str, timeout: float | None = None) -> str:
         timeout = timeout or self.rig.settings.timeouts.shell
-        crashes = len(self.console.crashes)
+        crashes = len(self.crashes)
         self.console.discard_pending()
         self.console.write_line(cmd)
         # First the command's own echo, then the prompt after it: a prompt still on its way
@@ -187,8 +196,8 @@ class Watch:
             ) from None
 
     def _check_crash(self, before: int, doing: str) -> None:
-        if len(self.console.crashes) > before and not self._expecting_crash:
-            crash = self.console.crashes[before]
+        if len(self.crashes) > before and not self._expecting_crash:
+            crash = self.crashes[before]
             raise WatchCrashed(
                 f"the watch crashed while {doing}: {crash.line!r}; "
                 f"full console log: {self.log_path}"

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from pytest_vela.console.port import Console
 from pytest_vela.errors import AgentError, BleError, ProtocolError
 from pytest_vela.link.client import LinkClient
 from pytest_vela.link.loop import LoopThread
@@ -43,7 +45,6 @@ from pytest_vela.wire.messages import (
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
 SEEN_LIMIT = 4096  # events remembered to drop their second copy (bridge vs console mirror)
-Lines = Callable[[Callable[[str, float], None]], None]
 
 
 class AgentClient:
@@ -305,10 +306,10 @@ class AgentClient:
             self.events.append(event)
             self._cond.notify_all()
 
-    def follow_console(self, add_listener: Lines) -> None:
-        """Also take events and results from the agent's console mirror: they arrive even while
-        the app link is down, when the agent keeps its reports for the next ``onopen``."""
-        add_listener(self._console_line)
+    def follow_console(self, console: Console) -> None:
+        """Also take events from the agent's console mirror: they arrive even while the app
+        link is down and the agent cannot be reached over it (on a real watch)."""
+        console.watch_lines(re.escape(AGENT_CONSOLE_PREFIX), self._console_line)
 
     def _console_line(self, line: str, _ts: float) -> None:
         start = line.find(AGENT_CONSOLE_PREFIX)

@@ -38,7 +38,7 @@ class VelaSim:
         if self._crashes is None:
             self._order("crash")
             return
-        before = self._crashes.count
+        before = len(self._crashes)
         self._order("crash")
         self._crashes.wait_for_one_after(before, timeout=10.0)
 

@@ -121,9 +121,7 @@ class RigSession:
             port,
             settings.serial.baud,
             self.logs / f"console-{stamp}.log",
-            settings.serial.crash_marker,
-            settings.serial.newline,
-            boot_pattern=settings.serial.boot_marker,
+            newline=settings.serial.newline,
         )
         try:
             self._console = console.open()
@@ -161,7 +159,7 @@ class RigSession:
         watch = self.watch()
         self.recover()
         watch.settle()
-        return watch.crashes.count
+        return len(watch.crashes)
 
     def recover(self) -> None:
         """After a rig fault: reopen a replugged port, then hard-reset to a fresh shell."""
@@ -203,7 +201,7 @@ class RigSession:
                 self._backend.bus_address,
                 agent=self.app_under_test is None,
             )
-            self._agent.follow_console(watch.console.line_listeners.append)
+            self._agent.follow_console(watch.console)
             watch.on_reset(self._after_reset)
             watch.on_app_stopped(self._app_stopped)
         return self._agent
@@ -211,8 +209,8 @@ class RigSession:
     def _after_reset(self) -> None:
         """A rebooted watch: restart the agent and reconnect, as a phone would on its own."""
         self._agent_running = False
-        if self._console is not None:
-            self._boots_seen = len(self._console.boots)
+        if self._watch is not None:
+            self._boots_seen = len(self._watch.boots)
         if self._agent is not None:
             self._ensure_agent_running()
             self._ensure_connected(self._agent)
@@ -251,9 +249,10 @@ class RigSession:
         touching only what is off; returns the test's new event log."""
         agent = self.agent()
         self.begin_test()
-        if self._console is not None and len(self._console.boots) != self._boots_seen:
+        watch = self.watch()
+        if len(watch.boots) != self._boots_seen:
             # The watch rebooted on its own (a panic, a watchdog): the agent is gone.
-            self._boots_seen = len(self._console.boots)
+            self._boots_seen = len(watch.boots)
             self._agent_running = False
         if self._faults_injected:
             self._backend.clear_faults()

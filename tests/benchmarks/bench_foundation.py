@@ -34,6 +34,7 @@ from pytest_vela.rig.backend import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
+from tests.benchmarks.figures import pct, verdict
 
 FLOOD_LINES = 60_000  # 6 MB: the whole flood stays in expect's window (8 MB)
 FLOOD_WIDTH = 100
@@ -66,15 +67,6 @@ class TimedConsole(Console):
             return taken
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 @contextmanager
 def simulated(pace: bool) -> Iterator[tuple[Watch, TimedConsole]]:
     """A simulated watch with its console and Watch; everything ended afterwards."""
@@ -86,7 +78,7 @@ def simulated(pace: bool) -> Iterator[tuple[Watch, TimedConsole]]:
     console: TimedConsole | None = None
     try:
         port = sim.start()
-        console = TimedConsole(port, settings.serial.baud, run_dir / "console.log", "PANIC!!!")
+        console = TimedConsole(port, settings.serial.baud, run_dir / "console.log")
         console.open()
         watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
         watch.wake(10)

@@ -39,7 +39,7 @@ def launch_ms() -> list[float]:
         root = Path(tmp)
         sim = SimulatorProcess(settings, root / "run", log_path=root / "sim.log")
         sim.start()
-        console = Console(sim.port, 921600, root / "console.log", r"PANIC!!!")
+        console = Console(sim.port, 921600, root / "console.log")
         console.open()
         try:
             watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
