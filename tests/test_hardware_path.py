@@ -116,3 +116,48 @@ def test_two_simulated_rigs_share_one_process(pytester: pytest.Pytester) -> None
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "sim,sim2")
     result.assert_outcomes(passed=2)
+
+
+def test_a_run_after_a_killed_one_takes_the_watch_over(
+    pytester: pytest.Pytester,
+    watch_on_the_desk: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BlueZ keeps the watch connected when the run that connected it is killed; the next
+    run finds it connected, lets it go, and connects as usual."""
+    pytester.mkdir("rigs").joinpath("desk.toml").write_text(
+        "kind = 'hardware'\n"
+        f"[serial]\nport = '{watch_on_the_desk['port']}'\n"
+        f"[ble]\nname = '{watch_on_the_desk['name']}'\n"
+    )
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", watch_on_the_desk["bus"])
+    monkeypatch.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))
+    pytester.makepyfile(
+        test_hold="""
+        import time
+        from pathlib import Path
+
+        def test_holds(interconnect):
+            Path("connected").write_text("yes")
+            time.sleep(60)
+        """,
+        test_link="""
+        def test_link(interconnect):
+            assert interconnect.send({"n": 1}).ok
+        """,
+    )
+    held = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rig", "desk", "test_hold.py"],
+        cwd=pytester.path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not (pytester.path / "connected").exists() and time.monotonic() < deadline:
+        assert held.poll() is None
+        time.sleep(0.05)
+    held.send_signal(signal.SIGKILL)
+    held.wait()
+    after = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "desk", "test_link.py")
+    after.assert_outcomes(passed=1)

@@ -36,6 +36,7 @@ from tenacity import (
 
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.errors import BleError, BridgeProfileError, FramingError, MessageTooLarge
+from pytest_vela.link.leftover import release_leftover
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.system_bus import system_bus
 from pytest_vela.link.trace import LinkTrace
@@ -188,6 +189,10 @@ class LinkClient:
     async def _attempt(self, number: int) -> None:
         started = time.monotonic()
         if self._device is None:
+            if number == 1 and await release_leftover(
+                self.bus_address, self.settings.address, self.settings.name
+            ):
+                self.trace.event(f"{self.target} was still connected (a killed run?): released")
             with system_bus(self.bus_address):
                 self._device = await self._find()
         client = BleakClient(
