@@ -79,6 +79,16 @@ def test_the_link_works_under_added_latency(
     assert interconnect.events.wait_for("message", timeout=5).data == '{"n": 1}'
 
 
+def test_a_send_timeout_covers_writing_a_large_message_over_a_slow_link(
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim
+) -> None:
+    """20 KB at 150 ms a frame takes over 10 s just to write: the caller's timeout covers it."""
+    vela_sim.set_latency(150)
+    payload = {"p": "x" * 20_000}
+    assert interconnect.send(payload, timeout=60).ok
+    assert peer.expect_message(timeout=10) == payload
+
+
 def test_a_small_mtu_still_carries_large_messages(
     interconnect: Interconnect, peer: Peer, vela_sim: VelaSim
 ) -> None:
