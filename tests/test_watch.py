@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_vela.console.port import Console
+from pytest_vela.device.apps import pm_install
 from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
@@ -189,7 +190,7 @@ def test_installer_busy_for_too_long_raises_install_error(own_watch: Watch, tmp_
 
 def test_a_permanent_install_failure_carries_the_device_words(own_watch: Watch) -> None:
     with pytest.raises(InstallError) as err:
-        own_watch._pm_install("com.example.gone", "/data/app/com.example.gone.rpk")
+        pm_install(own_watch, "com.example.gone", "/data/app/com.example.gone.rpk")
     assert "No such file or directory" in str(err.value)
 
 

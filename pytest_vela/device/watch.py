@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import re
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
-
 from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import Console
+from pytest_vela.device import apps, files
 from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.crashes import CrashLog, ExpectedCrash
 from pytest_vela.device.power import PowerControl
-from pytest_vela.device.transfer import FileDigest, parse_digest, ymodem_send
+from pytest_vela.device.transfer import FileDigest
 from pytest_vela.errors import (
-    AppNotInstalled,
     ExpectTimeout,
-    FlashError,
-    InstallError,
     WatchCrashed,
     WatchHung,
 )
@@ -34,14 +28,6 @@ from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
 Step = Callable[[str], AbstractContextManager[Any]]
 FileProgress = Callable[[str, int, int], None]  # (file name, bytes sent, total bytes)
-
-
-class _InstallerBusy(Exception):
-    pass
-
-
-class _TransferCorrupt(Exception):
-    pass
 
 
 class Watch:
@@ -160,7 +146,7 @@ class Watch:
         timeout = timeout or self.rig.settings.timeouts.shell
         self.console.discard_pending()
         self.console.write(b"\r\n\r\n")
-        self._expect_prompt(timeout, "waking the shell")
+        self.expect_prompt(timeout, "waking the shell")
 
     def shell(self, cmd: str, timeout: float | None = None) -> str:
         """Run ``cmd``; return its output without the echoed command line or the prompt."""
@@ -177,12 +163,12 @@ class Watch:
         # skipped. Two matches, so the output between them may be of any length.
         deadline = time.monotonic() + timeout
         doing = f"running {cmd!r}"
-        self._expect_prompt(timeout, doing, re.compile(re.escape(cmd.strip()) + r"[ \t]*\r?\n"))
-        match = self._expect_prompt(max(0.0, deadline - time.monotonic()), doing)
+        self.expect_prompt(timeout, doing, re.compile(re.escape(cmd.strip()) + r"[ \t]*\r?\n"))
+        match = self.expect_prompt(max(0.0, deadline - time.monotonic()), doing)
         self._check_crash(crashes, doing)
         return _output(match.string[: match.start()])
 
-    def _expect_prompt(
+    def expect_prompt(
         self, timeout: float, doing: str, echo: re.Pattern[str] | None = None
     ) -> re.Match[str]:
         """The prompt (or first, given ``echo``, the command's echo); WatchHung otherwise."""
@@ -227,7 +213,7 @@ class Watch:
                 f"{'a hard reset' if hard else 'reboot'}; last output:\n{exc.seen}\n"
                 f"full console log: {self.log_path}"
             ) from None
-        self._expect_prompt(timeouts.shell, "booting")
+        self.expect_prompt(timeouts.shell, "booting")
         elapsed = time.monotonic() - started
         self.boot_times.append(elapsed)
         for listener in self._reset_listeners:
@@ -239,203 +225,54 @@ class Watch:
     def send_file(self, path: Path, dest_dir: str) -> FileDigest:
         """Send ``path`` into ``dest_dir`` and verify it by the device's size and SHA-256;
         a corrupted transfer is retried, bounded."""
-        if not path.is_file():
-            raise FlashError(f"no such file to send: {path}")
-        fw = self.rig.settings.firmware
-        local = FileDigest.of(path)
-        remote_path = f"{dest_dir.rstrip('/')}/{path.name}"
-        report = self._progress
-        progress = None if report is None else functools.partial(report, path.name)
-        for attempt in Retrying(
-            stop=stop_after_attempt(fw.transfer_attempts),
-            retry=retry_if_exception_type(_TransferCorrupt),
-            reraise=True,
-        ):
-            with attempt:
-                self.shell(f"cd {dest_dir}")
-                try:
-                    ymodem_send(
-                        self.console,
-                        path,
-                        fw.receive_command,
-                        self.rig.settings.timeouts.flash,
-                        progress,
-                    )
-                finally:
-                    # Done or cancelled, the receiver hands back to the shell: wait for it, or
-                    # the next command's characters would go to a receiver winding down.
-                    self._expect_prompt(self.rig.settings.timeouts.shell, "leaving the transfer")
-                remote = parse_digest(self.shell(f"{fw.hash_command} {remote_path}"))
-                if remote != local:
-                    raise _TransferCorrupt(
-                        f"{remote_path}: device reports {remote}, expected {local}"
-                    )
-        return local
+        return files.send_file(self, path, dest_dir)
 
     def image_digest(self) -> str | None:
         """The SHA-256 of the running image, as the device reports it."""
-        found = parse_digest(self.shell(self.rig.settings.firmware.info_command))
-        return found.sha256 if found else None
+        return files.image_digest(self)
 
     def flash(self, image: Path | str, mode: str = "always") -> bool:
         """Install ``image`` and reboot into it. With ``mode='auto'`` skip when the watch
         already runs it; returns whether it flashed."""
         with self.step(f"flash {Path(image).name} ({mode})"):
-            return self._flash(Path(image), mode)
-
-    def _flash(self, image: Path, mode: str) -> bool:
-        fw = self.rig.settings.firmware
-        if mode == "never":
-            return False
-        if not image.is_file():
-            raise FlashError(f"firmware image not found: {image}")
-        want = FileDigest.of(image)
-        if mode == "auto" and self.image_digest() == want.sha256:
-            return False
-        try:
-            self.send_file(image, fw.dest)
-        except _TransferCorrupt as exc:
-            raise FlashError(
-                f"{image.name} arrived corrupted {fw.transfer_attempts} times: "
-                f"{exc}; log: {self.log_path}"
-            ) from None
-        out = self.shell(f"{fw.apply_command} {fw.dest.rstrip('/')}/{image.name}")
-        if "No such file" in out or "fail" in out.lower():
-            raise FlashError(f"the device refused the image: {out.strip()}; log: {self.log_path}")
-        self.reset()
-        running = self.image_digest()
-        if running != want.sha256:
-            raise FlashError(
-                f"after flashing, the watch runs image {running}, not {want.sha256} "
-                f"({image.name}); log: {self.log_path}"
-            )
-        return True
+            return files.flash(self, Path(image), mode)
 
     def install(self, rpk: Path | str) -> str:
         """Install a quick app package (uninstalling the old one first: overwriting keeps its
         stale bytecode cache); returns the package name."""
         with self.step(f"install {Path(rpk).name}"):
-            return self._install(Path(rpk))
-
-    def _install(self, rpk: Path) -> str:
-        package = rpk_package(rpk)
-        install_dir = self.rig.settings.app.install_dir
-        try:
-            self.send_file(rpk, install_dir)
-        except _TransferCorrupt as exc:
-            raise FlashError(f"{rpk.name} arrived corrupted: {exc}; log: {self.log_path}") from None
-        self.uninstall(package, missing_ok=True)
-        timeouts = self.rig.settings.timeouts
-        try:
-            for attempt in Retrying(
-                stop=stop_after_attempt(timeouts.install_attempts),
-                wait=wait_fixed(timeouts.install_retry_wait),
-                retry=retry_if_exception_type(_InstallerBusy),
-                reraise=True,
-            ):
-                with attempt:
-                    self._pm_install(package, f"{install_dir.rstrip('/')}/{rpk.name}")
-        except _InstallerBusy as exc:
-            raise InstallError(
-                f"installing {package}: the installer was still busy after "
-                f"{timeouts.install_attempts} attempts {timeouts.install_retry_wait:g} s apart; "
-                f"the device said {str(exc)!r}; log: {self.log_path}"
-            ) from None
-        return package
-
-    def _pm_install(self, package: str, remote: str) -> None:
-        timeouts = self.rig.settings.timeouts
-        self.console.discard_pending()
-        self.console.write_line(f"pm install {remote}")
-        outcome = re.compile(
-            rf"onInstallResult: {re.escape(package)}\((?P<result>[^)]*)\)"
-            r"|(?P<busy>installation is running, please wait)"
-            r"|(?P<failed>install prepare failed|No such file[^\n]*)"
-        )
-        try:
-            match = self.console.expect(outcome, timeouts.install)
-        except ExpectTimeout as exc:
-            raise InstallError(
-                f"no install result for {package} within {timeouts.install:g} s; "
-                f"last output:\n{exc.seen}\nlog: {self.log_path}"
-            ) from None
-        self._expect_prompt(timeouts.shell, f"installing {package}")
-        if match["busy"]:
-            raise _InstallerBusy(match.group(0))
-        if match["failed"] or match["result"] != "success 0":
-            raise InstallError(
-                f"installing {package} failed: the device said {match.group(0)!r}; "
-                f"log: {self.log_path}"
-            )
+            return apps.install(self, Path(rpk))
 
     def uninstall(self, package: str, missing_ok: bool = False) -> None:
         """``pm uninstall``; the app stops, if it ran."""
-        out = self.shell(f"pm uninstall {package}", self.rig.settings.timeouts.install)
-        self._stopped(package)
-        if f"uninstalled app: {package}" not in out and not missing_ok:
-            raise InstallError(
-                f"uninstalling {package} failed: {out.strip()!r}; log: {self.log_path}"
-            )
+        apps.uninstall(self, package, missing_ok)
 
     def launch(self, package: str) -> None:
         """``am start`` and wait for the app's main loop."""
         with self.step(f"launch {package}"):
-            self._launch(package)
-
-    def _launch(self, package: str) -> None:
-        timeout = self.rig.settings.timeouts.launch
-        self.console.discard_pending()
-        self.console.write_line(f"am start {package}")
-        try:
-            match = self.console.expect(
-                re.compile(r"(?P<ok>Start main loop)|(?P<failed>Failed to open: [^\r\n]*)"), timeout
-            )
-        except ExpectTimeout as exc:
-            raise InstallError(
-                f"{package} did not reach 'Start main loop' within {timeout:g} s; "
-                f"last output:\n{exc.seen}\nlog: {self.log_path}"
-            ) from None
-        self._expect_prompt(self.rig.settings.timeouts.shell, f"launching {package}")
-        if match["failed"]:
-            if match["failed"].endswith("manifest.json"):
-                raise AppNotInstalled(
-                    f"launching {package} failed: {match['failed']!r} (is it installed?); "
-                    f"log: {self.log_path}"
-                )
-            raise InstallError(
-                f"launching {package} failed: {match['failed']!r}; log: {self.log_path}"
-            )
+            apps.launch(self, package)
 
     def stop_app(self, package: str) -> None:
         self.shell(f"am stop {package}")
-        self._stopped(package)
+        self.app_stopped(package)
 
     def on_app_stopped(self, listener: Callable[[str], None]) -> None:
         """Call ``listener(package)`` when an app is stopped or uninstalled through the watch."""
         self._stop_listeners.append(listener)
 
-    def _stopped(self, package: str) -> None:
+    def app_stopped(self, package: str) -> None:
+        """An app was stopped or uninstalled through the watch: tell the listeners."""
         for listener in self._stop_listeners:
             listener(package)
+
+    def progress_for(self, name: str) -> Callable[[int, int], None] | None:
+        """The progress hook of the transfer of file ``name``, if one was given."""
+        report = self._progress
+        return None if report is None else functools.partial(report, name)
 
 
 def _no_step(_title: str) -> AbstractContextManager[Any]:
     return nullcontext()
-
-
-def rpk_package(rpk: Path) -> str:
-    """The ``package`` of an rpk's manifest, with a clear error for anything else."""
-    try:
-        with zipfile.ZipFile(rpk) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
-        return str(manifest["package"])
-    except FileNotFoundError:
-        raise InstallError(f"no such package file: {rpk}") from None
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InstallError(
-            f"{rpk} is not a quick app package (.rpk with a manifest.json "
-            f"naming its package): {exc}"
-        ) from None
 
 
 def _output(text: str) -> str:

@@ -15,8 +15,8 @@ from typing import Protocol
 from pytest_vela.agent.project import shipped_rpk
 from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
+from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.power import PowerControl, power_control
-from pytest_vela.device.watch import rpk_package
 from pytest_vela.doctor import require_preflight
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus

@@ -16,7 +16,8 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from pytest_vela.console.port import Console
-from pytest_vela.device.watch import Step, Watch, rpk_package
+from pytest_vela.device.apps import rpk_package
+from pytest_vela.device.watch import Step, Watch
 from pytest_vela.errors import AppNotInstalled, InstallError, RigConfigError, RigError, SerialLost
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
