@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.leftovers import helper_processes, wait_gone
+from tests.support.projects import outcome, run_project
 from tests.support.rigs import write_rig
 
 FAST_SIM = """
@@ -338,32 +339,14 @@ def fault_run(
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """One pytest run over every fault; the tests below read its output and its reports."""
     root = tmp_path_factory.mktemp("faults")
-    (root / "pytest.ini").write_text("[pytest]\n")
-    write_rig(root / "rigs", "sim", FAST_SIM)
-    from textwrap import dedent
-
-    (root / "test_faults.py").write_text(dedent(FAULT_TESTS))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "test_faults.py"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=150,
-    )
-    return done, root
-
-
-def _outcome_line(output: str, test: str) -> str:
-    lines = [line for line in output.splitlines() if f"::{test}[sim]" in line]
-    assert lines, f"no summary line for {test}:\n{output}"
-    return "\n".join(lines)
+    return run_project(root, FAULT_TESTS, rig=FAST_SIM, timeout=150), root
 
 
 def test_a_hung_watch_is_a_watch_hung_naming_prompt_and_log(
     fault_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     done, _ = fault_run
-    line = _outcome_line(done.stdout, "test_hang")
+    line = outcome(done.stdout, "test_hang")
     assert line.startswith("FAILED")
     assert "WatchHung" in line
     assert "did not return to its prompt 'nsh> ' within 3 s" in done.stdout
@@ -374,7 +357,7 @@ def test_a_vanished_port_is_a_serial_lost_with_the_log_kept(
     fault_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     done, root = fault_run
-    assert "SerialLost" in _outcome_line(done.stdout, "test_unplug")
+    assert "SerialLost" in outcome(done.stdout, "test_unplug")
     assert "the console log up to that moment is kept at" in done.stdout
     logs = list((root / "reports" / "sim" / "logs").glob("console-*.log"))
     assert len(logs) == 1
@@ -385,7 +368,7 @@ def test_a_crash_fails_the_test_naming_the_panic_line(
     fault_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
     done, _ = fault_run
-    line = _outcome_line(done.stdout, "test_crash")
+    line = outcome(done.stdout, "test_crash")
     # Failed once, as the crash (the test's own expect of the boot line was not its undoing).
     assert line.startswith("FAILED") and "WatchCrashed" in line, done.stdout
     assert "ERROR at teardown of test_crash" not in done.stdout
@@ -397,8 +380,8 @@ def test_the_session_goes_on_after_each_fault(
 ) -> None:
     done, _ = fault_run
     for test in ("test_after_hang", "test_after_unplug", "test_garbage", "test_after_crash"):
-        assert _outcome_line(done.stdout, test).startswith("PASSED"), done.stdout
-    assert _outcome_line(done.stdout, "test_product_failure").startswith("FAILED")
+        assert outcome(done.stdout, test).startswith("PASSED"), done.stdout
+    assert outcome(done.stdout, "test_product_failure").startswith("FAILED")
 
 
 def test_allure_results_carry_rig_status_and_console(

@@ -3,28 +3,11 @@ a crash that broke a call is reported as the crash — once, as the root cause."
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
-from textwrap import dedent
-from typing import Any
 
 import pytest
 
-from tests.support.rigs import write_rig
-
-FAST_SIM = """
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 3
-    install = 5
-    launch = 5
-    connect = 5
-    [sim]
-    boot_ms = 20
-"""
+from tests.support.projects import allure_results, outcome, run_project
 
 CRASH_TESTS = """
     import pytest
@@ -70,38 +53,15 @@ CRASH_TESTS = """
 @pytest.fixture(scope="module")
 def crash_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     root = tmp_path_factory.mktemp("crashes")
-    (root / "pytest.ini").write_text("[pytest]\n")
-    write_rig(root / "rigs", "sim", FAST_SIM)
-    (root / "test_crashes.py").write_text(dedent(CRASH_TESTS))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "test_crashes.py"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=170,
-    )
-    return done.stdout + done.stderr, root
-
-
-def outcome(output: str, test: str) -> str:
-    lines = [line for line in output.splitlines() if f"::{test}[sim]" in line]
-    assert lines, f"no summary line for {test}:\n{output}"
-    return "\n".join(lines)
-
-
-def results(root: Path) -> dict[str, dict[str, Any]]:
-    found = {}
-    for path in (root / "reports" / "sim" / "allure-results").glob("*-result.json"):
-        data = json.loads(path.read_text())
-        found[data["name"].split("[")[0]] = data
-    return found
+    done = run_project(root, CRASH_TESTS)
+    return done.stdout + done.stderr, root / "reports"
 
 
 def test_an_unexpected_crash_fails_its_own_test_once(crash_run: tuple[str, Path]) -> None:
     output, root = crash_run
     assert outcome(output, "test_crash_then_nothing").startswith("FAILED"), output
     assert "ERROR at teardown of test_crash_then_nothing" not in output
-    result = results(root)["test_crash_then_nothing"]
+    result = allure_results(root)["test_crash_then_nothing"]
     assert result["status"] == "failed"
     assert "WatchCrashed" in result["statusDetails"]["message"]
     assert "PANIC!!! Assertion failed" in result["statusDetails"]["message"]
@@ -120,7 +80,7 @@ def test_an_expected_crash_passes_and_leaves_the_watch_ready(crash_run: tuple[st
 def test_an_expected_crash_that_never_comes_fails_the_test(crash_run: tuple[str, Path]) -> None:
     output, root = crash_run
     assert outcome(output, "test_expected_crash_that_never_comes").startswith("FAILED"), output
-    result = results(root)["test_expected_crash_that_never_comes"]
+    result = allure_results(root)["test_expected_crash_that_never_comes"]
     assert result["status"] == "failed"
     assert "ExpectTimeout" in result["statusDetails"]["message"]
 
@@ -129,7 +89,7 @@ def test_a_crash_that_broke_a_call_is_reported_as_the_crash(crash_run: tuple[str
     output, root = crash_run
     assert outcome(output, "test_crash_during_send").startswith("FAILED"), output
     assert "ERROR at teardown of test_crash_during_send" not in output
-    result = results(root)["test_crash_during_send"]
+    result = allure_results(root)["test_crash_during_send"]
     assert result["status"] == "failed"  # a product failure, not a broken rig
     message = result["statusDetails"]["message"]
     assert "WatchCrashed" in message and "PANIC" in message and "as a consequence" in message

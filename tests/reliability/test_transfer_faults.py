@@ -3,14 +3,9 @@ fails its own test as a rig fault, and the next test finds the watch healthy."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from textwrap import dedent
-
 import pytest
 
-from tests.support.rigs import write_rig
+from tests.support.projects import outcome, run_project
 
 FAST_SIM = """
     kind = "sim"
@@ -77,25 +72,8 @@ TRANSFER_TESTS = """
 
 @pytest.fixture(scope="module")
 def transfer_run(tmp_path_factory: pytest.TempPathFactory) -> str:
-    root = tmp_path_factory.mktemp("transfers")
-    (root / "pytest.ini").write_text("[pytest]\n")
-    write_rig(root / "rigs", "sim", FAST_SIM)
-    (root / "test_transfers.py").write_text(dedent(TRANSFER_TESTS))
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "test_transfers.py"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=170,
-        env={**os.environ, "COLUMNS": "300"},  # summary lines whole, exception names and all
-    )
+    done = run_project(tmp_path_factory.mktemp("transfers"), TRANSFER_TESTS, rig=FAST_SIM)
     return done.stdout + done.stderr
-
-
-def outcome(output: str, test: str) -> str:
-    lines = [line for line in output.splitlines() if f"::{test}[sim]" in line]
-    assert lines, f"no summary line for {test}:\n{output}"
-    return lines[-1]
 
 
 @pytest.mark.parametrize(
@@ -110,7 +88,7 @@ def outcome(output: str, test: str) -> str:
 def test_a_cut_transfer_fails_its_test_as_a_rig_fault_and_the_next_is_healthy(
     transfer_run: str, fault: str, after: str
 ) -> None:
-    line = outcome(transfer_run, fault)
+    line = outcome(transfer_run, fault).splitlines()[-1]
     assert line.startswith("FAILED"), transfer_run
     assert any(name in line for name in ("SerialLost", "WatchHung")), line
     assert outcome(transfer_run, after).startswith("PASSED"), transfer_run
