@@ -7,22 +7,19 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from pytest_vela.device.files import TransferCorrupt, send_file
+from pytest_vela.device.shell_device import ShellDevice
 from pytest_vela.errors import AppNotInstalled, ExpectTimeout, FlashError, InstallError
-
-if TYPE_CHECKING:
-    from pytest_vela.device.watch import Watch
 
 
 class InstallerBusy(Exception):
     """ "installation is running, please wait": retried after a pause, bounded."""
 
 
-def install(watch: Watch, rpk: Path) -> str:
+def install(watch: ShellDevice, rpk: Path) -> str:
     package = rpk_package(rpk)
     install_dir = watch.rig.settings.app.install_dir
     try:
@@ -49,7 +46,7 @@ def install(watch: Watch, rpk: Path) -> str:
     return package
 
 
-def pm_install(watch: Watch, package: str, remote: str) -> None:
+def pm_install(watch: ShellDevice, package: str, remote: str) -> None:
     timeouts = watch.rig.settings.timeouts
     watch.console.discard_pending()
     watch.console.write_line(f"pm install {remote}")
@@ -75,7 +72,7 @@ def pm_install(watch: Watch, package: str, remote: str) -> None:
         )
 
 
-def uninstall(watch: Watch, package: str, missing_ok: bool = False) -> None:
+def uninstall(watch: ShellDevice, package: str, missing_ok: bool = False) -> None:
     """``pm uninstall``; the app stops, if it ran."""
     out = watch.shell(f"pm uninstall {package}", watch.rig.settings.timeouts.install)
     watch.app_stopped(package)
@@ -83,7 +80,7 @@ def uninstall(watch: Watch, package: str, missing_ok: bool = False) -> None:
         raise InstallError(f"uninstalling {package} failed: {out.strip()!r}; log: {watch.log_path}")
 
 
-def launch(watch: Watch, package: str) -> None:
+def launch(watch: ShellDevice, package: str) -> None:
     timeout = watch.rig.settings.timeouts.launch
     watch.console.discard_pending()
     watch.console.write_line(f"am start {package}")

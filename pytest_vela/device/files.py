@@ -4,22 +4,19 @@ device's size and SHA-256, and flashing an image (skipped when the watch already
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
+from pytest_vela.device.shell_device import ShellDevice
 from pytest_vela.device.transfer import FileDigest, parse_digest, ymodem_send
 from pytest_vela.errors import FlashError
-
-if TYPE_CHECKING:
-    from pytest_vela.device.watch import Watch
 
 
 class TransferCorrupt(Exception):
     """The device's digest of a received file differs from ours (retried, bounded)."""
 
 
-def send_file(watch: Watch, path: Path, dest_dir: str) -> FileDigest:
+def send_file(watch: ShellDevice, path: Path, dest_dir: str) -> FileDigest:
     """Send ``path`` into ``dest_dir`` and verify it by the device's size and SHA-256;
     a corrupted transfer is retried, bounded."""
     if not path.is_file():
@@ -53,13 +50,13 @@ def send_file(watch: Watch, path: Path, dest_dir: str) -> FileDigest:
     return local
 
 
-def image_digest(watch: Watch) -> str | None:
+def image_digest(watch: ShellDevice) -> str | None:
     """The SHA-256 of the running image, as the device reports it."""
     found = parse_digest(watch.shell(watch.rig.settings.firmware.info_command))
     return found.sha256 if found else None
 
 
-def flash(watch: Watch, image: Path, mode: str) -> bool:
+def flash(watch: ShellDevice, image: Path, mode: str) -> bool:
     fw = watch.rig.settings.firmware
     if mode == "never":
         return False
