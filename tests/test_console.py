@@ -7,12 +7,13 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 import pytest_vela.console.window as window_module
 from pytest_vela.console.ansi import AnsiStripper, strip_ansi
-from pytest_vela.console.lines import MarkerLog
+from pytest_vela.console.lines import LineListener, MarkerLog
 from pytest_vela.console.port import RECENT_CHARS, Console
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -130,8 +131,10 @@ def _wait_for_log(console: Console, text: str, bound: float = 10.0) -> bool:
 
 def test_a_slow_expect_never_stalls_the_reader(raw_pty: RawPty, pty_console: Console) -> None:
     pattern = _BlockedSearch()
+    # Duck-typed: expect uses only a pattern's ``search`` and ``pattern``, which it has.
+    regex = cast(re.Pattern[str], pattern)
     result: list[object] = []
-    waiter = threading.Thread(target=lambda: result.append(pty_console.expect(pattern, 30)))
+    waiter = threading.Thread(target=lambda: result.append(pty_console.expect(regex, 30)))
     waiter.start()
     try:
         assert pattern.searching.wait(10)
@@ -479,6 +482,10 @@ def test_line_listeners_see_only_complete_lines(raw_pty: RawPty, pty_console: Co
     assert all(ts > 0 for _, ts in lines)
 
 
+def _keep_lines_in(seen: list[str]) -> LineListener:
+    return lambda line, _ts: seen.append(line)
+
+
 def test_watched_lines_are_found_through_their_needles_or_without(
     raw_pty: RawPty, pty_console: Console
 ) -> None:
@@ -488,7 +495,7 @@ def test_watched_lines_are_found_through_their_needles_or_without(
         ("any case", r"(?i)watchdog"),
         ("no literal", r"\d+ errors?"),
     ):
-        pty_console.watch_lines(pattern, lambda line, _ts, seen=found[name]: seen.append(line))
+        pty_console.watch_lines(pattern, _keep_lines_in(found[name]))
     raw_pty.send(b"ok\r\nASSERTION FAILED: x > 0\r\nWatchDog fired\r\n3 errors\r\nend\r\n")
     pty_console.expect("end")
     assert found == {

@@ -9,6 +9,7 @@ from pytest_vela import BleError, ErrorCode, ReadyState
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.plugin.faults import VelaSim
+from pytest_vela.rigfile.loader import Rig
 
 
 def test_the_message_limit_fault_moves_the_limit(
@@ -49,7 +50,7 @@ def test_events_come_by_the_console_mirror_while_the_bridge_is_down(
 
 
 def test_refused_connects_within_the_retry_budget_succeed(
-    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig: Rig
 ) -> None:
     refusals = rig.settings.ble.connect_attempts - 1
     vela_sim.drop_link()
@@ -60,7 +61,7 @@ def test_refused_connects_within_the_retry_budget_succeed(
 
 
 def test_connects_refused_forever_fail_with_a_rig_error(
-    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig
+    interconnect: Interconnect, peer: Peer, vela_sim: VelaSim, rig: Rig
 ) -> None:
     vela_sim.drop_link()
     vela_sim.fail_next_connects(1000)

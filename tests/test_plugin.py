@@ -63,7 +63,9 @@ def allure_results(reports: Path, rig: str) -> dict[str, dict[str, Any]]:
 
 
 def label(result: dict[str, Any], name: str) -> str:
-    return next(item["value"] for item in result["labels"] if item["name"] == name)
+    value = next(item["value"] for item in result["labels"] if item["name"] == name)
+    assert isinstance(value, str), f"label {name} is {value!r}, not text"
+    return value
 
 
 # --- a user's test file on the simulated watch ------------------------------------------------

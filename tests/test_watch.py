@@ -16,6 +16,7 @@ from pytest_vela.device.apps import pm_install
 from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
+from pytest_vela.peer.phone import Peer
 from pytest_vela.plugin.faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
 from tests.support.ptys import RawPty
@@ -242,7 +243,7 @@ def test_the_watch_keeps_crash_and_boot_lines_from_the_moment_it_is_built(
     assert watch.crashes[0].ts <= watch.boots[0].ts
 
 
-def test_shell_output_is_exact_while_the_agent_logs_link_events(watch: Watch, peer) -> None:
+def test_shell_output_is_exact_while_the_agent_logs_link_events(watch: Watch, peer: Peer) -> None:
     for n in range(5):
         # Each drop and reopen makes the agent print event lines while the shell runs.
         if n % 2 == 0:

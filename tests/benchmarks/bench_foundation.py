@@ -24,11 +24,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import pytest_vela.device.watch as watch_module
+import pytest_vela.device.files as files_module
 from pytest_vela.console.port import Console
+from pytest_vela.device.transfer import ymodem_send
 from pytest_vela.device.watch import Watch
 from pytest_vela.rig.backend import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -163,10 +165,8 @@ def bench_latency() -> dict[str, float]:
 
 
 def _timing_ymodem(transfers: list[float]) -> Callable[..., float]:
-    real = watch_module.ymodem_send
-
     def timed(*args: Any, **kwargs: Any) -> float:
-        seconds = real(*args, **kwargs)
+        seconds = ymodem_send(*args, **kwargs)
         transfers.append(seconds)
         return seconds
 
@@ -177,24 +177,24 @@ def bench_flash() -> dict[str, float]:
     transfers: list[float] = []
     totals: list[float] = []
     skips: list[float] = []
-    real = watch_module.ymodem_send
-    watch_module.ymodem_send = _timing_ymodem(transfers)  # type: ignore[assignment]
-    try:
-        with simulated(pace=True) as (watch, _console), tempfile.TemporaryDirectory() as tmp:
-            for run in range(FLASH_RUNS):
-                image = Path(tmp) / f"vela-{run}.bin"
-                image.write_bytes(os.urandom(FLASH_BYTES))
-                started = time.perf_counter()
-                if not watch.flash(image, "auto"):
-                    raise AssertionError("a new image was not flashed")
-                totals.append(time.perf_counter() - started)
-            for _ in range(SKIP_RUNS):
-                started = time.perf_counter()
-                if watch.flash(image, "auto"):
-                    raise AssertionError("an image already on the watch was flashed again")
-                skips.append(time.perf_counter() - started)
-    finally:
-        watch_module.ymodem_send = real
+    # Timed where the watch's file sending looks it up (patch.object fails if it moved away).
+    with (
+        mock.patch.object(files_module, "ymodem_send", _timing_ymodem(transfers)),
+        simulated(pace=True) as (watch, _console),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for run in range(FLASH_RUNS):
+            image = Path(tmp) / f"vela-{run}.bin"
+            image.write_bytes(os.urandom(FLASH_BYTES))
+            started = time.perf_counter()
+            if not watch.flash(image, "auto"):
+                raise AssertionError("a new image was not flashed")
+            totals.append(time.perf_counter() - started)
+        for _ in range(SKIP_RUNS):
+            started = time.perf_counter()
+            if watch.flash(image, "auto"):
+                raise AssertionError("an image already on the watch was flashed again")
+            skips.append(time.perf_counter() - started)
     rates = [FLASH_BYTES / s for s in transfers]
     return {
         "pct": 100 * statistics.median(rates) / RATE_921600,

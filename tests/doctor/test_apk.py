@@ -32,7 +32,7 @@ def _apk(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
-def test_v2_signer_is_read_and_verified(tmp_path: Path, identity: Identity):
+def test_v2_signer_is_read_and_verified(tmp_path: Path, identity: Identity) -> None:
     result = apk_signers(_apk(tmp_path, sign_apk_v2(apk_unsigned(), identity)))
     assert result.problems == []
     assert [scheme for scheme, _ in result.signers] == ["v2"]
@@ -40,12 +40,12 @@ def test_v2_signer_is_read_and_verified(tmp_path: Path, identity: Identity):
     assert certs.fingerprint(result.certificate) == certs.fingerprint(identity.cert)
 
 
-def test_multi_chunk_apk_content_digest_verifies(tmp_path: Path, identity: Identity):
+def test_multi_chunk_apk_content_digest_verifies(tmp_path: Path, identity: Identity) -> None:
     result = apk_signers(_apk(tmp_path, sign_apk_v2(apk_unsigned(big=True), identity)))
     assert result.problems == []
 
 
-def test_v3_signer_comes_first(tmp_path: Path, identity: Identity, stranger: Identity):
+def test_v3_signer_comes_first(tmp_path: Path, identity: Identity, stranger: Identity) -> None:
     """v3 and v2 signers differ (as after a key rotation, lineage not modelled): both count."""
     result = apk_signers(_apk(tmp_path, sign_apk_v2(apk_unsigned(), stranger, v3=identity)))
     assert result.problems == []
@@ -55,13 +55,13 @@ def test_v3_signer_comes_first(tmp_path: Path, identity: Identity, stranger: Ide
     assert len(result.distinct()) == 2
 
 
-def test_ec_key_apk(tmp_path: Path):
+def test_ec_key_apk(tmp_path: Path) -> None:
     ec_identity = make_identity("EC app", kind="ec")
     result = apk_signers(_apk(tmp_path, sign_apk_v2(apk_unsigned(), ec_identity)))
     assert result.problems == []
 
 
-def test_v1_signer_is_read(tmp_path: Path, identity: Identity):
+def test_v1_signer_is_read(tmp_path: Path, identity: Identity) -> None:
     files = {"AndroidManifest.xml": b"manifest", "classes.dex": b"dex\n035\x00"}
     result = apk_signers(_apk(tmp_path, sign_apk_v1(files, identity)))
     assert result.problems == []
@@ -70,26 +70,28 @@ def test_v1_signer_is_read(tmp_path: Path, identity: Identity):
     assert certs.fingerprint(result.certificate) == certs.fingerprint(identity.cert)
 
 
-def test_changed_apk_content_is_detected(tmp_path: Path, identity: Identity):
+def test_changed_apk_content_is_detected(tmp_path: Path, identity: Identity) -> None:
     data = bytearray(sign_apk_v2(apk_unsigned(), identity))
     data[40] ^= 0xFF  # inside the first local entry
     result = apk_signers(_apk(tmp_path, bytes(data)))
     assert result.problems == ["v2 content digest does not match: the APK was changed"]
 
 
-def test_forged_signature_is_detected(tmp_path: Path, identity: Identity, stranger: Identity):
+def test_forged_signature_is_detected(
+    tmp_path: Path, identity: Identity, stranger: Identity
+) -> None:
     forged = Identity(stranger.key, identity.cert)
     result = apk_signers(_apk(tmp_path, sign_apk_v2(apk_unsigned(), forged)))
     assert result.problems == ["v2 signature does not verify with its certificate"]
 
 
-def test_unsigned_apk(tmp_path: Path):
+def test_unsigned_apk(tmp_path: Path) -> None:
     result = apk_signers(_apk(tmp_path, apk_unsigned()))
     assert result.signers == []
     assert result.problems == ["the APK is not signed (no v1, v2 or v3 signature)"]
 
 
-def test_truncated_signing_block_is_a_problem(tmp_path: Path, identity: Identity):
+def test_truncated_signing_block_is_a_problem(tmp_path: Path, identity: Identity) -> None:
     data = bytearray(sign_apk_v2(apk_unsigned(), identity))
     signed = read_signed_zip(bytes(data), APK_MAGIC)
     assert signed is not None
@@ -100,12 +102,12 @@ def test_truncated_signing_block_is_a_problem(tmp_path: Path, identity: Identity
     assert any(p.startswith("v2 signature is damaged") for p in result.problems)
 
 
-def test_not_an_apk(tmp_path: Path):
+def test_not_an_apk(tmp_path: Path) -> None:
     with pytest.raises(DoctorInputError, match="not an APK"):
         apk_signers(_apk(tmp_path, b"\x7fELF not a zip"))
 
 
-def test_apk_signed_by_apksigner(tmp_path: Path):
+def test_apk_signed_by_apksigner(tmp_path: Path) -> None:
     """An APK signed by Android's own apksigner (v1 + v2 + v3) with a keytool keystore."""
     apksigner = shutil.which("apksigner")
     if apksigner is None:

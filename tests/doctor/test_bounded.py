@@ -46,7 +46,7 @@ def _bomb(path: Path, name: str, size: int, others: dict[str, bytes] | None = No
 # --- the project's manifest -------------------------------------------------------------------
 
 
-def test_a_manifest_nested_200000_deep_fails_its_check_not_the_doctor(project: Path):
+def test_a_manifest_nested_200000_deep_fails_its_check_not_the_doctor(project: Path) -> None:
     (project / "src" / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)
     check = _doctor(project)["manifest.parses"]
     assert check.startswith("FAIL: src/manifest.json nests arrays or objects more than 100 deep")
@@ -59,7 +59,7 @@ def test_a_manifest_nested_200000_deep_fails_its_check_not_the_doctor(project: P
 )
 def test_a_manifest_that_is_not_an_object_fails_saying_what_it_is(
     project: Path, content: str, kind: str
-):
+) -> None:
     (project / "src" / "manifest.json").write_text(content)
     report = _doctor(project)
     assert report["manifest.parses"] == (
@@ -69,12 +69,12 @@ def test_a_manifest_that_is_not_an_object_fails_saying_what_it_is(
     assert "manifest.package" not in report
 
 
-def test_a_huge_manifest_is_not_read_whole(project: Path):
+def test_a_huge_manifest_is_not_read_whole(project: Path) -> None:
     (project / "src" / "manifest.json").write_bytes(b" " * (MIB + 1))
     assert "is larger than 1 MiB" in _doctor(project)["manifest.parses"]
 
 
-def test_a_manifest_that_is_not_utf8_says_so(project: Path):
+def test_a_manifest_that_is_not_utf8_says_so(project: Path) -> None:
     (project / "src" / "manifest.json").write_bytes('{"name": "café"}'.encode("latin-1"))
     check = _doctor(project)["manifest.parses"]
     assert "src/manifest.json is not UTF-8 text (byte 0xe9 at offset 13)" in check
@@ -108,14 +108,16 @@ def _rpk_with(tmp_path: Path, identity: Identity, manifest: bytes | None) -> Pat
 )
 def test_an_rpk_without_a_usable_manifest_fails(
     project: Path, tmp_path: Path, identity: Identity, manifest: bytes | None, says: str
-):
+) -> None:
     report = _doctor(project, rpk=_rpk_with(tmp_path, identity, manifest))
     assert report["rpk.signature"].startswith("PASS")  # signed as it is: the manifest is the fault
     assert report["rpk.manifest"].startswith(f"FAIL: {RPK_NAME}: {says}")
     assert "the watch cannot install it" in report["rpk.manifest"]
 
 
-def test_a_good_rpk_reports_no_manifest_problem(project: Path, tmp_path: Path, identity: Identity):
+def test_a_good_rpk_reports_no_manifest_problem(
+    project: Path, tmp_path: Path, identity: Identity
+) -> None:
     result = verify_rpk(_rpk_with(tmp_path, identity, json.dumps({"package": PACKAGE}).encode()))
     assert result.ok and result.manifest_problem is None
 
@@ -123,7 +125,9 @@ def test_a_good_rpk_reports_no_manifest_problem(project: Path, tmp_path: Path, i
 # --- members that inflate without end --------------------------------------------------------
 
 
-def test_an_rpk_whose_manifest_inflates_to_300_mb_is_refused_in_little_memory(tmp_path: Path):
+def test_an_rpk_whose_manifest_inflates_to_300_mb_is_refused_in_little_memory(
+    tmp_path: Path,
+) -> None:
     rpk = _bomb(tmp_path / RPK_NAME, "manifest.json", 300 * MIB, {"app.js": b"//\n"})
     assert rpk.stat().st_size < 400 * 1024
     tracemalloc.start()
@@ -140,25 +144,25 @@ def test_an_rpk_whose_manifest_inflates_to_300_mb_is_refused_in_little_memory(tm
     assert peak < 16 * MIB
 
 
-def test_the_doctor_reports_an_rpk_bomb_as_a_failed_check(project: Path, tmp_path: Path):
+def test_the_doctor_reports_an_rpk_bomb_as_a_failed_check(project: Path, tmp_path: Path) -> None:
     rpk = _bomb(tmp_path / RPK_NAME, "manifest.json", 300 * MIB)
     check = _doctor(project, rpk=rpk)["rpk.signature"]
     assert check.startswith(f"FAIL: {rpk}: manifest.json inflates to more than 1 MiB")
 
 
-def test_any_other_member_is_hashed_within_a_limit(tmp_path: Path):
+def test_any_other_member_is_hashed_within_a_limit(tmp_path: Path) -> None:
     rpk = _bomb(tmp_path / RPK_NAME, "assets/blob.bin", 65 * MIB, {"manifest.json": b"{}"})
     with pytest.raises(DoctorInputError, match=r"assets/blob\.bin inflates to more than 64 MiB"):
         verify_rpk(rpk)
 
 
-def test_an_apk_signature_block_is_read_within_a_limit(project: Path, tmp_path: Path):
+def test_an_apk_signature_block_is_read_within_a_limit(project: Path, tmp_path: Path) -> None:
     apk = _bomb(tmp_path / "phone.apk", "META-INF/CERT.RSA", 2 * MIB, {"classes.dex": b"dex"})
     check = _doctor(project, signer=apk)["android.signer"]
     assert check.startswith(f"FAIL: {apk}: META-INF/CERT.RSA inflates to more than 1 MiB")
 
 
-def test_an_inflater_bounds_each_member_and_the_archive():
+def test_an_inflater_bounds_each_member_and_the_archive() -> None:
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes({f"f{i}": b"x" * 1000 for i in range(5)})))
     inflater = Inflater(archive, total=3500)
     infos = archive.infolist()
@@ -171,7 +175,7 @@ def test_an_inflater_bounds_each_member_and_the_archive():
             inflater.read(info)
 
 
-def test_a_member_that_lies_about_its_size_is_still_bounded():
+def test_a_member_that_lies_about_its_size_is_still_bounded() -> None:
     data = bytearray(zip_bytes({"manifest.json": b"{" + b" " * 5000 + b"}"}, stored=True))
     # Claim 10 bytes in both headers: zipfile reads no more than that, and the CRC then fails.
     for header in (b"PK\x03\x04", b"PK\x01\x02"):
@@ -186,12 +190,12 @@ def test_a_member_that_lies_about_its_size_is_still_bounded():
 # --- JSON ---------------------------------------------------------------------------------------
 
 
-def test_depth_is_counted_outside_strings_only():
+def test_depth_is_counted_outside_strings_only() -> None:
     assert not json_depth_exceeds('{"a": "[[[[[[[[", "b": [[1]]}', limit=3)
     assert json_depth_exceeds('{"a": [[[1]]]}', limit=3)
     assert not json_depth_exceeds('["\\"[[[[[["]', limit=1)
 
 
-def test_load_json_object_refuses_more_than_a_mib():
+def test_load_json_object_refuses_more_than_a_mib() -> None:
     with pytest.raises(DoctorInputError, match="larger than 1 MiB; a quick app manifest is a few"):
         load_json_object(b" " * (MIB + 1) + b"{}", "m.json")

@@ -59,7 +59,7 @@ def _rpk(
 # --- everything right --------------------------------------------------------------------------
 
 
-def test_good_project_passes_every_check(project: Path, tmp_path: Path, identity: Identity):
+def test_good_project_passes_every_check(project: Path, tmp_path: Path, identity: Identity) -> None:
     report = _run(project, signer=_apk(tmp_path, identity), rpk=_rpk(tmp_path, identity))
     assert report.ok, report.render()
     assert set(_statuses(report).values()) == {Status.PASS}
@@ -75,7 +75,7 @@ def test_good_project_passes_every_check(project: Path, tmp_path: Path, identity
 
 def test_vendor_built_project_passes(
     vendor_signed: VendorBuild, tmp_path: Path, identity: Identity
-):
+) -> None:
     report = _run(vendor_signed.project, signer=_apk(tmp_path, identity), rpk=vendor_signed.rpk)
     assert report.ok, report.render()
     assert report.get("rpk.signer").status is Status.PASS
@@ -84,34 +84,34 @@ def test_vendor_built_project_passes(
 # --- manifest ----------------------------------------------------------------------------------
 
 
-def test_missing_app_dir(tmp_path: Path):
+def test_missing_app_dir(tmp_path: Path) -> None:
     report = _run(tmp_path / "nowhere")
     assert [c.id for c in report.checks] == ["app.dir"]
     assert not report.ok
 
 
-def test_manifest_at_project_root_is_accepted(project: Path):
+def test_manifest_at_project_root_is_accepted(project: Path) -> None:
     (project / "src" / "manifest.json").rename(project / "manifest.json")
     report = _run(project)
     assert report.get("manifest.found").status is Status.PASS
     assert report.get("manifest.found").summary == "manifest: manifest.json"
 
 
-def test_missing_manifest(project: Path):
+def test_missing_manifest(project: Path) -> None:
     (project / "src" / "manifest.json").unlink()
     check = _run(project).get("manifest.found")
     assert check.status is Status.FAIL
     assert "src/manifest.json" in check.remedy
 
 
-def test_manifest_that_does_not_parse(project: Path):
+def test_manifest_that_does_not_parse(project: Path) -> None:
     (project / "src" / "manifest.json").write_text('{"package": "x",\n  oops }')
     check = _run(project).get("manifest.parses")
     assert check.status is Status.FAIL
     assert "line 2" in check.summary
 
 
-def test_package_mismatch_says_what_the_watch_reports_and_what_to_set(project: Path):
+def test_package_mismatch_says_what_the_watch_reports_and_what_to_set(project: Path) -> None:
     report = _run(project, package="com.example.phone")
     check = report.get("manifest.package")
     assert check.status is Status.FAIL
@@ -120,7 +120,7 @@ def test_package_mismatch_says_what_the_watch_reports_and_what_to_set(project: P
     assert not report.ok
 
 
-def test_feature_missing_while_code_imports_it(tmp_path: Path, identity: Identity):
+def test_feature_missing_while_code_imports_it(tmp_path: Path, identity: Identity) -> None:
     app = write_project(tmp_path / "app", identity=identity, features=[])
     check = _run(app).get("manifest.feature")
     assert check.status is Status.FAIL
@@ -128,7 +128,7 @@ def test_feature_missing_while_code_imports_it(tmp_path: Path, identity: Identit
     assert '{ "name": "system.interconnect" }' in check.remedy
 
 
-def test_feature_missing_and_unused(tmp_path: Path, identity: Identity):
+def test_feature_missing_and_unused(tmp_path: Path, identity: Identity) -> None:
     page = PAGE.replace("import interconnect from '@system.interconnect'\n", "")
     app = write_project(tmp_path / "app", identity=identity, features=["system.vibrator"],
                         page=page)  # fmt: skip
@@ -137,7 +137,9 @@ def test_feature_missing_and_unused(tmp_path: Path, identity: Identity):
     assert check.summary == "src/manifest.json does not declare system.interconnect in features"
 
 
-def test_feature_declared_but_not_imported_passes_with_a_note(tmp_path: Path, identity: Identity):
+def test_feature_declared_but_not_imported_passes_with_a_note(
+    tmp_path: Path, identity: Identity
+) -> None:
     page = PAGE.replace("import interconnect from '@system.interconnect'\n", "")
     app = write_project(tmp_path / "app", identity=identity, page=page)
     check = _run(app).get("manifest.feature")
@@ -148,7 +150,7 @@ def test_feature_declared_but_not_imported_passes_with_a_note(tmp_path: Path, id
 # --- sign/ ---------------------------------------------------------------------------------------
 
 
-def test_missing_sign_debug_names_the_fallback_key(tmp_path: Path):
+def test_missing_sign_debug_names_the_fallback_key(tmp_path: Path) -> None:
     app = write_project(tmp_path / "app")
     report = _run(app)
     debug = report.get("sign.debug.files")
@@ -158,14 +160,14 @@ def test_missing_sign_debug_names_the_fallback_key(tmp_path: Path):
     assert "'aiot release' fails" in report.get("sign.release.files").summary
 
 
-def test_key_that_is_not_the_certificates(project: Path, stranger: Identity):
+def test_key_that_is_not_the_certificates(project: Path, stranger: Identity) -> None:
     (project / "sign" / "release" / "private.pem").write_bytes(stranger.key_pem)
     report = _run(project)
     assert report.get("sign.release.keypair").status is Status.FAIL
     assert report.get("sign.debug.keypair").status is Status.PASS
 
 
-def test_encrypted_private_key(project: Path, identity: Identity):
+def test_encrypted_private_key(project: Path, identity: Identity) -> None:
     encrypted = identity.key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -177,7 +179,7 @@ def test_encrypted_private_key(project: Path, identity: Identity):
     assert "password-protected" in check.summary and "private.pem" in check.summary
 
 
-def test_certificate_file_that_is_not_a_certificate(project: Path):
+def test_certificate_file_that_is_not_a_certificate(project: Path) -> None:
     (project / "sign" / "debug" / "certificate.pem").write_text("copied the wrong block\n")
     check = _run(project).get("sign.debug.files")
     assert check.status is Status.FAIL
@@ -195,7 +197,7 @@ def test_certificate_file_that_is_not_a_certificate(project: Path):
 )
 def test_certificate_validity(
     tmp_path: Path, valid_from: timedelta, valid_for: timedelta, status: Status, words: str
-):
+) -> None:
     app = write_project(
         tmp_path / "app",
         identity=make_identity("Dated", valid_from=valid_from, valid_for=valid_for),
@@ -209,7 +211,7 @@ def test_certificate_validity(
 
 def test_toolkit_default_key_in_sign_debug_is_called_out(
     vendor_default: VendorBuild, project: Path
-):
+) -> None:
     pem = toolkit_prefix() / "node_modules/@aiot-toolkit/packager/lib/signature/pem"
     for name in ("private.pem", "certificate.pem"):
         shutil.copy(pem / name, project / "sign" / "debug" / name)
@@ -221,13 +223,13 @@ def test_toolkit_default_key_in_sign_debug_is_called_out(
 # --- the Android app's signer ------------------------------------------------------------------
 
 
-def test_android_signer_unknown_is_a_warning(project: Path):
+def test_android_signer_unknown_is_a_warning(project: Path) -> None:
     report = _run(project)
     assert report.get("android.signer").status is Status.WARN
     assert report.ok
 
 
-def test_matching_certificate_file(project: Path, tmp_path: Path, identity: Identity):
+def test_matching_certificate_file(project: Path, tmp_path: Path, identity: Identity) -> None:
     cert = tmp_path / "android.pem"
     cert.write_bytes(identity.cert_pem)
     report = _run(project, signer=cert)
@@ -235,13 +237,13 @@ def test_matching_certificate_file(project: Path, tmp_path: Path, identity: Iden
     assert report.ok
 
 
-def test_der_certificate_file(project: Path, tmp_path: Path, identity: Identity):
+def test_der_certificate_file(project: Path, tmp_path: Path, identity: Identity) -> None:
     cert = tmp_path / "android.cer"
     cert.write_bytes(identity.cert_der)
     assert _run(project, signer=cert).get("android.signer.release").status is Status.PASS
 
 
-def test_wrong_certificate_is_detected(project: Path, tmp_path: Path, stranger: Identity):
+def test_wrong_certificate_is_detected(project: Path, tmp_path: Path, stranger: Identity) -> None:
     cert = tmp_path / "android.pem"
     cert.write_bytes(stranger.cert_pem)
     report = _run(project, signer=cert)
@@ -253,14 +255,14 @@ def test_wrong_certificate_is_detected(project: Path, tmp_path: Path, stranger: 
         assert "pytest-vela sign import" in check.remedy
 
 
-def test_apk_signed_by_another_key(project: Path, tmp_path: Path, stranger: Identity):
+def test_apk_signed_by_another_key(project: Path, tmp_path: Path, stranger: Identity) -> None:
     report = _run(project, signer=_apk(tmp_path, stranger))
     assert report.get("android.apk").status is Status.PASS
     assert report.get("android.signer.debug").status is Status.FAIL
     assert "phone.apk is signed by CN=Someone Else" in report.get("android.signer.debug").summary
 
 
-def test_damaged_apk(project: Path, tmp_path: Path, identity: Identity):
+def test_damaged_apk(project: Path, tmp_path: Path, identity: Identity) -> None:
     apk = _apk(tmp_path, identity)
     data = bytearray(apk.read_bytes())
     data[40] ^= 0xFF
@@ -271,7 +273,7 @@ def test_damaged_apk(project: Path, tmp_path: Path, identity: Identity):
     assert "content digest does not match" in checks[0].summary
 
 
-def test_missing_android_file(project: Path, tmp_path: Path):
+def test_missing_android_file(project: Path, tmp_path: Path) -> None:
     check = _run(project, signer=tmp_path / "gone.apk").get("android.signer")
     assert check.status is Status.FAIL
     assert "gone.apk: no such file" in check.summary
@@ -280,7 +282,7 @@ def test_missing_android_file(project: Path, tmp_path: Path):
 # --- a built rpk ---------------------------------------------------------------------------------
 
 
-def test_tampered_rpk(project: Path, tmp_path: Path, identity: Identity):
+def test_tampered_rpk(project: Path, tmp_path: Path, identity: Identity) -> None:
     rpk = _rpk(tmp_path, identity)
     data = bytearray(rpk.read_bytes())
     data[len(data) // 3] ^= 0x01
@@ -293,7 +295,7 @@ def test_tampered_rpk(project: Path, tmp_path: Path, identity: Identity):
 
 def test_rpk_signed_by_another_key_than_the_android_app(
     project: Path, tmp_path: Path, identity: Identity, stranger: Identity
-):
+) -> None:
     report = _run(project, signer=_apk(tmp_path, identity), rpk=_rpk(tmp_path, stranger))
     assert report.get("rpk.signature").status is Status.PASS
     check = report.get("rpk.signer")
@@ -301,7 +303,9 @@ def test_rpk_signed_by_another_key_than_the_android_app(
     assert "not by the Android app's key" in check.summary
 
 
-def test_rpk_built_before_the_key_changed(project: Path, tmp_path: Path, stranger: Identity):
+def test_rpk_built_before_the_key_changed(
+    project: Path, tmp_path: Path, stranger: Identity
+) -> None:
     check = _run(project, rpk=_rpk(tmp_path, stranger)).get("rpk.signer")
     assert check.status is Status.FAIL
     assert "built before the key changed" in check.summary
@@ -309,7 +313,7 @@ def test_rpk_built_before_the_key_changed(project: Path, tmp_path: Path, strange
 
 def test_release_rpk_is_compared_with_sign_release(
     project: Path, tmp_path: Path, identity: Identity, stranger: Identity
-):
+) -> None:
     write_sign(project, stranger, modes=("release",))
     rpk = _rpk(tmp_path, identity, name=f"{PACKAGE}.release.1.0.0.rpk")
     check = _run(project, rpk=rpk).get("rpk.signer")
@@ -317,20 +321,20 @@ def test_release_rpk_is_compared_with_sign_release(
     assert "sign/release/certificate.pem" in check.summary
 
 
-def test_rpk_with_another_package(project: Path, tmp_path: Path, identity: Identity):
+def test_rpk_with_another_package(project: Path, tmp_path: Path, identity: Identity) -> None:
     check = _run(project, rpk=_rpk(tmp_path, identity, package="com.old.name")).get("rpk.package")
     assert check.status is Status.FAIL
     assert "'com.old.name'" in check.summary and "1001" in check.summary
 
 
-def test_rpk_signed_by_the_toolkit_default_key(vendor_default: VendorBuild, project: Path):
+def test_rpk_signed_by_the_toolkit_default_key(vendor_default: VendorBuild, project: Path) -> None:
     check = _run(project, rpk=vendor_default.rpk).get("rpk.signer")
     assert check.status is Status.FAIL
     assert "aiot-toolkit's bundled debug key (CN=localhost)" in check.summary
     assert "pytest-vela sign import" in check.remedy
 
 
-def test_missing_rpk(project: Path, tmp_path: Path):
+def test_missing_rpk(project: Path, tmp_path: Path) -> None:
     check = _run(project, rpk=tmp_path / "dist" / "none.rpk").get("rpk.signature")
     assert check.status is Status.FAIL
     assert "none.rpk: no such file" in check.summary
@@ -339,7 +343,7 @@ def test_missing_rpk(project: Path, tmp_path: Path):
 # --- the report ----------------------------------------------------------------------------------
 
 
-def test_report_json_round_trips(project: Path):
+def test_report_json_round_trips(project: Path) -> None:
     report = _run(project, package="com.other")
     data = json.loads(report.to_json())
     assert data["ok"] is False
@@ -351,7 +355,7 @@ def test_report_json_round_trips(project: Path):
     assert failing[0]["remedy"]
 
 
-def test_human_report_shows_remedies_and_counts(project: Path):
+def test_human_report_shows_remedies_and_counts(project: Path) -> None:
     text = _run(project, package="com.other").render()
     assert "  FAIL  src/manifest.json package is" in text
     assert '        fix: set "package": "com.other" in src/manifest.json' in text

@@ -18,7 +18,7 @@ def _cert(tmp_path: Path, who: Identity) -> Path:
 
 
 def test_passing_project_exits_0(project: Path, tmp_path: Path, identity: Identity,
-                                 capsys: pytest.CaptureFixture[str]):  # fmt: skip
+                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     code = main(["doctor", str(project), "--android-package", PACKAGE,
                  "--cert", str(_cert(tmp_path, identity))])  # fmt: skip
     out = capsys.readouterr().out
@@ -29,7 +29,7 @@ def test_passing_project_exits_0(project: Path, tmp_path: Path, identity: Identi
 
 
 def test_failing_project_exits_1_with_json(project: Path, tmp_path: Path, stranger: Identity,
-                                           capsys: pytest.CaptureFixture[str]):  # fmt: skip
+                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     code = main(["doctor", str(project), "--android-package", "com.other.app", "--json",
                  "--cert", str(_cert(tmp_path, stranger))])  # fmt: skip
     data = json.loads(capsys.readouterr().out)
@@ -41,7 +41,7 @@ def test_failing_project_exits_1_with_json(project: Path, tmp_path: Path, strang
 
 def test_missing_app_dir_is_a_message_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     code = main(["doctor", str(tmp_path / "nope"), "--android-package", PACKAGE])
     captured = capsys.readouterr()
     assert code == 1
@@ -49,7 +49,7 @@ def test_missing_app_dir_is_a_message_not_a_traceback(
     assert "Traceback" not in captured.out + captured.err
 
 
-def test_apk_and_cert_are_exclusive(project: Path, capsys: pytest.CaptureFixture[str]):
+def test_apk_and_cert_are_exclusive(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["doctor", str(project), "--android-package", PACKAGE, "--apk", "a", "--cert", "b"])
     assert info.value.code == 2

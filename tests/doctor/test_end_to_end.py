@@ -42,7 +42,7 @@ def _phone_side(stores: Stores, tmp_path: Path) -> list[str]:
 
 def test_keytool_jks_to_vendor_rpk_passes_the_doctor(
     stores: Stores, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
+) -> None:
     require_node()
     app = write_project(tmp_path / "app")
     entry = read_keystore(stores.jks, STORE_PW, key_password=KEY_PW)

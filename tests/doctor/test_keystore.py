@@ -49,7 +49,7 @@ def _assert_no_secrets(text: str, key_pem: bytes) -> None:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def test_jks_with_own_key_password(stores: Stores):
+def test_jks_with_own_key_password(stores: Stores) -> None:
     entry = read_keystore(stores.jks, STORE_PW, key_password=KEY_PW)
     assert entry.alias == "upload"
     exported = keytool_export_cert(stores.jks, STORE_PW, "upload")
@@ -57,7 +57,9 @@ def test_jks_with_own_key_password(stores: Stores):
     assert certs.key_matches(entry.key, entry.certificate)
 
 
-def test_jks_key_equals_what_the_documented_keytool_route_gives(stores: Stores, tmp_path: Path):
+def test_jks_key_equals_what_the_documented_keytool_route_gives(
+    stores: Stores, tmp_path: Path
+) -> None:
     """Same key as keytool -importkeystore to PKCS#12 (the vendor's documented first step)."""
     converted = tmp_path / "converted.p12"
     subprocess.run(
@@ -76,7 +78,7 @@ def test_jks_key_equals_what_the_documented_keytool_route_gives(stores: Stores, 
 
 
 @pytest.mark.parametrize("which", ["p12", "p12_named_jks"])
-def test_pkcs12(stores: Stores, which: str):
+def test_pkcs12(stores: Stores, which: str) -> None:
     path = getattr(stores, which)
     alias = {"p12": "release", "p12_named_jks": "key0"}[which]
     entry = read_keystore(path, STORE_PW)
@@ -86,31 +88,31 @@ def test_pkcs12(stores: Stores, which: str):
     assert certs.key_matches(entry.key, entry.certificate)
 
 
-def test_several_entries_need_an_alias(stores: Stores):
+def test_several_entries_need_an_alias(stores: Stores) -> None:
     with pytest.raises(KeystoreError, match=r"holds 2 key entries \(first, second\).*--alias"):
         read_keystore(stores.multi, STORE_PW)
     entry = read_keystore(stores.multi, STORE_PW, alias="Second")
     assert entry.certificate.subject.rfc4514_string() == "CN=Second,O=Example"
 
 
-def test_unknown_alias(stores: Stores):
+def test_unknown_alias(stores: Stores) -> None:
     with pytest.raises(KeystoreError, match=r"no key entry 'third'; its key entries are: first"):
         read_keystore(stores.multi, STORE_PW, alias="third")
 
 
 @pytest.mark.parametrize("which", ["jks", "p12"])
-def test_wrong_store_password(stores: Stores, which: str):
+def test_wrong_store_password(stores: Stores, which: str) -> None:
     with pytest.raises(KeystoreError, match="password is wrong") as info:
         read_keystore(getattr(stores, which), "not-the-password")
     assert "not-the-password" not in str(info.value)
 
 
-def test_jceks_gets_a_conversion_command(stores: Stores):
+def test_jceks_gets_a_conversion_command(stores: Stores) -> None:
     with pytest.raises(KeystoreError, match=r"JCEKS.*-deststoretype pkcs12"):
         read_keystore(stores.jceks, STORE_PW)
 
 
-def test_not_a_keystore(tmp_path: Path):
+def test_not_a_keystore(tmp_path: Path) -> None:
     junk = tmp_path / "notes.jks"
     junk.write_text("not a keystore")
     with pytest.raises(KeystoreError, match=r"notes\.jks: cannot open"):
@@ -120,7 +122,7 @@ def test_not_a_keystore(tmp_path: Path):
 # --- the command ---------------------------------------------------------------------------------
 
 
-def test_import_round_trips_and_doctor_passes(stores: Stores, tmp_path: Path):
+def test_import_round_trips_and_doctor_passes(stores: Stores, tmp_path: Path) -> None:
     app = write_project(tmp_path / "app")
     result = _cli(
         ["sign", "import", str(stores.jks), "--out", str(app / "sign")],
@@ -147,7 +149,9 @@ def test_import_round_trips_and_doctor_passes(stores: Stores, tmp_path: Path):
     assert report.get("android.signer.debug").status is Status.PASS
 
 
-def test_import_refuses_to_replace_another_key_without_force(stores: Stores, tmp_path: Path):
+def test_import_refuses_to_replace_another_key_without_force(
+    stores: Stores, tmp_path: Path
+) -> None:
     env = {"VELA_KEYSTORE_PASSWORD": STORE_PW}
     out = tmp_path / "sign"
     assert (
@@ -166,7 +170,7 @@ def test_import_refuses_to_replace_another_key_without_force(stores: Stores, tmp
     assert (out / "debug" / "private.pem").stat().st_mode & 0o777 == 0o600
 
 
-def test_import_without_password_and_terminal_explains(stores: Stores, tmp_path: Path):
+def test_import_without_password_and_terminal_explains(stores: Stores, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VELA_")}
     result = subprocess.run(
         [sys.executable, "-m", "pytest_vela.doctor.command", "sign", "import", str(stores.p12)],
@@ -179,7 +183,7 @@ def test_import_without_password_and_terminal_explains(stores: Stores, tmp_path:
     assert not (tmp_path / "sign").exists()
 
 
-def test_import_with_wrong_key_password_explains(stores: Stores, tmp_path: Path):
+def test_import_with_wrong_key_password_explains(stores: Stores, tmp_path: Path) -> None:
     result = _cli(
         ["sign", "import", str(stores.jks), "--out", str(tmp_path / "sign")],
         {"VELA_KEYSTORE_PASSWORD": STORE_PW, "VELA_KEY_PASSWORD": "guess"},
@@ -191,7 +195,7 @@ def test_import_with_wrong_key_password_explains(stores: Stores, tmp_path: Path)
     assert STORE_PW not in result.stderr + result.stdout
 
 
-def test_passwords_typed_at_the_prompt_are_not_echoed(stores: Stores, tmp_path: Path):
+def test_passwords_typed_at_the_prompt_are_not_echoed(stores: Stores, tmp_path: Path) -> None:
     """Run on a pseudo-terminal: asked for both passwords, the transcript holds no secret."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VELA_")}
     env["PYTHONPATH"] = str(REPO)

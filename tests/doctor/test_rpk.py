@@ -31,7 +31,9 @@ def _flip(data: bytes, offset: int) -> bytes:
 # --- real toolkit output -------------------------------------------------------------------------
 
 
-def test_vendor_rpk_verifies_and_names_its_signer(vendor_signed: VendorBuild, identity: Identity):
+def test_vendor_rpk_verifies_and_names_its_signer(
+    vendor_signed: VendorBuild, identity: Identity
+) -> None:
     result = verify_rpk(vendor_signed.rpk)
     assert result.problems == []
     assert result.signer is not None
@@ -42,7 +44,7 @@ def test_vendor_rpk_verifies_and_names_its_signer(vendor_signed: VendorBuild, id
     assert result.manifest is not None and result.manifest["package"] == "com.example.watchapp"
 
 
-def test_vendor_default_key_is_recognised(vendor_default: VendorBuild):
+def test_vendor_default_key_is_recognised(vendor_default: VendorBuild) -> None:
     result = verify_rpk(vendor_default.rpk)
     assert result.ok
     assert result.signer is not None and certs.is_toolkit_default(result.signer)
@@ -52,7 +54,7 @@ def test_vendor_default_key_is_recognised(vendor_default: VendorBuild):
 @pytest.mark.parametrize("region", ["local entries", "signing block", "central directory", "eocd"])
 def test_tampered_byte_in_vendor_rpk_is_detected(
     vendor_signed: VendorBuild, tmp_path: Path, region: str
-):
+) -> None:
     data = vendor_signed.rpk.read_bytes()
     signed = read_signed_zip(data, RPK_MAGIC)
     assert signed is not None
@@ -68,7 +70,7 @@ def test_tampered_byte_in_vendor_rpk_is_detected(
     assert result.problems
 
 
-def test_stripped_signature_is_reported(vendor_signed: VendorBuild, tmp_path: Path):
+def test_stripped_signature_is_reported(vendor_signed: VendorBuild, tmp_path: Path) -> None:
     with zipfile.ZipFile(vendor_signed.rpk) as src:
         copy = tmp_path / "resaved.rpk"
         with zipfile.ZipFile(copy, "w") as dst:
@@ -81,14 +83,14 @@ def test_stripped_signature_is_reported(vendor_signed: VendorBuild, tmp_path: Pa
 # --- rpks laid out here: one fault at a time ---------------------------------------------------
 
 
-def test_rpk_made_here_verifies(tmp_path: Path, identity: Identity):
+def test_rpk_made_here_verifies(tmp_path: Path, identity: Identity) -> None:
     result = verify_rpk(_write(tmp_path, make_rpk(rpk_files(), identity)))
     assert result.problems == []
     assert result.signer is not None
     assert certs.fingerprint(result.signer) == certs.fingerprint(identity.cert)
 
 
-def test_ec_signed_rpk_verifies(tmp_path: Path):
+def test_ec_signed_rpk_verifies(tmp_path: Path) -> None:
     from tests.doctor.vectors import make_identity
 
     ec_identity = make_identity("EC signer", kind="ec")
@@ -96,7 +98,7 @@ def test_ec_signed_rpk_verifies(tmp_path: Path):
     assert result.problems == []
 
 
-def test_file_changed_after_hash_json_is_named(tmp_path: Path, identity: Identity):
+def test_file_changed_after_hash_json_is_named(tmp_path: Path, identity: Identity) -> None:
     """A file swapped before the outer signing but after hash.json was written."""
     files = rpk_files()
     data = make_rpk(files, identity)
@@ -114,7 +116,7 @@ def test_file_changed_after_hash_json_is_named(tmp_path: Path, identity: Identit
 
 def test_inner_cert_zip_signed_by_another_key(
     tmp_path: Path, identity: Identity, stranger: Identity
-):
+) -> None:
     result = verify_rpk(_write(tmp_path, make_rpk(rpk_files(), identity, cert_identity=stranger)))
     assert len(result.problems) == 1
     assert "META-INF/CERT: is signed by CN=Someone Else" in result.problems[0]
@@ -122,25 +124,25 @@ def test_inner_cert_zip_signed_by_another_key(
 
 def test_signature_by_a_key_that_is_not_the_certificates(
     tmp_path: Path, identity: Identity, stranger: Identity
-):
+) -> None:
     impostor = Identity(stranger.key, identity.cert)  # claims identity's certificate
     result = verify_rpk(_write(tmp_path, make_rpk(rpk_files(), impostor)))
     assert not result.ok
     assert any("does not verify" in p for p in result.problems)
 
 
-def test_not_a_zip_names_the_file(tmp_path: Path):
+def test_not_a_zip_names_the_file(tmp_path: Path) -> None:
     path = _write(tmp_path, b"this is no rpk", "broken.rpk")
     with pytest.raises(DoctorInputError, match=r"broken\.rpk: not an rpk"):
         verify_rpk(path)
 
 
-def test_missing_file_names_the_file(tmp_path: Path):
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(DoctorInputError, match=r"nothing\.rpk: no such file"):
         verify_rpk(tmp_path / "nothing.rpk")
 
 
-def test_damaged_block_size_is_a_problem_not_a_crash(tmp_path: Path, identity: Identity):
+def test_damaged_block_size_is_a_problem_not_a_crash(tmp_path: Path, identity: Identity) -> None:
     data = bytearray(make_rpk(rpk_files(), identity))
     eocd = find_eocd(bytes(data))
     (cd,) = struct.unpack_from("<I", data, eocd + 16)
