@@ -349,7 +349,11 @@ def fault_run(
 
 
 def _outcome_line(output: str, test: str) -> str:
-    lines = [line for line in output.splitlines() if f"::{test}[sim]" in line]
+    lines = [
+        line
+        for line in output.splitlines()
+        if f"::{test}[sim]" in line and line.startswith(("PASSED", "FAILED", "ERROR"))
+    ]
     assert lines, f"no summary line for {test}:\n{output}"
     return "\n".join(lines)
 

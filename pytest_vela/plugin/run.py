@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import allure
 import pytest
 
-from pytest_vela.errors import RigConfigError
+from pytest_vela.device.watch import Watch
+from pytest_vela.errors import RigConfigError, VelaError
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
 from pytest_vela.rig.session import RigSession
@@ -71,27 +73,93 @@ def rig_names(config: pytest.Config, rig_dir: Path) -> list[str]:
 
 
 class VelaSession:
-    """The run's rigs and their sessions, created at configure time, ended at unconfigure."""
+    """The run's rigs and their sessions, created at configure time, ended at unconfigure.
+
+    Allure results go to ``<reports>/<rig>/allure-results``, or with ``--alluredir X`` to
+    ``X/<rig>`` (and nowhere else: allure-pytest's own flat writer is then left out, so no
+    result is written twice). The controller (the only process without xdist) empties each
+    rig's results directory when the run starts — with ``--alluredir``, only when
+    ``--clean-alluredir`` asks — and writes the run files (categories, environment) at the end.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         root = config.rootpath
         self.rig_dir = root / (config.getoption("vela_rig_dir") or config.getini("vela_rig_dir"))
         self.reports = root / (config.getoption("vela_reports") or config.getini("vela_reports"))
+        alluredir = getattr(config.option, "allure_report_dir", None)
+        self.alluredir = Path(os.path.abspath(alluredir)) if alluredir else None
         self.flash = config.getoption("vela_flash") or config.getini("vela_flash") or "auto"
+        self.is_worker = hasattr(config, "workerinput")
         names = rig_names(config, self.rig_dir)
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
         say = _terminal_writer(config)
+        self.say = say
         self.sessions = {
             name: RigSession(rig, self.reports, self.flash, say, allure.step)
             for name, rig in self.rigs.items()
         }
-        self.router = reports.RigRoutedLogger(
-            self.reports,
-            {
-                name: {"rig": name, "rig.kind": rig.kind, "flash": self.flash}
-                for name, rig in self.rigs.items()
-            },
-        )
+        self.identities: dict[str, dict[str, str]] = {name: {} for name in self.rigs}
+        self.rigs_seen: set[str] = set()  # rigs whose tests reported (the controller's view)
+        self.router = reports.RigRoutedLogger(self.results_dir)
+        if not self.is_worker and not config.option.collectonly:
+            clean = self.alluredir is None or bool(getattr(config.option, "clean_alluredir", 0))
+            if clean:
+                for name in self.rigs:
+                    shutil.rmtree(self.results_dir(name), ignore_errors=True)
+
+    def results_dir(self, rig: str) -> Path:
+        """Where ``rig``'s Allure results of this run go."""
+        if self.alluredir is not None:
+            return self.alluredir / rig
+        return reports.results_dir(self.reports, rig)
+
+    def identify(self, name: str, watch: Watch) -> None:
+        """Read the watch's identity once per run (its image's SHA-256, its OS and board), for
+        the report's environment; a watch that cannot say is 'unknown', never a failure."""
+        identity = self.identities.setdefault(name, {})
+        if "firmware" in identity:
+            return
+        try:
+            identity["firmware"] = watch.image_digest() or "unknown"
+        except VelaError:
+            identity["firmware"] = "unknown"
+        try:
+            words = watch.shell("uname -a").strip().splitlines()[0].split()
+        except (VelaError, IndexError):
+            words = []
+        if len(words) >= 3 and "not found" not in " ".join(words):
+            identity["os"] = f"{words[0]} {words[2]}"
+            identity["model"] = words[-1]
+
+    def record_agent(self, name: str, agent: str | None, package: str | None) -> None:
+        identity = self.identities.setdefault(name, {})
+        if agent:
+            identity["agent"] = agent
+        if package:
+            identity["agent.package"] = package
+
+    def merge_identities(self, found: dict[str, dict[str, str]]) -> None:
+        """Identities a worker read (under xdist the controller starts no watch itself)."""
+        for name, identity in found.items():
+            self.identities.setdefault(name, {}).update(identity)
+
+    def environment(self, name: str) -> dict[str, str]:
+        """The rig's environment for the report: what it is, what it runs, what ran it."""
+        rig = self.rigs[name]
+        env = {"rig": name, "rig.kind": rig.kind, "flash": self.flash}
+        if rig.settings.description:
+            env["rig.description"] = rig.settings.description
+        env.update(self.identities.get(name, {}))
+        env.update(reports.host_versions())
+        return env
+
+    def write_run_files(self) -> None:
+        """The controller's closing write: for each rig whose tests ran, its categories and
+        environment beside its results."""
+        if self.is_worker:
+            return
+        for name in sorted(self.rigs_seen & set(self.rigs)):
+            reports.write_run_files(self.results_dir(name), self.environment(name))
 
     def close(self) -> None:
         for session in self.sessions.values():
