@@ -99,10 +99,10 @@ def is_plugin_frame(entry: Any) -> bool:
 
 
 def prune_rig_faults(item: pytest.Item) -> None:
-    """Tracebacks of rig faults and crashes without pytest-vela's frames: what is left is the test's own
-    code (nothing, for a fixture that failed), and the fault's message says the rest. Other
-    failures keep their frames. (pytest rebuilds a traceback from its first kept frame, so the
-    cut is made in the item's own traceback filter.)"""
+    """Tracebacks of rig faults and crashes without pytest-vela's frames: what is left is the
+    test's own code (nothing, for a fixture that failed), and the fault's message says the
+    rest. Other failures keep their frames. (pytest rebuilds a traceback from its first kept
+    frame, so the cut is made in the item's own traceback filter.)"""
     original = getattr(item, "_traceback_filter", None)
     if original is None:
         return
@@ -183,7 +183,7 @@ def evidence_sections(item: pytest.Item, rig: str) -> list[tuple[str, str]]:
             title = f"{rig} link trace"
             if len(records) > len(shown_records):
                 title += f" (last {len(shown_records)} of {len(records)} records)"
-            text = LinkTrace.render(shown_records).rstrip("\n")
+            text = LinkTrace.render(shown_records, limit=48).rstrip("\n")
             sections.append((title, "\n".join(_clip(line) for line in text.splitlines())))
     logs = []
     if console is not None:
