@@ -92,4 +92,3 @@ def test_the_sequence_diagram_has_a_row_per_event() -> None:
     assert [g.get("data-seqs") for g in rows] == ["1", "2", "3", "4"]
     title = rows[2].find("{http://www.w3.org/2000/svg}title")
     assert title is not None and (title.text or "").startswith("#3 error 1006 DISCONNECTED")
-
