@@ -14,7 +14,6 @@ full logs are.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,10 +26,10 @@ import pytest_vela
 from pytest_vela.errors import RigDown, RigError, WatchCrashed
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.plugin.run import MARK, SESSION, TRACE_MARK, item_rig
+from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, Outcome
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
 VERDICT = "vela"  # the user_properties key
-PRODUCT, CRASH, RIG, TEST = "product", "crash", "rig", "test"
 CONSOLE_LINES = 20  # console lines shown in the terminal on a failure
 TRACE_RECORDS = 12  # link trace records shown in the terminal on a failure
 LINE_WIDTH = 160
@@ -55,6 +54,10 @@ class Verdict:
     @property
     def failed(self) -> bool:
         return self.kind in (PRODUCT, CRASH, RIG, TEST)
+
+    def outcome(self) -> Outcome:
+        reason = f"down: {self.reason}" if self.down else self.reason
+        return Outcome(self.rig, self.kind, reason if self.kind == RIG else "")
 
 
 def failure_class(error: BaseException) -> str:
@@ -227,34 +230,3 @@ def outcomes_by_test(reports: Iterable[Any]) -> dict[str, Verdict]:
             ):
                 found[report.nodeid] = verdict
     return found
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
-def closing_line(outcomes: dict[str, Verdict]) -> str:
-    """ "N product failures, M watch crashes, K rig faults (rig: reason)" — the same three
-    numbers as the report's categories; errors in tests themselves are named when there are."""
-    counts = Counter(v.kind for v in outcomes.values())
-    parts = [
-        plural(counts[PRODUCT], "product failure"),
-        plural(counts[CRASH], "watch crash", "watch crashes"),
-        plural(counts[RIG], "rig fault"),
-    ]
-    faults: dict[str, Counter[str]] = {}
-    for verdict in outcomes.values():
-        if verdict.kind == RIG:
-            reason = f"down: {verdict.reason}" if verdict.down else verdict.reason
-            faults.setdefault(verdict.rig, Counter())[reason] += 1
-    if faults:
-        named = "; ".join(
-            f"{rig}: "
-            + ", ".join(reason + (f" ×{n}" if n > 1 else "") for reason, n in reasons.items())
-            for rig, reasons in faults.items()
-        )
-        parts[-1] += f" ({named})"
-    line = ", ".join(parts)
-    if counts[TEST]:
-        line += f", {plural(counts[TEST], 'error')} in the tests themselves"
-    return line

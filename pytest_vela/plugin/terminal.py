@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.plugin.outcomes import closing_line, outcomes_by_test, verdicts
+from pytest_vela.plugin.outcomes import outcomes_by_test, verdicts
 from pytest_vela.plugin.run import VelaSession
+from pytest_vela.report.summary import closing_line
 
 IDENTITIES = "vela_identities"  # the workeroutput key
 
@@ -132,4 +133,9 @@ class RunReporter:
         root = vela.alluredir if vela.alluredir is not None else vela.reports
         terminalreporter.write_line(f"report: pytest-vela report {_shown_path(config, root)}")
         failed = any(v.failed for v in outcomes.values())
-        terminalreporter.write_line(closing_line(outcomes), red=failed, green=not failed, bold=True)
+        terminalreporter.write_line(
+            closing_line(v.outcome() for v in outcomes.values()),
+            red=failed,
+            green=not failed,
+            bold=True,
+        )
