@@ -9,6 +9,8 @@ nothing; ``third_party_requests`` lists whatever would still load from elsewhere
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from pathlib import Path
 
@@ -23,6 +25,7 @@ _LOADING = re.compile(
     r"\b(?:src|href|data)\s*=\s*[\"']?(?P<url>(?:https?:)?//[^\"'\s>]+)",
     re.I,
 )
+_EMBEDDED = re.compile(r"(?P<head>src=[\"']data:text/javascript;base64,)(?P<data>[A-Za-z0-9+/=]+)")
 _SMALL = 4000  # an inline analytics snippet is short; the report's own bundle is not
 _PLAYWRIGHT = "https://trace.playwright.dev"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -37,7 +40,23 @@ def scrub_html(text: str) -> str:
         return "" if tracker else match.group(0)
 
     text = _INLINE_SCRIPT.sub(inline, text)
+
+    def embedded(match: re.Match[str]) -> str:  # a single-file report's bundle
+        script = _embedded_script(match)
+        if script is None or _PLAYWRIGHT not in script:
+            return match.group(0)
+        clean = script.replace(_PLAYWRIGHT, "about:blank").encode("utf-8", "surrogateescape")
+        return match["head"] + base64.b64encode(clean).decode("ascii")
+
+    text = _EMBEDDED.sub(embedded, text)
     return text.replace(_PLAYWRIGHT, "about:blank")
+
+
+def _embedded_script(match: re.Match[str]) -> str | None:
+    try:
+        return base64.b64decode(match["data"], validate=True).decode("utf-8", "surrogateescape")
+    except (binascii.Error, ValueError):
+        return None
 
 
 def scrub(output: Path) -> list[Path]:
@@ -68,9 +87,11 @@ def third_party_requests(output: Path) -> list[str]:
             host = _host(match["url"]).rsplit(":", 1)[0] if "]" not in match["url"] else ""
             if host and host not in LOCAL_HOSTS:
                 found.append(f"{path.name}: <{match['tag']}> {match['url']}")
-        for marker in ("googletagmanager", "google-analytics"):
-            if marker in text:
-                found.append(f"{path.name}: {marker}")
+        scripts = [text] + [s for m in _EMBEDDED.finditer(text) if (s := _embedded_script(m))]
+        for script in scripts:
+            for marker in ("googletagmanager", "google-analytics", _PLAYWRIGHT):
+                if marker in script:
+                    found.append(f"{path.name}: {marker}")
     for path in sorted(output.rglob("*.js")):
         if _PLAYWRIGHT in path.read_text(encoding="utf-8", errors="replace"):
             found.append(f"{path.name}: {_PLAYWRIGHT}")
