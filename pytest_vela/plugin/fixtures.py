@@ -1,7 +1,8 @@
 """The fixtures users write tests with: ``rig``, ``watch``, ``peer``, ``interconnect``,
 ``vela_sim``; and the autouse fixture that frames every test that runs on a rig.
 
-Their docstrings are the reference ``pytest --fixtures`` shows: every method, with its units.
+Their docstrings are the reference ``pytest --fixtures`` shows (its first paragraph of each):
+every method, with its units.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from pytest_vela.rigfile.loader import Rig
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest) -> Rig:
     """The rig this test runs on (tests are parametrized over every ``--rig``).
-
     ``.name`` (str, part of the test id), ``.kind`` (``"sim"`` or ``"hardware"``),
     ``.settings`` (the validated rig file: ``.settings.timeouts.connect`` in seconds,
     ``.settings.app.message_limit`` in bytes…), ``.path`` (the rig file, None for the
@@ -41,7 +41,6 @@ def rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
 @pytest.fixture(scope="session")
 def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
     """The device on this rig (session scope, per rig), at a ready shell; timeouts in seconds.
-
     ``.console.expect(pattern, timeout=10.0)`` → ``re.Match`` or ``ExpectTimeout``;
     ``.console.write_line(text)``; ``.shell(cmd, timeout=None)`` → str, the output without
     echo or prompt (``WatchHung`` when the prompt does not come back);
@@ -81,7 +80,6 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator[VelaSim]:
     """Fault injection on the simulated watch; tests that use it skip on hardware rigs.
-
     ``.crash()`` (returns once the panic is seen), ``.hang()``, ``.garbage(n)`` (n bytes,
     returns once they are through: n / (baud/10) s on a paced console),
     ``.unplug(replug_after_ms=None)`` (ms), ``.installer_busy(times)``, ``.set_latency(ms)``
@@ -102,7 +100,6 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
 @pytest.fixture
 def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Interconnect:
     """The watch app's ``@system.interconnect`` connection, driven through the agent.
-
     ``.get_ready_state()`` → ``ReadyState`` (CONNECTED 1, DISCONNECTED 2);
     ``.diagnosis(timeout=10000)`` — **milliseconds**, as the vendor API — → ``.status``, a
     ``DiagnosisStatus`` (OK 0, CONNECT_TIMEOUT 204, OTHERS 1000, APP_UNINSTALLED 1001);
@@ -128,7 +125,6 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
 @pytest.fixture
 def peer(request: pytest.FixtureRequest, interconnect: Interconnect, rig: Rig) -> Peer:
     """The phone app at the other end of the link, played by the harness over BLE.
-
     ``.send(obj)`` (the watch app gets ``onmessage`` with ``data`` the JSON string);
     ``.expect_message(timeout=10.0)`` (s) → the next object the watch app sent, **parsed**
     (a dict, not the JSON text); ``.messages`` (list, every one this test); ``.drop()``

@@ -93,16 +93,23 @@ class RigRoutedLogger:
         self._rig_of: dict[str, str] = {}  # test result uuid -> rig
         self.current: str | None = None
 
-    def _logger(self, rig: str) -> AllureFileLogger:
+    def _write(self, rig: str, write: Callable[[AllureFileLogger], None]) -> None:
+        """Write with ``rig``'s logger; a directory that vanished (someone emptied it) is made
+        again rather than failing the run."""
         if rig not in self._loggers:
             self._loggers[rig] = AllureFileLogger(self._target(rig))
-        return self._loggers[rig]
+        logger = self._loggers[rig]
+        try:
+            write(logger)
+        except FileNotFoundError:
+            self._target(rig).mkdir(parents=True, exist_ok=True)
+            write(logger)
 
     @allure_commons.hookimpl
     def report_result(self, result: Any) -> None:
         if self.current is not None:
             self._rig_of[result.uuid] = self.current
-            self._logger(self.current).report_result(result)
+            self._write(self.current, lambda logger: logger.report_result(result))
 
     @allure_commons.hookimpl
     def report_container(self, container: Any) -> None:
@@ -112,17 +119,17 @@ class RigRoutedLogger:
         if not rigs or not tidy_container(container):
             return
         for rig in rigs:
-            self._logger(rig).report_container(container)
+            self._write(rig, lambda logger: logger.report_container(container))
 
     @allure_commons.hookimpl
     def report_attached_file(self, source: Any, file_name: str) -> None:
         if self.current is not None:
-            self._logger(self.current).report_attached_file(source, file_name)
+            self._write(self.current, lambda logger: logger.report_attached_file(source, file_name))
 
     @allure_commons.hookimpl
     def report_attached_data(self, body: Any, file_name: str) -> None:
         if self.current is not None:
-            self._logger(self.current).report_attached_data(body, file_name)
+            self._write(self.current, lambda logger: logger.report_attached_data(body, file_name))
 
 
 def write_run_files(target: Path, environment: dict[str, str]) -> None:

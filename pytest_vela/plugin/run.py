@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import allure
 import pytest
+from filelock import FileLock
 
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import RigConfigError, VelaError
@@ -23,6 +25,8 @@ TRACE_MARK = pytest.StashKey[int]()  # the link trace position where a test bega
 EVENTS = pytest.StashKey[EventLog]()  # the test's event log
 CRASHES = pytest.StashKey[int]()  # the watch's crash count when the test began
 CRASH_REPORTED = pytest.StashKey[bool]()  # the test already failed as WatchCrashed
+RUN_ID = "vela_run"  # the workerinput key of the run's id
+RUN_MARKER = ".vela-run"  # in a results directory: the id of the run whose results it holds
 
 
 def item_rig(item: pytest.Item) -> str | None:
@@ -77,9 +81,12 @@ class VelaSession:
 
     Allure results go to ``<reports>/<rig>/allure-results``, or with ``--alluredir X`` to
     ``X/<rig>`` (and nowhere else: allure-pytest's own flat writer is then left out, so no
-    result is written twice). The controller (the only process without xdist) empties each
-    rig's results directory when the run starts — with ``--alluredir``, only when
-    ``--clean-alluredir`` asks — and writes the run files (categories, environment) at the end.
+    result is written twice). A rig's results directory is emptied when this run writes its
+    first result there (with ``--alluredir``, only when ``--clean-alluredir`` asks): the run's
+    id, shared with the xdist workers, is kept in it, so that the workers of one run empty it
+    once between them and a run that tests nothing on a rig leaves its results alone. The
+    controller (the only process without xdist) writes the run files (categories, environment)
+    at the end.
     """
 
     def __init__(self, config: pytest.Config) -> None:
@@ -100,18 +107,34 @@ class VelaSession:
         }
         self.identities: dict[str, dict[str, str]] = {name: {} for name in self.rigs}
         self.rigs_seen: set[str] = set()  # rigs whose tests reported (the controller's view)
-        self.router = reports.RigRoutedLogger(self.results_dir)
-        if not self.is_worker and not config.option.collectonly:
-            clean = self.alluredir is None or bool(getattr(config.option, "clean_alluredir", 0))
-            if clean:
-                for name in self.rigs:
-                    shutil.rmtree(self.results_dir(name), ignore_errors=True)
+        workerinput = getattr(config, "workerinput", {})
+        self.run_id: str = workerinput.get(RUN_ID) or uuid.uuid4().hex
+        self.clean = self.alluredir is None or bool(getattr(config.option, "clean_alluredir", 0))
+        self.router = reports.RigRoutedLogger(self.open_results)
 
     def results_dir(self, rig: str) -> Path:
         """Where ``rig``'s Allure results of this run go."""
         if self.alluredir is not None:
             return self.alluredir / rig
         return reports.results_dir(self.reports, rig)
+
+    def open_results(self, rig: str) -> Path:
+        """``rig``'s results directory, ready for this run's first result: emptied of an
+        earlier run's (once per run, whichever process of it comes first)."""
+        target = self.results_dir(rig)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(target) + ".lock"):
+            marker = target / RUN_MARKER
+            try:
+                seen = marker.read_text().strip()
+            except OSError:
+                seen = ""
+            if seen != self.run_id:
+                if self.clean:
+                    shutil.rmtree(target, ignore_errors=True)
+                target.mkdir(parents=True, exist_ok=True)
+                marker.write_text(self.run_id + "\n")
+        return target
 
     def identify(self, name: str, watch: Watch) -> None:
         """Read the watch's identity once per run (its image's SHA-256, its OS and board), for

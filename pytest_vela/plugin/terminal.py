@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_vela.plugin.outcomes import outcomes_by_test, verdicts
-from pytest_vela.plugin.run import VelaSession
+from pytest_vela.plugin.run import RUN_ID, VelaSession
 from pytest_vela.report.summary import closing_line
 
 IDENTITIES = "vela_identities"  # the workeroutput key
@@ -102,6 +102,11 @@ class RunReporter:
             workeroutput[IDENTITIES] = self.vela.identities
             return
         self.vela.write_run_files()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Each xdist worker learns the run's id (its results directories are emptied once)."""
+        node.workerinput[RUN_ID] = self.vela.run_id
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -124,7 +124,7 @@ def _stage(dirs: list[ResultsDir], staging: Path) -> list[Path]:
         target = staging / f"{index:03d}-{directory.rig}"
         target.mkdir()
         for file in directory.path.iterdir():
-            if file.is_file() and file.name != "environment.properties":
+            if file.is_file() and file.name != "environment.properties" and file.name[0] != ".":
                 _link(file, target / file.name)
         staged.append(target)
     common: dict[str, set[str]] = {}
