@@ -192,7 +192,7 @@ def test_each_failure_shows_short_evidence(night: Night) -> None:
     out = night.night.stdout
     loss = out.split("test_link_loss_order[sim] ___", 1)[1].split("\n___", 1)[0]
     assert re.search(r"-+ sim console .*agent protocol lines left out", loss)
-    assert "# test start: test_night.py::test_link_loss_order[sim]" in loss
+    assert "# test start: test_link_loss_order[sim] in test_night.py" in loss
     assert "VELA-AGENT" not in loss.split("sim console", 1)[1]
     assert "sim link trace" in loss and "tx →" in loss
     assert "console log: " in loss
@@ -271,8 +271,8 @@ def test_the_console_attachment_folds_the_agents_lines_away(night: Night) -> Non
     agent = _attachment(night.reports, "sim", loss, "console: agent protocol lines")
     assert "VELA-AGENT" not in console and "agent protocol line" in console
     assert "VELA-AGENT" in agent and '"kind":"close"' in agent
-    assert "# test start: test_night.py::test_link_loss_order[sim]" in console
-    assert "# test end: test_night.py::test_link_loss_order[sim]" in console
+    assert "# test start: test_link_loss_order[sim] in test_night.py" in console
+    assert "# test end: test_link_loss_order[sim] in test_night.py" in console
 
 
 def test_the_link_trace_is_whole(night: Night) -> None:

@@ -68,13 +68,18 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
     device: Watch = request.getfixturevalue("watch")
     request.node.stash[CRASHES] = session.begin_test()
     request.node.stash[MARK] = device.console.mark()
-    device.console.note(f"test start: {request.node.nodeid}")
+    device.console.note(f"test start: {console_name(request.node)}")
     yield
     if not request.node.stash.get(CRASH_REPORTED, False):
         failure = device.crashes.failure(request.node.stash[CRASHES])
         if failure is not None:
             request.node.stash[CRASH_REPORTED] = True
             raise failure
+
+
+def console_name(item: pytest.Item) -> str:
+    """A test as the console log names it: ``test_x[sim] in tests/test_a.py``."""
+    return f"{item.name} in {item.nodeid.split('::')[0]}"
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if call.when == "teardown":
             console = session.console
             if console is not None and item.stash.get(CRASHES, None) is not None:
-                console.note(f"test end: {item.nodeid}")
+                console.note(f"test end: {fixtures.console_name(item)}")
             # After the fixtures' own teardown: the evidence covers a failed setup and a crash
             # found on the way out as well as the test itself.
             attach_evidence(item, session)
