@@ -345,6 +345,7 @@ def test_each_rig_is_an_environment_with_its_variables(night: Night) -> None:
     assert _widget(night, "watch01", "variables.json")["rig.kind"] == "hardware"
     farm = {e["name"]: e["values"] for e in _widget(night, "allure_environment.json")}
     assert farm["rigs"] == ["sim, watch01"]  # not one rig's environment passed off as all
+    assert "firmware" not in farm and "rig.kind" not in farm and farm["pyserial"]
 
 
 def test_the_three_failures_sit_in_three_categories(night: Night) -> None:

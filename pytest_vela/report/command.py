@@ -131,7 +131,10 @@ def _stage(dirs: list[ResultsDir], staging: Path) -> list[Path]:
     for directory in dirs:
         for key, value in directory.environment.items():
             common.setdefault(key, set()).add(value)
-    shared = {k: v.pop() for k, v in common.items() if len(v) == 1 and not k.startswith("rig")}
+    everywhere = [k for k in common if all(k in d.environment for d in dirs)]
+    shared = {
+        k: common[k].pop() for k in everywhere if len(common[k]) == 1 and not k.startswith("rig")
+    }
     shared["rigs"] = ", ".join(sorted({d.rig for d in dirs}))
     hosts = sorted(common.get("host", set()))
     if len(hosts) > 1:
