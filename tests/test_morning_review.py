@@ -348,6 +348,12 @@ def test_each_rig_is_an_environment_with_its_variables(night: Night) -> None:
     assert "firmware" not in farm and "rig.kind" not in farm and farm["pyserial"]
 
 
+def test_the_report_tree_starts_with_the_rigs(night: Night) -> None:
+    tree = _widget(night, "tree.json")
+    roots = [tree["groupsById"][g]["name"] for g in tree["root"]["groups"]]
+    assert sorted(roots) == ["sim", "watch01"]  # each rig a parent suite
+
+
 def test_the_three_failures_sit_in_three_categories(night: Night) -> None:
     tree = _widget(night, "categories.json")
     names = {}
@@ -419,5 +425,6 @@ def test_a_browser_shows_the_failed_test_and_asks_only_the_local_host(
             page.evaluate("1")
             time.sleep(0.2)
         assert any(".svg" in u for u in page.requests), [u for u in page.requests if "data/" in u]
-    outside = [u for u in page.requests if not u.startswith(("http://127.0.0.1:", "data:"))]
+    local = ("http://127.0.0.1:", "data:", "blob:http://127.0.0.1:")
+    outside = [u for u in page.requests if not u.startswith(local)]
     assert page.requests and outside == []

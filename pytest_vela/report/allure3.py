@@ -130,7 +130,15 @@ def config(
     if history is not None:
         settings["historyPath"] = str(history)
     body = ",\n".join(f"  {key}: {_js(value)}" for key, value in settings.items())
-    awesome = {"options": {"singleFile": single_file, "reportLanguage": "en", "reportName": name}}
+    awesome = {
+        "options": {
+            "singleFile": single_file,
+            "reportLanguage": "en",
+            "reportName": name,
+            # The tree: rig (the parent suite), then module, then class.
+            "groupBy": ["parentSuite", "suite", "subSuite"],
+        }
+    }
     return (
         "// Written by pytest-vela report; rebuilt on every report.\n"
         "export default {\n"
