@@ -388,6 +388,32 @@ def test_a_single_file_report(night: Night, tmp_path: Path) -> None:
     assert third_party_requests(one) == []
 
 
+def test_serve_prints_a_local_url_and_serves_the_report(night: Night) -> None:
+    import urllib.request
+
+    argv = ["report", "--no-history", "--serve", "-o", str(night.root / "served")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest_vela.cli", *argv],
+        cwd=night.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = ""
+        while "serving the report at" not in line:
+            line = proc.stdout.readline()
+            assert line, "the command ended without serving"
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line
+        with urllib.request.urlopen(url.group(0), timeout=10) as page:
+            assert b"pytest-vela" in page.read()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture
 def served(night: Night) -> Iterator[str]:
     server = make_server(night.output)

@@ -90,6 +90,7 @@ class RigRoutedLogger:
     def __init__(self, target: Callable[[str], Path]) -> None:
         self._target = target
         self._loggers: dict[str, AllureFileLogger] = {}
+        self._dirs: dict[str, Path] = {}
         self._rig_of: dict[str, str] = {}  # test result uuid -> rig
         self.current: str | None = None
 
@@ -97,12 +98,13 @@ class RigRoutedLogger:
         """Write with ``rig``'s logger; a directory that vanished (someone emptied it) is made
         again rather than failing the run."""
         if rig not in self._loggers:
-            self._loggers[rig] = AllureFileLogger(self._target(rig))
+            self._dirs[rig] = self._target(rig)
+            self._loggers[rig] = AllureFileLogger(self._dirs[rig])
         logger = self._loggers[rig]
         try:
             write(logger)
         except FileNotFoundError:
-            self._target(rig).mkdir(parents=True, exist_ok=True)
+            self._dirs[rig].mkdir(parents=True, exist_ok=True)
             write(logger)
 
     @allure_commons.hookimpl
