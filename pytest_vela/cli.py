@@ -1,15 +1,20 @@
-"""The ``pytest-vela`` command: run the simulated watch by hand, and the preflight tools."""
+"""The ``pytest-vela`` command: run the simulated watch by hand, the preflight tools, and the
+report of a run (or a farm's)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-vela", description="Tools around the pytest-vela harness."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     from pytest_vela.rig import sim_command as sim_cli
@@ -18,7 +23,17 @@ def build_parser() -> argparse.ArgumentParser:
     from pytest_vela.doctor import command as doctor_command
 
     doctor_command.register(sub)
+    from pytest_vela.report import command as report_command
+
+    report_command.register(sub)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pytest-vela")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

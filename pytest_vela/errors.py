@@ -86,6 +86,20 @@ class RigError(VelaError):
         self.log_path = log_path
 
 
+class RigDown(RigError):
+    """A rig that could not start: each test that needs it fails with this one line, which names
+    the error that kept it down (``cause``, reported in full once per run)."""
+
+    def __init__(self, rig: str, cause: BaseException) -> None:
+        self.rig = rig
+        self.cause = cause
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        super().__init__(
+            f"{rig} down: {type(cause).__name__}: {first}",
+            log_path=getattr(cause, "log_path", None),
+        )
+
+
 class RigConfigError(RigError):
     """A rig file is missing or invalid."""
 

@@ -85,16 +85,10 @@ def test_assert_order_failure_names_what_was_missing_and_shows_the_timeline() ->
     assert text.count("\n  ") == 3  # one timeline row per event
 
 
-def _title(mark: ET.Element) -> str:
-    title = mark.find("{http://www.w3.org/2000/svg}title")
-    assert title is not None and title.text is not None, "a mark without a title"
-    return title.text
-
-
-def test_the_timeline_picture_has_one_mark_per_event() -> None:
+def test_the_sequence_diagram_has_a_row_per_event() -> None:
     log = _log("open", "message", "error", "close")
     svg = ET.fromstring(render_svg(list(log), log.started))
-    circles = svg.findall("{http://www.w3.org/2000/svg}circle")
-    assert len(circles) == 4
-    titles = [_title(c) for c in circles]
-    assert titles[2].startswith("#3 error 1006")
+    rows = [g for g in svg.iter("{http://www.w3.org/2000/svg}g") if g.get("data-seqs")]
+    assert [g.get("data-seqs") for g in rows] == ["1", "2", "3", "4"]
+    title = rows[2].find("{http://www.w3.org/2000/svg}title")
+    assert title is not None and (title.text or "").startswith("#3 error 1006 DISCONNECTED")

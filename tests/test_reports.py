@@ -50,14 +50,12 @@ def test_interconnect_tests_carry_their_evidence(pytester: pytest.Pytester) -> N
     assert {"name": "rig", "value": "'sim'"} in result["parameters"]
     results_dir = pytester.path / "reports" / "sim" / "allure-results"
     attachments = {a["name"]: results_dir / a["source"] for a in result["attachments"]}
-    assert {"console", "link trace", "event timeline", "event timeline (picture)"} <= set(
-        attachments
-    )
+    assert {"console", "link trace", "event timeline", "sequence diagram"} <= set(attachments)
     timeline = attachments["event timeline"].read_text()
     assert re.search(r"#\d+\s+error\s+code=1006", timeline)
     assert re.search(r"#\d+\s+close\s+code=1006", timeline)
     assert "tx" in attachments["link trace"].read_text()  # the drop order went out
-    assert attachments["event timeline (picture)"].read_text().startswith("<svg")
+    assert attachments["sequence diagram"].read_text().startswith("<svg")
     assert "timeline" in result["statusDetails"]["message"]  # the failure shows it too
     assert _category(pytester.path, "sim", result) == "Product failures"
 
@@ -112,3 +110,101 @@ def test_session_fixtures_are_reported_with_the_tests_they_served(
     assert set(watch_containers[0]["children"]) == tests
     assert (results_dir / "categories.json").exists()
     assert "rig.kind=sim" in (results_dir / "environment.properties").read_text()
+
+
+FARM_TESTS = """
+    def test_link(interconnect, rig):
+        assert interconnect.get_ready_state() == 1
+
+    def test_wrong(watch, rig):
+        assert watch.shell("echo 1") == "2\\n"
+
+    def test_crash(watch, vela_sim):
+        vela_sim.crash()
+        watch.shell("echo after")
+"""
+
+
+@pytest.fixture(scope="module")
+def farm_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """Two simulated rigs and one that never comes up, on two xdist workers."""
+    import subprocess
+    import sys
+    from textwrap import dedent
+
+    root = tmp_path_factory.mktemp("farm")
+    (root / "pytest.ini").write_text("[pytest]\n")
+    rigs = root / "rigs"
+    rigs.mkdir()
+    for name in ("left", "right"):
+        (rigs / f"{name}.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+    (rigs / "desk.toml").write_text(
+        "kind = 'hardware'\n[serial]\nport = '/dev/serial/by-id/usb-none'\n[ble]\nname = 'x'\n"
+    )
+    (root / "test_farm.py").write_text(dedent(FARM_TESTS))
+    argv = ["-p", "no:cacheprovider", "-n", "2", "--rig", "left,right,desk", "test_farm.py"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *argv],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    return done.stdout, root
+
+
+def test_under_xdist_each_rig_keeps_its_results_labels_and_environment(
+    farm_run: tuple[str, Path],
+) -> None:
+    _, root = farm_run
+    for rig in ("left", "right", "desk"):
+        results = _results(root, rig)
+        assert set(results) == {f"test_link[{rig}]", f"test_wrong[{rig}]", f"test_crash[{rig}]"}
+        for result in results.values():
+            labels = {label["name"]: label["value"] for label in result["labels"]}
+            assert labels["rig"] == rig and labels["parentSuite"] == rig
+        described = json.loads(
+            (root / "reports" / rig / "allure-results" / "vela-rig.json").read_text()
+        )
+        assert described["rig"] == rig
+    for rig in ("left", "right"):  # read on the workers, written by the controller
+        env = json.loads((root / "reports" / rig / "allure-results" / "vela-rig.json").read_text())
+        assert len(env["environment"]["firmware"]) == 64
+        crashed = _results(root, rig)[f"test_crash[{rig}]"]
+        assert _category(root, rig, crashed) == "Watch crashed"
+        wrong = _results(root, rig)[f"test_wrong[{rig}]"]
+        assert _category(root, rig, wrong) == "Product failures"
+    down = _results(root, "desk")["test_link[desk]"]
+    assert _category(root, "desk", down) == "Rig infrastructure"
+
+
+def test_under_xdist_the_controller_says_it_once_and_counts_it_all(
+    farm_run: tuple[str, Path],
+) -> None:
+    out, _ = farm_run
+    assert out.count("is the watch plugged in") == 1
+    assert "desk down: SerialLost: cannot open serial port /dev/serial/by-id/usb-none" in out
+    assert (
+        "2 product failures, 2 watch crashes, 3 rig faults (desk: down: SerialLost ×3)"
+        in out.splitlines()
+    )
+
+
+def test_alluredir_takes_the_rigs_results_and_nothing_is_written_twice(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile("def test_one(watch):\n    pass\n")
+    stale = pytester.path / "out" / "sim" / "stale-result.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--alluredir", "out", "--clean-alluredir"
+    )
+    result.assert_outcomes(passed=1)
+    out = pytester.path / "out"
+    assert not stale.exists()  # --clean-alluredir honoured
+    assert len(list((out / "sim").glob("*-result.json"))) == 1
+    assert (out / "sim" / "vela-rig.json").is_file()
+    assert not list(out.glob("*-result.json"))  # no flat copy beside the rigs' own
+    assert not (pytester.path / "reports" / "sim" / "allure-results").exists()
+    assert list((pytester.path / "reports" / "sim" / "logs").glob("console-*.log"))

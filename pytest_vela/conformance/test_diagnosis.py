@@ -1,15 +1,21 @@
 """``diagnosis``: 0 OK, 1001 phone app not installed, 204 connect timeout, 1000 others; it
 waits for a connection attempt in progress before answering."""
 
+import allure
+
 from pytest_vela import DiagnosisStatus
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 
+pytestmark = allure.feature("connect.diagnosis")
 
+
+@allure.story("OK (0)")
 def test_diagnosis_ok_on_a_healthy_link(interconnect: Interconnect) -> None:
     assert interconnect.diagnosis().status == DiagnosisStatus.OK
 
 
+@allure.story("APP_UNINSTALLED (1001)")
 def test_diagnosis_reports_the_phone_app_uninstalled(
     interconnect: Interconnect, peer: Peer
 ) -> None:
@@ -17,6 +23,7 @@ def test_diagnosis_reports_the_phone_app_uninstalled(
     assert interconnect.diagnosis().status == DiagnosisStatus.APP_UNINSTALLED
 
 
+@allure.story("CONNECT_TIMEOUT (204)")
 def test_diagnosis_times_out_when_the_phone_app_does_not_answer(
     interconnect: Interconnect, peer: Peer
 ) -> None:
@@ -24,6 +31,7 @@ def test_diagnosis_times_out_when_the_phone_app_does_not_answer(
     assert interconnect.diagnosis(timeout=500).status == DiagnosisStatus.CONNECT_TIMEOUT
 
 
+@allure.story("OTHERS (1000)")
 def test_diagnosis_reports_others_while_the_link_is_closed(
     interconnect: Interconnect, peer: Peer
 ) -> None:
@@ -32,6 +40,7 @@ def test_diagnosis_reports_others_while_the_link_is_closed(
     assert interconnect.diagnosis().status == DiagnosisStatus.OTHERS
 
 
+@allure.story("waits for a connection in progress")
 def test_diagnosis_waits_for_a_connection_in_progress(
     interconnect: Interconnect, peer: Peer
 ) -> None:

@@ -2,12 +2,19 @@
 
 import json
 
+import allure
+
 from pytest_vela import ErrorCode
 from pytest_vela.device.watch import Watch
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 
+pytestmark = allure.feature("events")
 
+
+@allure.story("onerror")
+@allure.story("onclose")
+@allure.story("onopen")
 def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(
     interconnect: Interconnect, peer: Peer
 ) -> None:
@@ -22,6 +29,7 @@ def test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected(
     interconnect.events.assert_order(["error", "close", "open"])
 
 
+@allure.story("onclose")
 def test_clean_close_fires_close_1000_without_error(interconnect: Interconnect, peer: Peer) -> None:
     peer.disconnect()
     close = interconnect.events.wait_for("close", timeout=5)
@@ -29,6 +37,7 @@ def test_clean_close_fires_close_1000_without_error(interconnect: Interconnect, 
     assert "error" not in interconnect.events.kinds()
 
 
+@allure.story("onopen")
 def test_link_recovers_after_a_watch_reset_with_a_first_open(
     interconnect: Interconnect, watch: Watch
 ) -> None:
@@ -38,6 +47,7 @@ def test_link_recovers_after_a_watch_reset_with_a_first_open(
     assert opened.is_reconnected is False
 
 
+@allure.story("onmessage")
 def test_messages_arrive_in_order(interconnect: Interconnect, peer: Peer) -> None:
     for n in range(5):
         peer.send({"n": n})

@@ -3,6 +3,7 @@ acknowledgement in time; the object is serialised exactly once; the size limit h
 
 import json
 
+import allure
 import pytest
 
 from pytest_vela import ErrorCode
@@ -10,7 +11,10 @@ from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.rigfile.loader import Rig
 
+pytestmark = allure.feature("connect.send")
 
+
+@allure.story("success")
 def test_send_succeeds_and_the_phone_gets_the_object(
     interconnect: Interconnect, peer: Peer
 ) -> None:
@@ -21,6 +25,7 @@ def test_send_succeeds_and_the_phone_gets_the_object(
     assert peer.expect_message(timeout=5) == payload
 
 
+@allure.story("fail DISCONNECTED (1006)")
 def test_send_while_disconnected_fails_1006(interconnect: Interconnect, peer: Peer) -> None:
     peer.drop()
     interconnect.events.wait_for("close", timeout=5)
@@ -29,6 +34,7 @@ def test_send_while_disconnected_fails_1006(interconnect: Interconnect, peer: Pe
     assert result.code == ErrorCode.DISCONNECTED
 
 
+@allure.story("fail TIMEOUT (204)")
 def test_send_without_acknowledgement_fails_204(interconnect: Interconnect, peer: Peer) -> None:
     peer.set_responsive(False)
     result = interconnect.send({"n": 1})
@@ -36,6 +42,7 @@ def test_send_without_acknowledgement_fails_204(interconnect: Interconnect, peer
     assert result.code == ErrorCode.TIMEOUT
 
 
+@allure.story("right after onopen")
 def test_send_right_after_open_is_delivered(interconnect: Interconnect, peer: Peer) -> None:
     peer.disconnect()
     interconnect.events.wait_for("close", timeout=5)
@@ -53,6 +60,7 @@ def _message_of(size: int) -> dict[str, str]:
     return message
 
 
+@allure.story("size limit")
 def test_a_message_at_the_size_limit_is_sent(
     interconnect: Interconnect, peer: Peer, rig: Rig
 ) -> None:
@@ -62,6 +70,7 @@ def test_a_message_at_the_size_limit_is_sent(
     assert peer.expect_message(timeout=10) == _message_of(limit)
 
 
+@allure.story("size limit")
 def test_a_message_one_byte_over_the_limit_is_refused(interconnect: Interconnect, rig: Rig) -> None:
     limit = rig.settings.app.message_limit
     result = interconnect.send(_message_of(limit + 1), timeout=30)
@@ -69,6 +78,7 @@ def test_a_message_one_byte_over_the_limit_is_refused(interconnect: Interconnect
 
 
 @pytest.mark.parametrize("text", ["plain", '引号"and\\slashes', ""])
+@allure.story("onmessage of a phone message")
 def test_a_phone_message_arrives_as_a_json_string(
     interconnect: Interconnect, peer: Peer, text: str
 ) -> None:

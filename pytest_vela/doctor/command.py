@@ -34,7 +34,12 @@ def register(sub: Any) -> None:
         "Exit code 0 only when no check fails.",
     )
     doctor.add_argument("app_dir", type=Path, metavar="APP_DIR", help="the quick app project")
-    doctor.add_argument("--android-package", required=True, metavar="PKG")
+    doctor.add_argument(
+        "--android-package",
+        required=True,
+        metavar="PKG",
+        help="the phone app's Android package (the quick app's package must equal it)",
+    )
     signer = doctor.add_mutually_exclusive_group()
     signer.add_argument("--apk", type=Path, help="the Android app, to read its signer")
     signer.add_argument("--cert", type=Path, help="the Android app's signing certificate")

@@ -1,7 +1,8 @@
 """Per-test link trace: every frame in each direction and every link event, with host times.
 
 The plugin marks the trace when a test starts and attaches ``render(since(mark))`` when it
-ends, so a failed exchange can be read frame by frame next to the console log.
+ends, so a failed exchange can be read frame by frame next to the console log. Each record
+keeps its frame's whole payload: the attachment shows every byte, the terminal a short preview.
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ class TraceRecord:
     msg_id: int | None
     index: int | None
     count: int | None
-    preview: str
+    preview: str  # the first PREVIEW bytes, readable
+    payload: bytes = b""  # the frame's whole payload (after the header)
 
 
-def preview(data: bytes, limit: int = PREVIEW) -> str:
-    """Short readable form: UTF-8 text when it decodes cleanly, hex otherwise."""
-    cut = data[:limit]
-    more = "…" if len(data) > limit else ""
+def preview(data: bytes, limit: int | None = PREVIEW) -> str:
+    """Short readable form: UTF-8 text when it decodes cleanly, hex otherwise; ``limit=None``
+    keeps every byte."""
+    cut = data if limit is None else data[:limit]
+    more = "…" if len(cut) < len(data) else ""
     try:
         text = cut.decode("utf-8")
     except UnicodeDecodeError:
@@ -60,9 +63,10 @@ class LinkTrace:
         """Record a bridge frame; the header fields are parsed when present."""
         if len(frame) >= HEADER_SIZE:
             _, msg_id, index, count = HEADER.unpack_from(frame)
-            self._add(direction, len(frame), msg_id, index, count, preview(frame[HEADER_SIZE:]))
+            payload = bytes(frame[HEADER_SIZE:])
+            self._add(direction, len(frame), msg_id, index, count, preview(payload), payload)
         else:
-            self._add(direction, len(frame), None, None, None, preview(frame))
+            self._add(direction, len(frame), None, None, None, preview(frame), bytes(frame))
 
     def event(self, text: str) -> None:
         """Record a link event (connect, disconnect, framing error, …)."""
@@ -76,6 +80,7 @@ class LinkTrace:
         index: int | None,
         count: int | None,
         text: str,
+        payload: bytes = b"",
     ) -> None:
         mono, wall = time.monotonic(), time.time()
         with self._lock:
@@ -84,7 +89,9 @@ class LinkTrace:
                 # Keep memory bounded in very long sessions; marks stay valid by sequence.
                 del self._records[: len(self._records) // 2]
             self._records.append(
-                TraceRecord(self._seq, mono, wall, direction, length, msg_id, index, count, text)
+                TraceRecord(
+                    self._seq, mono, wall, direction, length, msg_id, index, count, text, payload
+                )
             )
 
     def mark(self) -> int:
@@ -102,8 +109,9 @@ class LinkTrace:
             return len(self._records)
 
     @staticmethod
-    def render(records: list[TraceRecord]) -> str:
-        """A text table: wall time, +ms since the first record, direction, sizes, preview."""
+    def render(records: list[TraceRecord], limit: int | None = None) -> str:
+        """A text table: wall time, +ms since the first record, direction, sizes, and each
+        frame's payload (whole, or its first ``limit`` bytes)."""
         if not records:
             return "(no link traffic)\n"
         first = records[0].mono
@@ -116,6 +124,12 @@ class LinkTrace:
             arrow = {"tx": "tx →", "rx": "rx ←", "event": "event"}[r.direction]
             lines.append(
                 f"{clock:<15} {(r.mono - first) * 1000:>10.3f}  {arrow:<5} {size:>4}  "
-                f"{msg:<5} {frag:>6}  {r.preview}"
+                f"{msg:<5} {frag:>6}  {_data(r, limit)}"
             )
         return "\n".join(lines) + "\n"
+
+
+def _data(record: TraceRecord, limit: int | None) -> str:
+    if record.direction == "event" or not record.payload:
+        return record.preview
+    return preview(record.payload, limit)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from pytest_vela.errors import EventTimeout
+from pytest_vela.peer.steps import CallStep, no_step
 
 KINDS = ("open", "message", "close", "error")
 
@@ -45,6 +46,13 @@ class EventLog:
         self._events: list[Event] = []
         self._handed_out: set[int] = set()
         self._cond = threading.Condition()
+        self._step: CallStep = no_step
+        # The last assert_order that failed: (the expected kinds, how many of them matched).
+        self.order_failure: tuple[list[str], int] | None = None
+
+    def report_steps(self, step: CallStep) -> None:
+        """Wrap each ``wait_for`` and ``assert_order`` in a step of the report."""
+        self._step = step
 
     def append(self, event: Event) -> None:
         with self._cond:
@@ -59,6 +67,19 @@ class EventLog:
         unknown = set(match) - _FIELDS
         if unknown:
             raise TypeError(f"Event has no field(s) {sorted(unknown)}; fields: {sorted(_FIELDS)}")
+        wanted = kind + "".join(f", {k}={v!r}" for k, v in match.items())
+        params = {
+            "kind": kind,
+            "timeout": f"{timeout:g} s",
+            **{k: repr(v) for k, v in match.items()},
+        }
+        with self._step(f"events.wait_for({wanted}, timeout={timeout:g} s)", params) as outcome:
+            event = self._wait_for(kind, timeout, match)
+            outcome(f"#{event.seq} {event.kind} at {(event.ts - self.started) * 1000:+.1f} ms")
+            return event
+
+    def _wait_for(self, kind: str, timeout: float, match: dict[str, object]) -> Event:
+        __tracebackhide__ = True
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -81,6 +102,12 @@ class EventLog:
         __tracebackhide__ = True
         for kind in kinds:
             _check_kind(kind)
+        with self._step(f"events.assert_order({kinds})", {"kinds": kinds}) as outcome:
+            self._assert_order(kinds)
+            outcome("in order")
+
+    def _assert_order(self, kinds: list[str]) -> None:
+        __tracebackhide__ = True
         with self._cond:
             seen = [e.kind for e in self._events]
             position = 0
@@ -88,6 +115,7 @@ class EventLog:
                 if position < len(kinds) and kind == kinds[position]:
                     position += 1
             if position < len(kinds):
+                self.order_failure = (list(kinds), position)
                 raise AssertionError(
                     f"expected events in order {kinds}; matched {kinds[:position]} and "
                     f"then no {kinds[position]!r}\n{self._timeline()}"

@@ -1,5 +1,5 @@
 """``interconnect``: the watch app's ``@system.interconnect`` connection, driven through the
-on-watch agent. Thin: the protocol lives in ``agent_client``."""
+on-watch agent. Thin: the protocol lives in ``agent_client``; each call is a report step."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pytest_vela.codes import DiagnosisStatus, ReadyState
 from pytest_vela.errors import CallFailed
 from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.peer.events import EventLog
+from pytest_vela.peer.steps import CallStep, no_step, shown
 
 RESULT_MARGIN = 5.0  # seconds beyond the watch's own timeout before the harness gives up
 
@@ -36,32 +37,54 @@ def _status(enum: type[DiagnosisStatus] | type[ReadyState], value: Any) -> Any:
         return int(value)
 
 
+def _named(value: int) -> str:
+    return (
+        f"{value.name} ({int(value)})"
+        if isinstance(value, DiagnosisStatus | ReadyState)
+        else str(value)
+    )
+
+
 class Interconnect:
     """The watch app's connection object (``interconnect.instance()``)."""
 
-    def __init__(self, agent: AgentClient, events: EventLog) -> None:
+    def __init__(self, agent: AgentClient, events: EventLog, step: CallStep | None = None) -> None:
         self._agent = agent
         self.events = events
+        self._step: CallStep = step or no_step
 
     def get_ready_state(self) -> ReadyState:
         """``connect.getReadyState()``: CONNECTED (1) or DISCONNECTED (2)."""
-        result = self._agent.command("getReadyState", RESULT_MARGIN)
-        if not result.ok:
-            raise CallFailed("getReadyState", result.code or 0, result.data)
-        state: ReadyState = _status(ReadyState, result.status)
-        return state
+        with self._step("interconnect.getReadyState()", {}) as outcome:
+            result = self._agent.command("getReadyState", RESULT_MARGIN)
+            if not result.ok:
+                raise CallFailed("getReadyState", result.code or 0, result.data)
+            state: ReadyState = _status(ReadyState, result.status)
+            outcome(_named(state))
+            return state
 
     def diagnosis(self, timeout: int = 10000) -> Diagnosis:
         """``connect.diagnosis({timeout})``; ``timeout`` in ms, as in the API."""
-        result = self._agent.command("diagnosis", timeout / 1000 + RESULT_MARGIN, timeout=timeout)
-        if not result.ok:
-            raise CallFailed("diagnosis", result.code or 0, result.data)
-        return Diagnosis(_status(DiagnosisStatus, result.status))
+        with self._step(
+            f"interconnect.diagnosis(timeout={timeout} ms)", {"timeout": f"{timeout} ms"}
+        ) as outcome:
+            result = self._agent.command(
+                "diagnosis", timeout / 1000 + RESULT_MARGIN, timeout=timeout
+            )
+            if not result.ok:
+                raise CallFailed("diagnosis", result.code or 0, result.data)
+            diagnosis = Diagnosis(_status(DiagnosisStatus, result.status))
+            outcome(f"status {_named(diagnosis.status)}")
+            return diagnosis
 
     def send(self, data: Any, timeout: float = 15.0) -> SendResult:
         """``connect.send({data})``: ``data`` is an object, serialised once by the watch.
         ``timeout`` (seconds) bounds the whole call, writing the command included."""
-        result = self._agent.command("send", timeout, data=data)
-        if result.ok:
-            return SendResult(True)
-        return SendResult(False, result.code or 0, result.data)
+        params = {"data": data, "timeout": f"{timeout:g} s"}
+        with self._step(f"interconnect.send({shown(data)})", params) as outcome:
+            result = self._agent.command("send", timeout, data=data)
+            if result.ok:
+                outcome("success")
+                return SendResult(True)
+            outcome(f"fail, code {result.code or 0}: {shown(result.data)}")
+            return SendResult(False, result.code or 0, result.data)

@@ -1,5 +1,5 @@
 """``peer``: the phone app at the other end of the watch app's link, played by the harness over
-the bridge. Thin: the protocol lives in ``agent_client``."""
+the bridge. Thin: the protocol lives in ``agent_client``; each action is a report step."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_vela.errors import AgentError, BleError
 from pytest_vela.peer.agent_client import AgentClient
+from pytest_vela.peer.steps import CallStep, no_step, shown
 
 
 class Peer:
@@ -16,9 +17,12 @@ class Peer:
     so ``drop``, ``disconnect`` and ``reconnect`` return once the link is down, or open again.
     """
 
-    def __init__(self, agent: AgentClient, connect_timeout: float) -> None:
+    def __init__(
+        self, agent: AgentClient, connect_timeout: float, step: CallStep | None = None
+    ) -> None:
         self._agent = agent
         self._connect_timeout = connect_timeout
+        self._step: CallStep = step or no_step
         self._read = 0
 
     @property
@@ -28,23 +32,30 @@ class Peer:
 
     def send(self, obj: Any) -> None:
         """Phone → watch: arrives as ``onmessage`` with ``data`` the JSON string."""
-        self._agent.send_to_watch_app(obj)
+        with self._step(f"peer.send({shown(obj)})", {"obj": obj}) as outcome:
+            self._agent.send_to_watch_app(obj)
+            outcome("written to the link")
 
     def expect_message(self, timeout: float = 10.0) -> Any:
         """The next object the watch app sent (in order; each returned once); seconds."""
         __tracebackhide__ = True
-        index = self._read
-        try:
-            self._agent.wait_for(
-                lambda: len(self._agent.inbox) > index, timeout, "message from the watch app"
-            )
-        except AgentError:
-            raise AssertionError(
-                f"the watch app sent no message within {timeout:g} s "
-                f"({index} received earlier in this test)"
-            ) from None
-        self._read += 1
-        return self._agent.inbox[index]
+        with self._step(
+            f"peer.expect_message(timeout={timeout:g} s)", {"timeout": f"{timeout:g} s"}
+        ) as outcome:
+            index = self._read
+            try:
+                self._agent.wait_for(
+                    lambda: len(self._agent.inbox) > index, timeout, "message from the watch app"
+                )
+            except AgentError:
+                raise AssertionError(
+                    f"the watch app sent no message within {timeout:g} s "
+                    f"({index} received earlier in this test)"
+                ) from None
+            self._read += 1
+            message = self._agent.inbox[index]
+            outcome(f"message #{index + 1}: {shown(message)}")
+            return message
 
     @property
     def is_connected(self) -> bool:
@@ -52,13 +63,17 @@ class Peer:
 
     def drop(self) -> None:
         """Abrupt link loss: the watch app sees error(1006) then close(1006)."""
-        self._agent.order_app_link("drop")
-        self._settle(up=False)
+        with self._step("peer.drop()", {}) as outcome:
+            self._agent.order_app_link("drop")
+            self._settle(up=False)
+            outcome("link dropped")
 
     def disconnect(self) -> None:
         """Clean close from the phone: the watch app sees close(1000)."""
-        self._agent.order_app_link("close")
-        self._settle(up=False)
+        with self._step("peer.disconnect()", {}) as outcome:
+            self._agent.order_app_link("close")
+            self._settle(up=False)
+            outcome("session closed")
 
     def _settle(self, up: bool) -> None:
         """Without the agent: wait until the watch's bridge says the link is ``up`` (or down)."""
@@ -72,23 +87,34 @@ class Peer:
 
     def reconnect(self) -> None:
         """Open the link again (reconnecting the BLE bridge first if it was lost)."""
-        agent = self._agent
-        if agent.connected:
-            try:
-                agent.order_app_link("open")
-                self._settle(up=True)
-                return
-            except BleError:
-                if agent.connected:
-                    raise  # the link is up and still refused the write: not a lost link
-        agent.connect(self._connect_timeout)
-        agent.order_app_link("open")
-        self._settle(up=True)
+        with self._step("peer.reconnect()", {}) as outcome:
+            agent = self._agent
+            if agent.connected:
+                try:
+                    agent.order_app_link("open")
+                    self._settle(up=True)
+                    outcome("session opened")
+                    return
+                except BleError:
+                    if agent.connected:
+                        raise  # the link is up and still refused the write: not a lost link
+            agent.connect(self._connect_timeout)
+            agent.order_app_link("open")
+            self._settle(up=True)
+            outcome("BLE reconnected, session opened")
 
     def set_app_installed(self, installed: bool) -> None:
         """The phone app appears (un)installed to the watch: diagnosis answers 1001."""
-        self._agent.set_phone_installed(installed)
+        with self._step(
+            f"peer.set_app_installed({installed})", {"installed": installed}
+        ) as outcome:
+            self._agent.set_phone_installed(installed)
+            outcome("installed" if installed else "uninstalled")
 
     def set_responsive(self, responsive: bool) -> None:
         """An unresponsive phone app stops acknowledging: the watch's sends time out (204)."""
-        self._agent.set_phone_responsive(responsive)
+        with self._step(
+            f"peer.set_responsive({responsive})", {"responsive": responsive}
+        ) as outcome:
+            self._agent.set_phone_responsive(responsive)
+            outcome("answering" if responsive else "no longer answering")

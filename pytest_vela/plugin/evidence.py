@@ -1,4 +1,10 @@
-"""Per-test evidence for the report: the console slice, the link trace and the event timeline."""
+"""Per-test evidence for the report: the console slice, the link trace and the exchange as a
+sequence diagram.
+
+The console attachment has the agent's protocol lines (``VELA-AGENT …``, the machine-readable
+mirror of its results and events) folded away into one line per run of them; they are attached
+whole on their own. The link trace is attached untruncated, every frame's whole payload.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +15,52 @@ from pytest_vela.link.trace import LinkTrace
 from pytest_vela.plugin.run import EVENTS, MARK, TRACE_MARK
 from pytest_vela.plugin.timeline_svg import render_svg
 from pytest_vela.rig.session import RigSession
+from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
+
+AGENT_ATTACHMENT = "console: agent protocol lines"
+
+
+def fold_agent_lines(text: str) -> tuple[str, str]:
+    """The console text with each run of agent protocol lines folded into one line, and those
+    lines on their own."""
+    kept: list[str] = []
+    agent: list[str] = []
+    run = 0
+
+    def fold() -> None:
+        nonlocal run
+        if run:
+            kept.append(f"⋯ {run} agent protocol line{'s' if run > 1 else ''} ({AGENT_ATTACHMENT})")
+            run = 0
+
+    for line in text.splitlines():
+        if AGENT_CONSOLE_PREFIX in line:
+            agent.append(line)
+            run += 1
+            continue
+        fold()
+        kept.append(line)
+    fold()
+    return "\n".join(kept) + ("\n" if kept else ""), "\n".join(agent) + ("\n" if agent else "")
 
 
 def attach_evidence(item: pytest.Item, session: RigSession) -> None:
-    """The test's console slice, link trace and event timeline, for the report."""
+    """The test's console slice, link trace and sequence diagram, for the report."""
     mark = item.stash.get(MARK, None)
     if mark is not None and session.console is not None:
-        allure.attach(session.console.text_since(mark), "console", allure.attachment_type.TEXT)
+        console, agent = fold_agent_lines(session.console.text_since(mark))
+        allure.attach(console, "console", allure.attachment_type.TEXT)
+        if agent:
+            allure.attach(agent, AGENT_ATTACHMENT, allure.attachment_type.TEXT)
     trace_mark = item.stash.get(TRACE_MARK, None)
+    records = session.trace.since(trace_mark) if trace_mark is not None else []
     if trace_mark is not None:
-        records = session.trace.since(trace_mark)
         allure.attach(LinkTrace.render(records), "link trace", allure.attachment_type.TEXT)
     events = item.stash.get(EVENTS, None)
     if events is not None:
         allure.attach(events.timeline(), "event timeline", allure.attachment_type.TEXT)
         allure.attach(
-            render_svg(list(events), events.started),
-            "event timeline (picture)",
+            render_svg(list(events), events.started, records, events.order_failure),
+            "sequence diagram",
             allure.attachment_type.SVG,
         )

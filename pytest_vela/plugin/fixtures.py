@@ -1,12 +1,15 @@
 """The fixtures users write tests with: ``rig``, ``watch``, ``peer``, ``interconnect``,
-``vela_sim``; and the autouse fixture that frames every test that runs on a rig."""
+``vela_sim``; and the autouse fixture that frames every test that runs on a rig.
+
+Their docstrings are the reference ``pytest --fixtures`` shows (its first paragraph of each):
+every method, with its units.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 
-import allure
 import pytest
 
 from pytest_vela.device.watch import Watch
@@ -16,13 +19,18 @@ from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.plugin.faults import VelaSim
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, EVENTS, MARK, SESSION, TRACE_MARK
+from pytest_vela.plugin.steps import call_steps
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rigfile.loader import Rig
 
 
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest) -> Rig:
-    """The rig this test runs on (tests are parametrized over every ``--rig``)."""
+    """The rig this test runs on (tests are parametrized over every ``--rig``).
+    ``.name`` (str, part of the test id), ``.kind`` (``"sim"`` or ``"hardware"``),
+    ``.settings`` (the validated rig file: ``.settings.timeouts.connect`` in seconds,
+    ``.settings.app.message_limit`` in bytes…), ``.path`` (the rig file, None for the
+    built-in ``sim``)."""
     vela = request.config.stash[SESSION]
     name = getattr(request, "param", None) or next(iter(vela.rigs))
     return vela.rigs[name]
@@ -35,31 +43,36 @@ def rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
 
 @pytest.fixture(scope="session")
 def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
-    """The device on this rig (session scope, per rig), at a ready shell. ``.console``
-    (``expect(pattern, timeout=s)``, ``write_line``), ``.shell(cmd, timeout=s)``,
-    ``.reset(hard=False)``, ``.flash(image, mode)``, ``.install(rpk)``, ``.uninstall(pkg)``,
-    ``.launch(pkg)``, ``.log_path``; timeouts in seconds."""
-    return rig_session(request, rig).watch()
+    """The device on this rig (session scope, per rig), at a ready shell; timeouts in seconds.
+    ``.console.expect(pattern, timeout=10.0)`` → ``re.Match`` or ``ExpectTimeout``;
+    ``.console.write_line(text)``; ``.shell(cmd, timeout=None)`` → str, the output without
+    echo or prompt (``WatchHung`` when the prompt does not come back);
+    ``.reset(hard=False)`` → float, the boot time in seconds; ``.flash(image, mode="always")``
+    → bool, whether it flashed; ``.install(rpk)`` → str, the package;
+    ``.uninstall(package)``; ``.launch(package)``; ``with .expect_crash(timeout=None) as
+    crash:`` a crash the test provokes (``crash.line``); ``.log_path`` (the console log);
+    ``.boot_times`` (list of seconds)."""
+    vela = request.config.stash[SESSION]
+    device = rig_session(request, rig).watch()
+    vela.identify(rig.name, device)
+    return device
 
 
 @pytest.fixture(autouse=True)
 def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Around every test that runs on a rig: the rig as parent suite; for tests that use the
-    watch, recovery from an earlier rig fault, the evidence mark, and a crash check at the end
-    (a panic fails the test even when it never looked at the console)."""
-    if "rig" not in request.fixturenames:
+    """Around every test that uses the watch: recovery from an earlier rig fault, the
+    evidence marks, the test's start in the console log, and a crash check at the end (a
+    panic fails the test even when it never looked at the console)."""
+    if "rig" not in request.fixturenames or "watch" not in request.fixturenames:
         yield
         return
     rig: Rig = request.getfixturevalue("rig")
-    allure.dynamic.parent_suite(rig.name)
-    if "watch" not in request.fixturenames:
-        yield
-        return
     session = rig_session(request, rig)
     device: Watch = request.getfixturevalue("watch")
     request.node.stash[CRASHES] = session.begin_test()
     request.node.stash[MARK] = device.console.mark()
     app_errors = len(device.app_errors.errors)
+    device.console.note(f"test start: {console_name(request.node)}")
     yield
     if not request.node.stash.get(CRASH_REPORTED, False):
         failure = device.crashes.failure(request.node.stash[CRASHES])
@@ -93,11 +106,20 @@ def _check_app_errors(device: Watch, before: int, mark: int) -> None:
     )
 
 
+def console_name(item: pytest.Item) -> str:
+    """A test as the console log names it: ``test_x[sim] in tests/test_a.py``."""
+    return f"{item.name} in {item.nodeid.split('::')[0]}"
+
+
 @pytest.fixture
 def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator[VelaSim]:
-    """Fault injection on the simulated watch (``.crash()``, ``.hang()``, ``.garbage(n)``,
-    ``.unplug()``, ``.set_latency(ms)``, ``.fail_next_connects(n)``,
-    ``.set_message_limit(nbytes)``…); tests that use it skip on hardware rigs."""
+    """Fault injection on the simulated watch; tests that use it skip on hardware rigs.
+    ``.crash()`` (returns once the panic is seen), ``.hang()``, ``.garbage(n)`` (n bytes,
+    returns once they are through: n / (baud/10) s on a paced console),
+    ``.unplug(replug_after_ms=None)`` (ms), ``.installer_busy(times)``, ``.set_latency(ms)``
+    (every BLE frame, both ways), ``.fail_next_connects(n)``, ``.set_message_limit(nbytes)``
+    (bytes of serialised JSON), ``.drop_link()``, ``.set_mtu(n)`` (bytes), ``.boots`` (int).
+    Faults are cleared after the test."""
     session = rig_session(request, rig)
     if session.simulator is None:
         pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")
@@ -122,12 +144,18 @@ def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventL
 
 @pytest.fixture
 def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Interconnect:
-    """The watch app's ``@system.interconnect`` connection, driven through the agent:
-    ``.get_ready_state()`` → ``ReadyState``, ``.diagnosis(timeout=10000)`` (ms, as the API)
-    → ``.status``, ``.send(data, timeout=15.0)`` (s) → ``SendResult(.ok, .code, .data)``,
-    ``.events`` an ``EventLog``. The test starts with the link up, the phone app installed
-    and responsive, faults cleared. It drives the pytest-vela agent app, never the app
-    under test: it skips on a rig that tests the user's own app (``--vela-app``)."""
+    """The watch app's ``@system.interconnect`` connection, driven through the agent.
+    ``.get_ready_state()`` → ``ReadyState`` (CONNECTED 1, DISCONNECTED 2);
+    ``.diagnosis(timeout=10000)`` — **milliseconds**, as the vendor API — → ``.status``, a
+    ``DiagnosisStatus`` (OK 0, CONNECT_TIMEOUT 204, OTHERS 1000, APP_UNINSTALLED 1001);
+    ``.send(data, timeout=15.0)`` — **seconds**, the whole call — → ``SendResult(.ok: bool,
+    .code: int | None, .data)`` (codes: ``ErrorCode``, e.g. 204 no acknowledgement, 1006
+    disconnected); ``.events`` an ``EventLog``: ``.wait_for(kind, timeout=10.0, **fields)`` (s)
+    → ``Event``, ``.assert_order([kinds])``, ``.kinds()``. A watch-side ``message`` event's
+    ``.data`` is the string the app received (JSON text), not a parsed object. The test
+    starts with the link up, the phone app installed and responsive, faults cleared. It
+    drives the pytest-vela agent app, never the app under test: it skips on a rig that tests
+    the user's own app (``--vela-app``)."""
     session = rig_session(request, rig)
     if session.app_under_test is not None:
         pytest.skip(
@@ -136,14 +164,28 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
             "and the console"
         )
     events: EventLog = request.getfixturevalue("_vela_link")
-    return Interconnect(session.agent(), events)
+    agent = session.agent()
+    hello = agent.hello
+    if hello is not None:
+        request.config.stash[SESSION].record_agent(rig.name, hello.agent, hello.package)
+    step = call_steps(request.config)
+    events.report_steps(step)
+    return Interconnect(agent, events, step=step)
 
 
 @pytest.fixture
 def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog) -> Peer:
-    """The phone app at the other end of the link, played by the harness over BLE:
-    ``.send(obj)``, ``.expect_message(timeout=10.0)`` (s) → the parsed object, ``.messages``,
-    ``.drop()``, ``.disconnect()``, ``.reconnect()``, ``.is_connected``,
-    ``.set_app_installed(bool)``, ``.set_responsive(bool)``. Its other end is the agent, or
-    on a rig with an app under test (``--vela-app``) that app itself."""
-    return Peer(rig_session(request, rig).agent(), rig.settings.timeouts.connect)
+    """The phone app at the other end of the link, played by the harness over BLE.
+    ``.send(obj)`` (the watch app gets ``onmessage`` with ``data`` the JSON string);
+    ``.expect_message(timeout=10.0)`` (s) → the next object the watch app sent, **parsed**
+    (a dict, not the JSON text); ``.messages`` (list, every one this test); ``.drop()``
+    (abrupt loss: error 1006 then close 1006); ``.disconnect()`` (clean close 1000);
+    ``.reconnect()``; ``.is_connected`` (bool); ``.set_app_installed(bool)`` (diagnosis then
+    answers 1001); ``.set_responsive(bool)`` (an unresponsive phone acknowledges nothing: sends
+    time out with 204). Its other end is the agent, or on a rig with an app under test
+    (``--vela-app``) that app itself."""
+    return Peer(
+        rig_session(request, rig).agent(),
+        rig.settings.timeouts.connect,
+        step=call_steps(request.config),
+    )

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.errors import RigConfigError, RigError, Terminated, WatchHung
-from pytest_vela.plugin import fixtures
+from pytest_vela.errors import RigConfigError, RigDown, RigError, Terminated, WatchHung
+from pytest_vela.plugin import fixtures, outcomes, terminal
 from pytest_vela.plugin.evidence import attach_evidence
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
 from pytest_vela.rig.session import RigSession
@@ -20,6 +20,7 @@ from pytest_vela.rig.session import RigSession
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.register(fixtures, "vela-fixtures")
+    pluginmanager.register(outcomes, "vela-outcomes")
     group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
     group.addoption(
         "--rig",
@@ -69,6 +70,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except RigConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION] = vela
+    config.pluginmanager.register(terminal.RunReporter(config, vela), "vela-terminal")
     _end_cleanly_on_sigterm(config)
     config.addinivalue_line(
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
@@ -96,6 +98,7 @@ def _end_cleanly_on_sigterm(config: pytest.Config) -> None:
 
 def _register_allure(config: pytest.Config, vela: VelaSession) -> None:
     import allure_commons
+    from allure_commons.logger import AllureFileLogger
     from allure_pytest.listener import AllureListener
 
     if not config.pluginmanager.has_plugin("allure_listener"):
@@ -103,6 +106,12 @@ def _register_allure(config: pytest.Config, vela: VelaSession) -> None:
         config.pluginmanager.register(listener, "allure_listener")
         allure_commons.plugin_manager.register(listener)
         config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(listener))
+    if vela.alluredir is not None:
+        # --alluredir X: the rigs' results go to X/<rig>; allure-pytest's own writer would put
+        # every result a second time, flat, into X.
+        for plugin in list(allure_commons.plugin_manager.get_plugins()):
+            if isinstance(plugin, AllureFileLogger):
+                allure_commons.plugin_manager.unregister(plugin)
     allure_commons.plugin_manager.register(vela.router)
     config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(vela.router))
 
@@ -117,6 +126,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "rig" in metafunc.fixturenames:
         names = list(metafunc.config.stash[SESSION].rigs)
         metafunc.parametrize("rig", names, ids=names, indirect=True, scope="session")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test on a rig carries it as Allure's parent suite and as a ``rig`` label (the key
+    of the report's per-rig environments), from collection on: a test whose rig never came
+    up is still filed under it."""
+    for item in items:
+        name = item_rig(item)
+        if name is not None:
+            item.add_marker(pytest.mark.allure_label(name, label_type="parentSuite"))
+            item.add_marker(pytest.mark.allure_label(name, label_type="rig"))
+            outcomes.prune_rig_faults(item)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -156,10 +178,14 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     name = item_rig(item)
     session = item.config.stash[SESSION].sessions.get(name) if name else None
-    if session is not None:
+    if session is not None and name is not None:
         blame_the_crash(item, session, call)  # before anyone reads the outcome
         blame_the_rig_for_a_timeout(session, call)
+        name_the_rig_down(name, session, call)
         if call.when == "teardown":
+            console = session.console
+            if console is not None and item.stash.get(CRASHES, None) is not None:
+                console.note(f"test end: {fixtures.console_name(item)}")
             # After the fixtures' own teardown: the evidence covers a failed setup and a crash
             # found on the way out as well as the test itself.
             attach_evidence(item, session)
@@ -216,6 +242,15 @@ def blame_the_rig_for_a_timeout(session: RigSession, call: pytest.CallInfo[None]
         log_path=watch.log_path,
     )
     call.excinfo = _as_raised(hung.with_traceback(excinfo.tb))
+
+
+def name_the_rig_down(rig: str, session: RigSession, call: pytest.CallInfo[None]) -> None:
+    """A test that failed because its rig never started fails with one line naming the rig
+    and what keeps it down (``RigDown``); the whole story is told once per run."""
+    error = session.start_error
+    excinfo = call.excinfo
+    if error is not None and excinfo is not None and excinfo.value is error:
+        call.excinfo = _as_raised(RigDown(rig, error))
 
 
 def _as_raised(error: BaseException) -> pytest.ExceptionInfo[BaseException]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import allure
 import pytest
+from filelock import FileLock
 
-from pytest_vela.errors import RigConfigError
+from pytest_vela.device.watch import Watch
+from pytest_vela.errors import RigConfigError, VelaError
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
 from pytest_vela.rig.session import RigSession
@@ -21,6 +25,8 @@ TRACE_MARK = pytest.StashKey[int]()  # the link trace position where a test bega
 EVENTS = pytest.StashKey[EventLog]()  # the test's event log
 CRASHES = pytest.StashKey[int]()  # the watch's crash count when the test began
 CRASH_REPORTED = pytest.StashKey[bool]()  # the test already failed as WatchCrashed
+RUN_ID = "vela_run"  # the workerinput key of the run's id
+RUN_MARKER = ".vela-run"  # in a results directory: the id of the run whose results it holds
 
 
 def item_rig(item: pytest.Item) -> str | None:
@@ -71,13 +77,26 @@ def rig_names(config: pytest.Config, rig_dir: Path) -> list[str]:
 
 
 class VelaSession:
-    """The run's rigs and their sessions, created at configure time, ended at unconfigure."""
+    """The run's rigs and their sessions, created at configure time, ended at unconfigure.
+
+    Allure results go to ``<reports>/<rig>/allure-results``, or with ``--alluredir X`` to
+    ``X/<rig>`` (and nowhere else: allure-pytest's own flat writer is then left out, so no
+    result is written twice). A rig's results directory is emptied when this run writes its
+    first result there (with ``--alluredir``, only when ``--clean-alluredir`` asks): the run's
+    id, shared with the xdist workers, is kept in it, so that the workers of one run empty it
+    once between them and a run that tests nothing on a rig leaves its results alone. The
+    controller (the only process without xdist) writes the run files (categories, environment)
+    at the end.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         root = config.rootpath
         self.rig_dir = root / (config.getoption("vela_rig_dir") or config.getini("vela_rig_dir"))
         self.reports = root / (config.getoption("vela_reports") or config.getini("vela_reports"))
+        alluredir = getattr(config.option, "allure_report_dir", None)
+        self.alluredir = Path(os.path.abspath(alluredir)) if alluredir else None
         self.flash = config.getoption("vela_flash") or config.getini("vela_flash") or "auto"
+        self.is_worker = hasattr(config, "workerinput")
         names = rig_names(config, self.rig_dir)
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
         app = _app_under_test(config)
@@ -87,17 +106,89 @@ class VelaSession:
                 for name, rig in self.rigs.items()
             }
         say = _terminal_writer(config)
+        self.say = say
         self.sessions = {
             name: RigSession(rig, self.reports, self.flash, say, allure.step)
             for name, rig in self.rigs.items()
         }
-        self.router = reports.RigRoutedLogger(
-            self.reports,
-            {
-                name: {"rig": name, "rig.kind": rig.kind, "flash": self.flash}
-                for name, rig in self.rigs.items()
-            },
-        )
+        self.identities: dict[str, dict[str, str]] = {name: {} for name in self.rigs}
+        self.rigs_seen: set[str] = set()  # rigs whose tests reported (the controller's view)
+        workerinput = getattr(config, "workerinput", {})
+        self.run_id: str = workerinput.get(RUN_ID) or uuid.uuid4().hex
+        self.clean = self.alluredir is None or bool(getattr(config.option, "clean_alluredir", 0))
+        self.router = reports.RigRoutedLogger(self.open_results)
+
+    def results_dir(self, rig: str) -> Path:
+        """Where ``rig``'s Allure results of this run go."""
+        if self.alluredir is not None:
+            return self.alluredir / rig
+        return reports.results_dir(self.reports, rig)
+
+    def open_results(self, rig: str) -> Path:
+        """``rig``'s results directory, ready for this run's first result: emptied of an
+        earlier run's (once per run, whichever process of it comes first)."""
+        target = self.results_dir(rig)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(target) + ".lock"):
+            marker = target / RUN_MARKER
+            try:
+                seen = marker.read_text().strip()
+            except OSError:
+                seen = ""
+            if seen != self.run_id:
+                if self.clean:
+                    shutil.rmtree(target, ignore_errors=True)
+                target.mkdir(parents=True, exist_ok=True)
+                marker.write_text(self.run_id + "\n")
+        return target
+
+    def identify(self, name: str, watch: Watch) -> None:
+        """Read the watch's identity once per run (its image's SHA-256, its OS and board), for
+        the report's environment; a watch that cannot say is 'unknown', never a failure."""
+        identity = self.identities.setdefault(name, {})
+        if "firmware" in identity:
+            return
+        try:
+            identity["firmware"] = watch.image_digest() or "unknown"
+        except VelaError:
+            identity["firmware"] = "unknown"
+        try:
+            words = watch.shell("uname -a").strip().splitlines()[0].split()
+        except (VelaError, IndexError):
+            words = []
+        if len(words) >= 3 and "not found" not in " ".join(words):
+            identity["os"] = f"{words[0]} {words[2]}"
+            identity["model"] = words[-1]
+
+    def record_agent(self, name: str, agent: str | None, package: str | None) -> None:
+        identity = self.identities.setdefault(name, {})
+        if agent:
+            identity["agent"] = agent
+        if package:
+            identity["agent.package"] = package
+
+    def merge_identities(self, found: dict[str, dict[str, str]]) -> None:
+        """Identities a worker read (under xdist the controller starts no watch itself)."""
+        for name, identity in found.items():
+            self.identities.setdefault(name, {}).update(identity)
+
+    def environment(self, name: str) -> dict[str, str]:
+        """The rig's environment for the report: what it is, what it runs, what ran it."""
+        rig = self.rigs[name]
+        env = {"rig": name, "rig.kind": rig.kind, "flash": self.flash}
+        if rig.settings.description:
+            env["rig.description"] = rig.settings.description
+        env.update(self.identities.get(name, {}))
+        env.update(reports.host_versions())
+        return env
+
+    def write_run_files(self) -> None:
+        """The controller's closing write: for each rig whose tests ran, its categories and
+        environment beside its results."""
+        if self.is_worker:
+            return
+        for name in sorted(self.rigs_seen & set(self.rigs)):
+            reports.write_run_files(self.results_dir(name), self.environment(name))
 
     def close(self) -> None:
         for session in self.sessions.values():

@@ -82,6 +82,11 @@ class RigSession:
         return self._console
 
     @property
+    def start_error(self) -> RigError | None:
+        """The error that kept this rig from starting; every test that needs it then fails."""
+        return self._start_error
+
+    @property
     def started_watch(self) -> Watch | None:
         """The watch if it has been started (None before, or when it failed to start)."""
         return self._watch

@@ -47,7 +47,11 @@ def run_project(
 
 def outcome(output: str, test: str, rig: str = "sim") -> str:
     """The summary lines of ``test`` on ``rig`` (a test may have a call and a teardown line)."""
-    lines = [line for line in output.splitlines() if f"::{test}[{rig}]" in line]
+    lines = [
+        line
+        for line in output.splitlines()
+        if f"::{test}[{rig}]" in line and line.startswith(("PASSED", "FAILED", "ERROR"))
+    ]
     assert lines, f"no summary line for {test}:\n{output}"
     return "\n".join(lines)
 

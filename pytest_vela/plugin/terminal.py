@@ -1,0 +1,146 @@
+"""The run as the person at the terminal reads it, and its closing writes.
+
+- the header names each rig: its kind, how it is reached, the firmware and agent it is given,
+  and where its reports go;
+- a rig that cannot start is said once ("watch01 down: SerialLost: …", with the whole story),
+  however many tests it fails;
+- the closing section names what each rig turned out to run and ends with one line, "N product
+  failures, M watch crashes, K rig faults (rig: reason)", the same numbers as the report's
+  categories.
+
+Under xdist all of this runs in the controller, from the reports the workers send; what the
+workers read from their watches comes back in their ``workeroutput``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_vela.plugin.outcomes import outcomes_by_test, verdicts
+from pytest_vela.plugin.run import RUN_ID, VelaSession
+from pytest_vela.report.summary import closing_line
+
+IDENTITIES = "vela_identities"  # the workeroutput key
+
+
+def _shown_path(config: pytest.Config, path: Path) -> str:
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
+def _image_identity(path: Path) -> str:
+    try:
+        with path.open("rb") as image:
+            digest = hashlib.file_digest(image, "sha256").hexdigest()
+    except OSError:
+        return f"{path.name} (unreadable)"
+    return f"{path.name} sha256 {digest[:12]}"
+
+
+class RunReporter:
+    """The run's terminal hooks and closing writes (a plugin of one run's config)."""
+
+    def __init__(self, config: pytest.Config, vela: VelaSession) -> None:
+        self.config = config
+        self.vela = vela
+        self.announced: set[str] = set()
+
+    def pytest_report_header(self) -> list[str]:
+        vela, config = self.vela, self.config
+        lines = []
+        for name, rig in vela.rigs.items():
+            settings = rig.settings
+            if rig.kind == "sim":
+                reached = "simulated watch (pty console, private BlueZ bus)"
+            else:
+                ble = settings.ble.address or settings.ble.name
+                reached = f"serial {settings.serial.port}, BLE {ble}"
+            image = settings.firmware.image
+            firmware = (
+                f"firmware {_image_identity(image)} (--flash {vela.flash})"
+                if image is not None and vela.flash != "never"
+                else "firmware as found on the watch"
+            )
+            agent = f"agent {settings.app.package}"
+            if settings.app.rpk is not None:
+                agent += f" from {settings.app.rpk.name}"
+            reports = _shown_path(config, vela.results_dir(name))
+            logs = _shown_path(config, vela.sessions[name].logs)
+            lines.append(
+                f"rig {name}: {rig.kind}, {reached}; {firmware}; {agent}; "
+                f"results {reports}, logs {logs}"
+            )
+        return lines
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """A rig that is down is said once; the rigs that reported are remembered (their run
+        files are written at the end)."""
+        for verdict in verdicts(report):
+            self.vela.rigs_seen.add(verdict.rig)
+            if not verdict.down or verdict.rig in self.announced:
+                continue
+            self.announced.add(verdict.rig)
+            terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+            if terminal is None:
+                continue
+            terminal.ensure_newline()
+            terminal.write_line(verdict.message, red=True, bold=True)
+            for line in verdict.detail.splitlines()[1:]:
+                terminal.write_line(f"    {line}")
+            terminal.write_line(f"    (each test on {verdict.rig} fails with this one line)")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[IDENTITIES] = self.vela.identities
+            return
+        self.vela.write_run_files()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Each xdist worker learns the run's id (its results directories are emptied once)."""
+        node.workerinput[RUN_ID] = self.vela.run_id
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        found = (getattr(node, "workeroutput", None) or {}).get(IDENTITIES)
+        if found:
+            self.vela.merge_identities(found)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        vela, config = self.vela, self.config
+        reports = [r for values in terminalreporter.stats.values() for r in values]
+        outcomes = outcomes_by_test(reports)
+        if not outcomes:
+            return
+        terminalreporter.section("pytest-vela", sep="-")
+        for name in vela.rigs:
+            if name not in vela.rigs_seen:
+                continue
+            identity = vela.identities.get(name, {})
+            said = [vela.rigs[name].kind]
+            if identity.get("model"):
+                said.append(f"{identity.get('os', '')} on {identity['model']}".strip())
+            if identity.get("firmware"):
+                said.append(f"firmware sha256 {identity['firmware'][:12]}")
+            if identity.get("agent"):
+                said.append(f"agent {identity.get('agent.package', '')} {identity['agent']}")
+            terminalreporter.write_line(
+                f"{name}: {', '.join(said)} → {_shown_path(config, vela.results_dir(name))}"
+            )
+        root = vela.alluredir if vela.alluredir is not None else vela.reports
+        terminalreporter.write_line(f"report: pytest-vela report {_shown_path(config, root)}")
+        failed = any(v.failed for v in outcomes.values())
+        terminalreporter.write_line(
+            closing_line(v.outcome() for v in outcomes.values()),
+            red=failed,
+            green=not failed,
+            bold=True,
+        )

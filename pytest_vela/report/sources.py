@@ -1,0 +1,130 @@
+"""Where the results are: the rigs' results directories under one or several reports roots (a
+farm's hosts each bring theirs), what each rig was (``vela-rig.json``), and how each test came
+out, counted by the report's categories."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_vela.report.categories import (
+    PRODUCT_FAILURES,
+    RIG_INFRASTRUCTURE,
+    TEST_ERRORS,
+    WATCH_CRASHED,
+    categories,
+)
+from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, Outcome, rig_fault_reason
+
+RIG_FILE = "vela-rig.json"
+RESULT_GLOB = "*-result.json"
+_KINDS = {
+    RIG_INFRASTRUCTURE: RIG,
+    WATCH_CRASHED: CRASH,
+    PRODUCT_FAILURES: PRODUCT,
+    TEST_ERRORS: TEST,
+}
+
+
+@dataclass
+class ResultsDir:
+    path: Path
+    rig: str
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def _is_results_dir(path: Path) -> bool:
+    return (path / RIG_FILE).is_file() or any(path.glob(RESULT_GLOB))
+
+
+def find_results(paths: Iterable[Path]) -> list[ResultsDir]:
+    """Every results directory named or found under the paths given: a results directory
+    itself, a reports root (``<root>/<rig>/allure-results``), or anything holding those."""
+    found: dict[Path, ResultsDir] = {}
+    for path in paths:
+        candidates = [path] if _is_results_dir(path) else []
+        if not candidates and path.is_dir():
+            candidates = sorted(
+                p.parent for p in path.rglob(RIG_FILE) if p.parent not in found
+            ) or sorted({p.parent for p in path.rglob(RESULT_GLOB)})
+        for directory in candidates:
+            resolved = directory.resolve()
+            if resolved not in found:
+                found[resolved] = read_results_dir(directory)
+    return list(found.values())
+
+
+def read_results_dir(path: Path) -> ResultsDir:
+    """The directory and its rig: from ``vela-rig.json``, else from the results' ``rig``
+    label, else the directory's name."""
+    try:
+        described = json.loads((path / RIG_FILE).read_text(encoding="utf-8"))
+        rig = str(described["rig"])
+        environment = {str(k): str(v) for k, v in dict(described["environment"]).items()}
+        return ResultsDir(path, rig, environment)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    for result in results(path):
+        found = label(result, "rig")
+        if found:
+            return ResultsDir(path, found)
+    name = path.parent.name if path.name == "allure-results" else path.name
+    return ResultsDir(path, name)
+
+
+def results(path: Path) -> list[dict[str, Any]]:
+    found = []
+    for file in sorted(path.glob(RESULT_GLOB)):
+        try:
+            found.append(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def label(result: dict[str, Any], name: str) -> str | None:
+    for item in result.get("labels", []):
+        if item.get("name") == name:
+            return str(item.get("value"))
+    return None
+
+
+def category_of(result: dict[str, Any]) -> str | None:
+    """The category a result falls into, as Allure 3 decides with the report's rules."""
+    status = result.get("status")
+    message = (result.get("statusDetails") or {}).get("message") or ""
+    for category in categories():
+        if status != category.status:
+            continue
+        if category.exceptions:
+            pattern = rf"^(?:[\w.]+\.)?(?:{'|'.join(category.exceptions)})\b"
+            if not re.search(pattern, message):
+                continue
+        return category.name
+    return None
+
+
+def outcome_of(result: dict[str, Any], rig: str) -> Outcome:
+    category = category_of(result)
+    if category is None:
+        return Outcome(rig, str(result.get("status", "unknown")))
+    kind = _KINDS[category]
+    message = (result.get("statusDetails") or {}).get("message") or ""
+    return Outcome(rig, kind, rig_fault_reason(message) if kind == RIG else "")
+
+
+def latest_results(directories: Iterable[ResultsDir]) -> list[tuple[ResultsDir, dict[str, Any]]]:
+    """Each test's result once (by its history id, the latest start wins), as the report
+    shows it."""
+    latest: dict[str, tuple[ResultsDir, dict[str, Any]]] = {}
+    for directory in directories:
+        for result in results(directory.path):
+            key = str(result.get("historyId") or result.get("uuid"))
+            known = latest.get(key)
+            if known is None or result.get("start", 0) >= known[1].get("start", 0):
+                latest[key] = (directory, result)
+    return list(latest.values())
