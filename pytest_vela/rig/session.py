@@ -149,6 +149,13 @@ class RigSession:
         """A rig fault happened: bring the rig back before its next test."""
         self._needs_recovery = True
 
+    def retire(self, reason: str) -> None:
+        """Take the rig out for the rest of the run (quarantine): it is shut down now — its
+        lock or place released for whoever mends it — and any later use fails with
+        ``reason`` instead of starting it again."""
+        self._start_error = RigError(reason)
+        self.close()
+
     def faults_injected(self) -> None:
         """A test injected faults into the simulated watch: clear them before the next one."""
         self._faults_injected = True

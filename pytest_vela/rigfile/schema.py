@@ -256,9 +256,24 @@ class SimSettings(_Section):
     interconnect: InterconnectRules = InterconnectRules()
 
 
+class FarmSettings(_Section):
+    """How a run treats this rig when it keeps failing for infrastructure."""
+
+    quarantine_after: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="rig faults in a row that take the rig out for the rest of the run (0: "
+        "never); unset: the ini setting vela_quarantine_after, default 3",
+    )
+
+
 class RigSettings(_Section):
     kind: Literal["sim", "hardware"] = "hardware"
     description: Text = ""
+    model: Text | None = Field(
+        default=None, description="the watch model, as the farm lists it (pytest-vela rigs)"
+    )
     serial: SerialSettings = SerialSettings()
     reset: ResetSettings = ResetSettings()
     timeouts: Timeouts = Timeouts()
@@ -266,6 +281,7 @@ class RigSettings(_Section):
     app: AppSettings = AppSettings()
     ble: BleSettings = BleSettings()
     sim: SimSettings = SimSettings()
+    farm: FarmSettings = FarmSettings()
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:
