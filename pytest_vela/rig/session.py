@@ -45,7 +45,7 @@ class RigSession:
         self.trace = LinkTrace()
         self._step = step
         self._provisioning = Provisioning(rig, flash_mode, self.say)
-        self._backend: RigBackend = make_backend(rig)
+        self._backend: RigBackend = make_backend(rig, self.say)
         self._console: Console | None = None
         self._watch: Watch | None = None
         self._start_error: RigError | None = None
