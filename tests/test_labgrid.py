@@ -6,6 +6,7 @@ bus, as a runner's own adapter would be."""
 from __future__ import annotations
 
 import getpass
+import json
 import signal
 import socket
 import subprocess
@@ -239,3 +240,27 @@ def _end(run: subprocess.Popen[str]) -> None:
     if run.poll() is None:
         run.kill()
         run.communicate(timeout=30)
+
+
+def test_the_rigs_command_shows_the_place_and_checks_it(
+    pytester: pytest.Pytester, on_the_farm: Farm
+) -> None:
+    rigs = pytester.path / "rigs"
+    command = [sys.executable, "-m", "pytest_vela.cli", "rigs", "--rig-dir", str(rigs), "--json"]
+    on_the_farm.lab.client("-p", PLACE, "acquire", user="nightly", check=True)
+    try:
+        held = subprocess.run([*command, "--check"], capture_output=True, text=True, timeout=60)
+    finally:
+        on_the_farm.lab.client("-p", PLACE, "release", user="nightly", check=True)
+    row = next(r for r in json.loads(held.stdout) if r["name"] == PLACE)
+    assert row["labgrid"] == {"place": PLACE, "coordinator": on_the_farm.lab.address}
+    assert row["model"] == "Vela simulated watch"
+    assert row["holder"] == f"{socket.gethostname()}/nightly"
+    assert row["health"] == {"ok": None, "detail": f"not checked: in use by {row['holder']}"}
+
+    free = subprocess.run([*command, "--check"], capture_output=True, text=True, timeout=60)
+    assert free.returncode == 0, free.stdout + free.stderr
+    row = next(r for r in json.loads(free.stdout) if r["name"] == PLACE)
+    assert row["holder"] is None
+    assert row["health"]["ok"] is True, row
+    assert "prompt in" in row["health"]["detail"] and "BLE" in row["health"]["detail"]

@@ -419,6 +419,16 @@ class LabgridPower:
             raise RigError(f"power cycle through {self.where} failed: {exc}") from None
 
 
+def place_holder(rig: Rig) -> str | None:
+    """Who holds the rig's place now (labgrid's host/user), None when it is free."""
+    place = LabgridPlace(rig, lambda _line: None)
+    coordinator = Coordinator.get(place.address)
+    try:
+        return place._place(coordinator).acquired or None
+    finally:
+        coordinator.put()
+
+
 # --- the backend ------------------------------------------------------------------------------
 
 
