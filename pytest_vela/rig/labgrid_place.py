@@ -251,8 +251,12 @@ class LabgridPlace:
         me = coordinator.me
         if place.acquired == me:
             self._take_over(coordinator, place)
-        elif place.acquired:
-            self._wait_for(coordinator, f"it is acquired by {place.acquired}")
+        else:
+            # Not ours: a note left by a run of ours that died is stale (someone released the
+            # place since), and must not hand over a place acquired by hand later on.
+            self._note.unlink(missing_ok=True)
+            if place.acquired:
+                self._wait_for(coordinator, f"it is acquired by {place.acquired}")
         self._maybe_held = True
         try:
             self._acquire_now(coordinator)
