@@ -146,6 +146,30 @@ def test_a_second_run_is_refused_while_another_holds_the_place(
         on_the_farm.lab.client("-p", PLACE, "release", user="nightly", check=True)
 
 
+def test_a_second_run_of_the_same_user_is_refused_while_a_run_holds_the_place(
+    pytester: pytest.Pytester, on_the_farm: Farm
+) -> None:
+    """To labgrid both runs are the same host/user: the lock on this host tells them apart."""
+    pytester.makepyfile(test_hold=HOLDER)
+    first = _start_run(pytester, "test_hold.py")
+    try:
+        _wait_holding(pytester, first)
+        pytester.makepyfile(test_x="def test_x(watch):\n    pass\n")
+        second = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--rig", PLACE, "test_x.py"
+        )
+        second.assert_outcomes(errors=1)
+        second.stdout.fnmatch_lines(
+            [f"*LockError: labgrid place '{PLACE}'*is in use by pid {first.pid} on *"]
+        )
+        assert on_the_farm.lab.holder(PLACE) == me(), "the first run still holds it"
+    finally:
+        (pytester.path / "release").write_text("now")
+        out, _ = first.communicate(timeout=30)
+        _end(first)
+    assert first.returncode == 0, out
+
+
 def test_a_run_waits_for_the_place_in_a_reservation(
     pytester: pytest.Pytester, on_the_farm: Farm
 ) -> None:
