@@ -1,5 +1,5 @@
-"""The ``pytest-vela`` command: run the simulated watch by hand, the preflight tools, and the
-report of a run (or a farm's)."""
+"""The ``pytest-vela`` command: run the simulated watch by hand, list and check the rigs, the
+preflight tools, and the report of a run (or a farm's)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pytest_vela.rig import sim_command as sim_cli
 
     sim_cli.register(sub)
+    from pytest_vela.rig import rigs_command
+
+    rigs_command.register(sub)
     from pytest_vela.doctor import command as doctor_command
 
     doctor_command.register(sub)

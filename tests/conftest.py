@@ -17,6 +17,11 @@ from tests.support.leftovers import orphan_run_dirs
 from tests.support.ptys import RawPty
 from tests.support.rigs import fast_sim_settings
 
+# labgrid (in the dev extra, for the labgrid tests) registers a pytest plugin that every pytest
+# process imports, about half a second of CPU each; the pytest runs these tests start never use
+# it (the labgrid backend imports labgrid itself).
+os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:labgrid".strip()
+
 
 @pytest.fixture
 def raw_pty() -> Iterator[RawPty]:

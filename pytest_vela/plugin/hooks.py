@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from types import FrameType
 from typing import Any
 
@@ -15,6 +15,7 @@ from pytest_vela.errors import RigConfigError, RigDown, RigError, Terminated, Wa
 from pytest_vela.plugin import fixtures, outcomes, terminal
 from pytest_vela.plugin.evidence import attach_evidence
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
+from pytest_vela.plugin.verdict import Verdict
 from pytest_vela.rig.session import RigSession
 
 
@@ -61,6 +62,12 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     parser.addini("vela_rig_dir", "rig file directory", default="rigs")
     parser.addini("vela_reports", "reports root", default="reports")
     parser.addini("vela_flash", "flash mode: auto|always|never", default="auto")
+    parser.addini(
+        "vela_quarantine_after",
+        "rig faults in a row that take a rig out of the run (0: never; a rig file's "
+        "farm.quarantine_after wins)",
+        default="3",
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -71,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION] = vela
     config.pluginmanager.register(terminal.RunReporter(config, vela), "vela-terminal")
+    if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
+        config.pluginmanager.register(Verdict(), "vela-verdict")
     _end_cleanly_on_sigterm(config)
     config.addinivalue_line(
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
@@ -156,9 +165,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """``@pytest.mark.vela_rigs("hardware")``: skip the test on rigs of other kinds."""
-    marker = item.get_closest_marker("vela_rigs")
+    """A quarantined rig's tests are skipped, saying why; ``@pytest.mark.vela_rigs("hardware")``
+    skips the test on rigs of other kinds."""
     name = item_rig(item)
+    item.config.stash[SESSION].quarantine.skip_if_out(name)
+    marker = item.get_closest_marker("vela_rigs")
     if marker is None or name is None:
         return
     kind = item.config.stash[SESSION].rigs[name].kind
@@ -175,9 +186,12 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    vela = item.config.stash[SESSION]
     name = item_rig(item)
-    session = item.config.stash[SESSION].sessions.get(name) if name else None
+    session = vela.sessions.get(name) if name else None
     if session is not None and name is not None:
         blame_the_crash(item, session, call)  # before anyone reads the outcome
         blame_the_rig_for_a_timeout(session, call)
@@ -189,13 +203,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             # After the fixtures' own teardown: the evidence covers a failed setup and a crash
             # found on the way out as well as the test itself.
             attach_evidence(item, session)
-    yield
-    if (
-        session is not None
-        and call.excinfo is not None
-        and isinstance(call.excinfo.value, RigError)
-    ):
+    outcome = yield
+    error = call.excinfo.value if call.excinfo is not None else None
+    if session is not None and isinstance(error, RigError):
         session.mark_faulty()
+    if name is not None:
+        vela.quarantine.phase_done(item, name, error, outcome.get_result(), session)
 
 
 def blame_the_crash(item: pytest.Item, session: RigSession, call: pytest.CallInfo[None]) -> None:

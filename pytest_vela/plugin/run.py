@@ -16,6 +16,7 @@ from pytest_vela.device.watch import Watch
 from pytest_vela.errors import RigConfigError, VelaError
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
+from pytest_vela.plugin.quarantine import Quarantine, ini_limit
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rigfile.loader import SIM_RIG, Rig, known_rigs, load_rig, split_names
 
@@ -105,6 +106,7 @@ class VelaSession:
                 name: rig.with_settings(app=rig.settings.app.model_copy(update={"under_test": app}))
                 for name, rig in self.rigs.items()
             }
+        self.quarantine = Quarantine(self.rigs, ini_limit(config.getini("vela_quarantine_after")))
         say = _terminal_writer(config)
         self.say = say
         self.sessions = {

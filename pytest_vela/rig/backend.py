@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -62,10 +63,17 @@ class RigBackend(Protocol):
     def stop(self) -> None: ...
 
 
-def make_backend(rig: Rig) -> RigBackend:
-    """The backend for ``rig``'s kind: the one place that tells simulated from hardware."""
+def make_backend(rig: Rig, say: Callable[[str], None] | None = None) -> RigBackend:
+    """The backend for ``rig``'s kind: the one place that tells simulated from hardware, and a
+    watch on the desk from one on a labgrid place (``say`` tells the person at the terminal
+    what the backend waits for or takes over)."""
     if rig.kind == "sim":
         return SimulatedBackend(rig)
+    if rig.settings.labgrid is not None:
+        # labgrid itself is imported only when such a rig is made.
+        from pytest_vela.rig.labgrid_place import LabgridBackend
+
+        return LabgridBackend(rig, say)
     return HardwareBackend(rig)
 
 

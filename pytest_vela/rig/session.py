@@ -46,7 +46,7 @@ class RigSession:
         self.trace = LinkTrace()
         self._step = step
         self._provisioning = Provisioning(rig, flash_mode, self.say)
-        self._backend: RigBackend = make_backend(rig)
+        self._backend: RigBackend = make_backend(rig, self.say)
         self._console: Console | None = None
         self._watch: Watch | None = None
         self._start_error: RigError | None = None
@@ -154,6 +154,13 @@ class RigSession:
     def mark_faulty(self) -> None:
         """A rig fault happened: bring the rig back before its next test."""
         self._needs_recovery = True
+
+    def retire(self, reason: str) -> None:
+        """Take the rig out for the rest of the run (quarantine): it is shut down now — its
+        lock or place released for whoever mends it — and any later use fails with
+        ``reason`` instead of starting it again."""
+        self._start_error = RigError(reason)
+        self.close()
 
     def faults_injected(self) -> None:
         """A test injected faults into the simulated watch: clear them before the next one."""

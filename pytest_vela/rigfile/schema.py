@@ -73,6 +73,15 @@ def _pattern(value: str) -> str:
     return value
 
 
+def _host_port(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or any(c.isspace() or c == "/" for c in host) or not port.isdigit():
+        raise ValueError(f'not HOST:PORT (got {value!r}): write it as "127.0.0.1:20408", no scheme')
+    if not 0 < int(port) < 65536:
+        raise ValueError(f"port {port} is out of range (1 … 65535)")
+    return value
+
+
 def _duration(unit: str, day: int, *, zero: bool) -> Callable[[float], float]:
     """A duration's check: finite, above 0 (or 0 itself when ``zero``), and at most ``day``."""
     low = "at least 0" if zero else "more than 0"
@@ -89,6 +98,7 @@ def _duration(unit: str, day: int, *, zero: bool) -> Callable[[float], float]:
 Text = Annotated[str, AfterValidator(_no_nul)]
 Word = Annotated[str, AfterValidator(_not_empty)]
 Pattern = Annotated[str, AfterValidator(_not_empty), AfterValidator(_pattern)]
+HostPort = Annotated[str, AfterValidator(_not_empty), AfterValidator(_host_port)]
 FilePath = Annotated[Path, Strict(False), BeforeValidator(_path_text)]
 # Numbers: finite, and bounded by what a test run can use.
 Seconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=False))]
@@ -141,11 +151,17 @@ class SerialSettings(_Section):
 class ResetSettings(_Section):
     """How to reboot the watch."""
 
-    method: Literal["console", "dtr", "command"] = "console"
+    method: Literal["console", "dtr", "command", "labgrid"] = Field(
+        default="console",
+        description="console (reboot), dtr (pulse), command (an external program), labgrid "
+        "(the power resource of the rig's labgrid place: off, pulse_ms, on)",
+    )
     command: list[Text] | None = Field(
         default=None, description="argv of an external reset command (method = 'command')"
     )
-    pulse_ms: Millis = 100
+    pulse_ms: Millis = Field(
+        default=100, description="DTR pulse, or how long the power stays off (labgrid), in ms"
+    )
 
     @model_validator(mode="after")
     def _command_needs_argv(self) -> ResetSettings:
@@ -256,9 +272,40 @@ class SimSettings(_Section):
     interconnect: InterconnectRules = InterconnectRules()
 
 
+class FarmSettings(_Section):
+    """How a run treats this rig when it keeps failing for infrastructure."""
+
+    quarantine_after: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="rig faults in a row that take the rig out for the rest of the run (0: "
+        "never); unset: the ini setting vela_quarantine_after, default 3",
+    )
+
+
+class LabgridSettings(_Section):
+    """A watch on a labgrid place: the coordinator hands out its console and power."""
+
+    place: Word = Field(description="the labgrid place (labgrid-client -p PLACE create)")
+    coordinator: HostPort | None = Field(
+        default=None,
+        description="HOST:PORT of labgrid-coordinator; unset: $LG_COORDINATOR, else "
+        "127.0.0.1:20408 (labgrid's own default)",
+    )
+    wait: PauseSeconds = Field(
+        default=0.0,
+        description="seconds to wait in a labgrid reservation while another holds the place "
+        "(0: refuse at once)",
+    )
+
+
 class RigSettings(_Section):
     kind: Literal["sim", "hardware"] = "hardware"
     description: Text = ""
+    model: Text | None = Field(
+        default=None, description="the watch model, as the farm lists it (pytest-vela rigs)"
+    )
     serial: SerialSettings = SerialSettings()
     reset: ResetSettings = ResetSettings()
     timeouts: Timeouts = Timeouts()
@@ -266,13 +313,19 @@ class RigSettings(_Section):
     app: AppSettings = AppSettings()
     ble: BleSettings = BleSettings()
     sim: SimSettings = SimSettings()
+    farm: FarmSettings = FarmSettings()
+    labgrid: LabgridSettings | None = None
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:
         """A hardware rig can be reached; a simulated one is seen to boot."""
+        self._fits_its_place()
         if self.kind == "hardware":
-            if not self.serial.port:
-                raise ValueError("a hardware rig needs serial.port (a /dev path or a URL)")
+            if not (self.serial.port or self.labgrid):
+                raise ValueError(
+                    "a hardware rig needs serial.port (a /dev path or a URL) or a [labgrid] "
+                    "table naming its place"
+                )
             if not (self.ble.address or self.ble.name):
                 raise ValueError("a hardware rig needs ble.address or ble.name to find the watch")
         elif not re.search(self.serial.boot_marker, self.sim.boot_line):
@@ -282,3 +335,24 @@ class RigSettings(_Section):
                 "change one of them"
             )
         return self
+
+    def _fits_its_place(self) -> None:
+        """A rig on a labgrid place is a watch (hardware) whose console and power come from
+        the place; ``reset.method = "labgrid"`` needs such a place."""
+        if self.labgrid is None:
+            if self.reset.method == "labgrid":
+                raise ValueError(
+                    'reset.method "labgrid" power-cycles through a labgrid place: add a '
+                    '[labgrid] table with place = "NAME", or choose another reset.method'
+                )
+            return
+        if self.kind != "hardware":
+            raise ValueError(
+                'a rig on a labgrid place is a watch: set kind = "hardware" or remove the '
+                "[labgrid] table"
+            )
+        if self.serial.port:
+            raise ValueError(
+                "a rig on a labgrid place gets its console from the place's NetworkSerialPort: "
+                "remove serial.port, or remove the [labgrid] table to use the port"
+            )

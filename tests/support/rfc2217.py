@@ -1,5 +1,6 @@
 """A small RFC 2217 server over loopback, as ser2net provides on a farm host, serving one
-console to one client. Built on pyserial's own ``PortManager``."""
+console to one client at a time, one after another (a run, then the next). Built on pyserial's
+own ``PortManager``."""
 
 from __future__ import annotations
 
@@ -41,14 +42,17 @@ class _Connection:
 
 
 class Rfc2217Server:
-    """Serves ``device`` (a path) on ``127.0.0.1:<port>``; ``url`` is what a rig file names."""
+    """Serves ``device`` (a path) on ``127.0.0.1:<port>``; ``url`` is what a rig file names.
+    Each client gets the device opened afresh; the next one is served when it leaves."""
 
     def __init__(self, device: str) -> None:
         self.device = device
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"rfc2217://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.port = self._listener.getsockname()[1]
+        self.url = f"rfc2217://127.0.0.1:{self.port}"
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.clients = 0  # how many clients were served
 
     def start(self) -> Rfc2217Server:
         thread = threading.Thread(target=self._serve, daemon=True)
@@ -57,17 +61,33 @@ class Rfc2217Server:
         return self
 
     def _serve(self) -> None:
-        client, _ = self._listener.accept()
-        port = serial.serial_for_url(self.device, timeout=0.2)
+        self._listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.clients += 1
+            with contextlib.suppress(OSError, serial.SerialException):
+                self._session(client)
+
+    def _session(self, client: socket.socket) -> None:
+        done = threading.Event()
+        try:
+            port = serial.serial_for_url(self.device, timeout=0.2)
+        except BaseException:
+            client.close()
+            raise
         manager = serial.rfc2217.PortManager(_NoModemLines(port), _Connection(client))
         writer = threading.Thread(
-            target=self._device_to_client, args=(port, manager, client), daemon=True
+            target=self._device_to_client, args=(port, manager, client, done), daemon=True
         )
         writer.start()
-        self._threads.append(writer)
         client.settimeout(0.2)
         try:
-            while not self._stop.is_set():
+            while not (self._stop.is_set() or done.is_set()):
                 try:
                     data = client.recv(4096)
                 except TimeoutError:
@@ -76,16 +96,20 @@ class Rfc2217Server:
                     break
                 port.write(b"".join(manager.filter(data)))
         finally:
-            self._stop.set()
+            done.set()
+            writer.join(2)
             client.close()
             port.close()
 
-    def _device_to_client(self, port: Any, manager: Any, client: socket.socket) -> None:
+    def _device_to_client(
+        self, port: Any, manager: Any, client: socket.socket, done: threading.Event
+    ) -> None:
         with contextlib.suppress(OSError, TypeError, serial.SerialException):
-            while not self._stop.is_set():
+            while not (self._stop.is_set() or done.is_set()):
                 data = port.read(port.in_waiting or 1)
                 if data:
                     client.sendall(b"".join(manager.escape(data)))
+        done.set()
 
     def stop(self) -> None:
         self._stop.set()

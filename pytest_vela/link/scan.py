@@ -1,0 +1,36 @@
+"""Is the watch's bridge peripheral there? One scan, for a quick health check of a rig."""
+
+from __future__ import annotations
+
+from bleak import BleakScanner
+
+from pytest_vela.errors import BleError
+from pytest_vela.link.loop import LoopThread
+from pytest_vela.link.system_bus import system_bus
+from pytest_vela.rigfile.schema import BleSettings
+
+
+def seen_advertising(settings: BleSettings, bus_address: str | None, timeout: float) -> str | None:
+    """The address of the peripheral named by ``ble.address`` or ``ble.name`` if it is seen
+    within ``timeout`` s, else None; BleError when the scan itself fails (no BlueZ, no
+    adapter). ``bus_address``: the D-Bus system bus where the rig's BlueZ is (None: the
+    host's own)."""
+    if not (settings.address or settings.name):
+        raise BleError("the rig names no watch to look for: set ble.address or ble.name")
+
+    async def scan() -> str | None:
+        with system_bus(bus_address):
+            if settings.address:
+                found = await BleakScanner.find_device_by_address(settings.address, timeout=timeout)
+            else:
+                assert settings.name is not None
+                found = await BleakScanner.find_device_by_name(settings.name, timeout=timeout)
+        return found.address if found is not None else None
+
+    with LoopThread("vela-scan") as loop:
+        try:
+            return loop.run(scan(), timeout + 10.0, "scanning for the watch")
+        except BleError:
+            raise
+        except Exception as exc:
+            raise BleError(f"the BLE scan failed: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,482 @@
+"""A watch on a labgrid place: the coordinator hands out its console and its power.
+
+A rig file with a ``[labgrid]`` table names a place instead of a port. The place is acquired
+through labgrid's client API when the rig starts and released when it ends — on Ctrl-C and
+SIGTERM too, and at interpreter exit as a last resort. Its ``NetworkSerialPort`` becomes the
+console's ``rfc2217://host:port`` (or ``socket://`` for a raw port), and with
+``reset.method = "labgrid"`` a hard reset switches its power resource off for
+``reset.pulse_ms`` and on again. BLE stays local to the runner, as for any watch on a desk.
+
+labgrid is imported here only, and only when a rig uses it: without the ``labgrid`` extra
+nothing else changes, and such a rig fails at start with the extra to install.
+
+Who holds a place is labgrid's *host/user*, not a process: two runs of one user on one host
+would both own it. So a run also takes a file lock for the place on this host (as a hardware
+rig's lock), and notes that it holds the place. A later run that finds the place acquired under
+its own name, with that note left behind and the lock free, knows the holder died without
+releasing it (a SIGKILL: labgrid has no lease) and takes it over: releases and acquires again.
+Acquired under its own name without such a note (``labgrid-client acquire`` by hand), it is
+refused, as it is when another host/user holds it — unless ``labgrid.wait`` gives it seconds to
+wait in a labgrid reservation for the place to be handed over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import contextlib
+import io
+import os
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import PowerControl, power_control
+from pytest_vela.doctor import require_preflight
+from pytest_vela.errors import LockError, LoopTimeout, RigConfigError, RigError
+from pytest_vela.link.loop import LoopThread
+from pytest_vela.rig.lock import RigLock, lock_dir
+from pytest_vela.rigfile.loader import Rig
+from pytest_vela.rigfile.schema import BleSettings, LabgridSettings
+
+T = TypeVar("T")
+Say = Callable[[str], None]
+
+DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid's own default
+EXTRA = "pip install 'pytest-vela[labgrid]'"
+CALL_TIMEOUT = 15.0  # seconds one exchange with the coordinator may take
+POLL_S = 0.25  # how often a waiting reservation is polled (it lives 60 s after the last poll)
+POWER_DRIVERS = {"NetworkPowerPort": "NetworkPowerDriver", "PDUDaemonPort": "PDUDaemonDriver"}
+
+
+def labgrid_modules() -> dict[str, Any]:
+    """labgrid's parts this module uses, imported on first use; a RigConfigError naming the
+    extra when labgrid is not installed."""
+    try:
+        from labgrid import Target
+        from labgrid.factory import target_factory
+        from labgrid.remote.client import ClientSession
+        from labgrid.remote.client import Error as ClientError
+        from labgrid.remote.common import Reservation, ReservationState
+        from labgrid.remote.generated import labgrid_coordinator_pb2
+        from labgrid.util.proxy import proxymanager
+    except ImportError as exc:
+        raise RigConfigError(
+            f"this rig names a labgrid place ([labgrid] in its rig file), but labgrid cannot "
+            f"be imported ({exc}): install the extra, {EXTRA}"
+        ) from None
+    return {
+        "Target": Target,
+        "target_factory": target_factory,
+        "ClientSession": ClientSession,
+        "ClientError": ClientError,
+        "Reservation": Reservation,
+        "ReservationState": ReservationState,
+        "pb2": labgrid_coordinator_pb2,
+        "proxymanager": proxymanager,
+    }
+
+
+def coordinator_address(settings: LabgridSettings) -> str:
+    """The rig file's ``labgrid.coordinator``, else ``$LG_COORDINATOR``, else labgrid's
+    default."""
+    return settings.coordinator or os.environ.get("LG_COORDINATOR") or DEFAULT_COORDINATOR
+
+
+# --- one client session per coordinator, on a loop thread of its own -------------------------
+
+
+class Coordinator:
+    """A labgrid ``ClientSession`` to one coordinator, on an event loop thread of its own that
+    runs for as long as the session does (its message pump keeps places and resources current;
+    pytest's main thread never runs a loop). Shared by the rigs of a process that use the same
+    coordinator; every exchange is bounded by ``CALL_TIMEOUT``."""
+
+    _open: ClassVar[dict[str, Coordinator]] = {}
+    _guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, address: str) -> None:
+        self.lg = labgrid_modules()
+        self.address = address
+        self._users = 0
+        self._loop = LoopThread(f"vela-labgrid-{address}")
+        try:
+            self.session: Any = self.run(self._start(), "connecting")
+        except RigError as exc:
+            self._loop.stop()
+            raise RigError(
+                f"{exc}; is labgrid-coordinator running there? (labgrid.coordinator in the rig "
+                "file, else LG_COORDINATOR)"
+            ) from None
+        except BaseException:
+            self._loop.stop()
+            raise
+
+    @classmethod
+    def get(cls, address: str) -> Coordinator:
+        with cls._guard:
+            coordinator = cls._open.get(address)
+            if coordinator is None:
+                coordinator = cls._open[address] = Coordinator(address)
+            coordinator._users += 1
+            return coordinator
+
+    def put(self) -> None:
+        """One user is done with it; the last one closes the session."""
+        with self._guard:
+            self._users -= 1
+            if self._users > 0:
+                return
+            self._open.pop(self.address, None)
+        with contextlib.suppress(RigError):
+            self.run(self._stop(), "closing the session")
+        self._loop.stop()
+
+    async def _start(self) -> Any:
+        args = argparse.Namespace(place=None, allow_unmatched=False, kick=False)
+        # Made on the loop that will run it: its gRPC channel belongs to the loop it is made on.
+        session = self.lg["ClientSession"](self.address, asyncio.get_running_loop(), args=args)
+        await session.start()
+        return session
+
+    async def _stop(self) -> None:
+        await self.session.stop()
+        await self.session.close()
+
+    def run(self, coro: Coroutine[Any, Any, T], doing: str) -> T:
+        """Run ``coro`` on the session's loop; labgrid's own errors become RigErrors saying
+        what was being done, with labgrid's chatter on stdout kept out of the run's output."""
+        try:
+            return self._loop.run(_quiet(coro), CALL_TIMEOUT, doing)
+        except LoopTimeout:
+            raise RigError(
+                f"labgrid coordinator {self.address} did not answer within {CALL_TIMEOUT:g} s "
+                f"({doing})"
+            ) from None
+        except self.lg["ClientError"] as exc:
+            raise RigError(f"labgrid coordinator {self.address}, {doing}: {exc}") from None
+        except (ConnectionError, OSError) as exc:
+            raise RigError(f"labgrid coordinator {self.address}, {doing}: {exc}") from None
+
+    def call(self, fn: Callable[..., T], *args: Any, doing: str) -> T:
+        """A plain call on the session, made on its loop (which updates what it reads)."""
+
+        async def on_loop() -> T:
+            return fn(*args)
+
+        return self.run(on_loop(), doing)
+
+    @property
+    def me(self) -> str:
+        """Who this process is to labgrid: host/user (``LG_HOSTNAME`` / ``LG_USERNAME``)."""
+        return f"{self.session.gethostname()}/{self.session.getuser()}"
+
+
+async def _quiet(coro: Coroutine[Any, Any, T]) -> T:
+    """labgrid's client prints what it did ("acquired place …") for its command line."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return await coro
+
+
+# --- the place --------------------------------------------------------------------------------
+
+
+class LabgridPlace:
+    """One acquired labgrid place: its resources as labgrid objects, released at the end."""
+
+    def __init__(self, rig: Rig, say: Say) -> None:
+        settings = rig.settings.labgrid
+        assert settings is not None, "a rig with a [labgrid] table"
+        self.rig = rig
+        self.name = settings.place
+        self.settings = settings
+        self.say = say
+        self.address = coordinator_address(settings)
+        where = self.address.replace(":", "_")
+        self._lock = RigLock(f"labgrid-{self.name}@{where}")
+        self._note = lock_dir() / f"labgrid-{self.name}@{where}.held"
+        self._coordinator: Coordinator | None = None
+        self._maybe_held = False
+        self._target: Any = None
+        self._resources: dict[tuple[str, str], Any] = {}
+
+    @property
+    def where(self) -> str:
+        return f"labgrid place {self.name!r} on {self.address}"
+
+    # -- acquire ---------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        try:
+            self._lock.acquire()
+        except LockError:
+            holder = self._lock.holder() or "another run"
+            raise LockError(
+                f"{self.where} is in use by {holder} on this host (rig {self.rig.name!r}); "
+                "wait for it or pick another rig"
+            ) from None
+        try:
+            self._coordinator = Coordinator.get(self.address)
+            self._acquire(self._coordinator)
+            atexit.register(self.release)
+            self._resources = self._coordinator.call(
+                self._coordinator.session.get_target_resources,
+                self._place(self._coordinator),
+                doing=f"reading the resources of place {self.name!r}",
+            )
+        except BaseException:
+            self.release()
+            raise
+
+    def _place(self, coordinator: Coordinator) -> Any:
+        session = coordinator.session
+        places = coordinator.call(lambda: dict(session.places), doing="listing places")
+        place = places.get(self.name)
+        if place is None:
+            known = ", ".join(sorted(places)) or "none"
+            raise RigConfigError(
+                f"{self.where} does not exist (places there: {known}); create it with "
+                f"`labgrid-client -p {self.name} create` and `labgrid-client -p {self.name} "
+                "add-match EXPORTER/GROUP/*`, or fix labgrid.place in "
+                f"{self.rig.path or 'the rig file'}"
+            )
+        return place
+
+    def _acquire(self, coordinator: Coordinator) -> None:
+        place = self._place(coordinator)
+        me = coordinator.me
+        if place.acquired == me:
+            self._take_over(coordinator, place)
+        else:
+            # Not ours: a note left by a run of ours that died is stale (someone released the
+            # place since), and must not hand over a place acquired by hand later on.
+            self._note.unlink(missing_ok=True)
+            if place.acquired:
+                self._wait_for(coordinator, f"it is acquired by {place.acquired}")
+        self._maybe_held = True
+        try:
+            self._acquire_now(coordinator)
+        except RigError as exc:
+            if "not reserved for" not in str(exc):
+                raise
+            self._wait_for(coordinator, "it is reserved for another user")
+            self._acquire_now(coordinator)
+        self._note.write_text(f"pid {os.getpid()} as {me} since {time.strftime('%H:%M:%S')}\n")
+
+    def _acquire_now(self, coordinator: Coordinator) -> None:
+        session = coordinator.session
+        session.args.place = self.name
+        coordinator.run(session.acquire(), f"acquiring place {self.name!r}")
+
+    def _take_over(self, coordinator: Coordinator, place: Any) -> None:
+        """Acquired under this host/user: a run of ours that died holding it (its note is
+        there, and its lock is free, for we hold it), or someone at labgrid's command line."""
+        try:
+            note = self._note.read_text().strip()
+        except OSError:
+            raise LockError(
+                f"{self.where} is acquired by you ({place.acquired}), but not by a run of "
+                f"pytest-vela: release it with `labgrid-client -x {self.address} -p "
+                f"{self.name} release` first"
+            ) from None
+        session = coordinator.session
+        session.args.place = self.name
+        coordinator.run(session.release(), f"releasing place {self.name!r} left acquired")
+        self.say(
+            f"{self.rig.name}: {self.where} was left acquired by a run that ended without "
+            f"releasing it ({note}); taken over"
+        )
+
+    def _wait_for(self, coordinator: Coordinator, why: str) -> None:
+        """Queue in a labgrid reservation until the place is ours to acquire, for at most
+        ``labgrid.wait`` seconds; LockError saying who holds it when that is 0 or runs out."""
+        wait = self.settings.wait
+        if not wait:
+            raise LockError(
+                f"{self.where} cannot be acquired: {why}. Wait for it (labgrid.wait = SECONDS "
+                "in the rig file waits in a reservation) or pick another rig"
+            )
+        lg, session = coordinator.lg, coordinator.session
+        pb2, state = lg["pb2"], lg["ReservationState"]
+        self.say(f"{self.rig.name}: {self.where}: {why}; waiting up to {wait:g} s for it")
+        request = pb2.CreateReservationRequest(
+            filters={"main": pb2.Reservation.Filter(filter={"name": self.name})}, prio=0
+        )
+        created = coordinator.run(session.stub.CreateReservation(request), "reserving")
+        token = lg["Reservation"].from_pb2(created.reservation).token
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                polled = coordinator.run(
+                    session.stub.PollReservation(pb2.PollReservationRequest(token=token)),
+                    "polling the reservation",
+                )
+                reservation = lg["Reservation"].from_pb2(polled.reservation)
+                if reservation.state in (state.allocated, state.acquired):
+                    return
+                if reservation.state is not state.waiting:
+                    raise LockError(f"{self.where}: its reservation is {reservation.state.name}")
+                if time.monotonic() >= deadline:
+                    holder = self._place(coordinator).acquired or "another user's reservation"
+                    raise LockError(
+                        f"{self.where} is still held by {holder} after waiting {wait:g} s "
+                        "(labgrid.wait); try again later or pick another rig"
+                    )
+                time.sleep(POLL_S)
+        finally:
+            # Allocated (acquired next) or given up: the reservation has done its work.
+            with contextlib.suppress(RigError):
+                coordinator.run(
+                    session.stub.CancelReservation(pb2.CancelReservationRequest(token=token)),
+                    "cancelling the reservation",
+                )
+
+    # -- what the place holds --------------------------------------------------------------
+
+    def _target_with(self, classes: set[str]) -> Any:
+        """A labgrid target holding the place's resources of these classes, as labgrid's
+        drivers expect them (the same objects its RemotePlace would make)."""
+        assert self._coordinator is not None
+        lg = self._coordinator.lg
+        if self._target is None:
+            self._target = lg["Target"](self.name)
+        made = {r.name for r in self._target.resources}
+        for (name, cls), entry in self._resources.items():
+            if cls in classes and name not in made:
+                resource = lg["target_factory"].make_resource(self._target, cls, name, entry.args)
+                resource.avail = entry.avail
+                resource.extra = entry.extra
+        return self._target
+
+    def _only(self, classes: set[str], what: str) -> Any:
+        target = self._target_with(classes)
+        found = [r for r in target.resources if type(r).__name__ in classes]
+        have = sorted({cls for _, cls in self._resources})
+        if len(found) != 1:
+            count = "no" if not found else f"{len(found)}"
+            raise RigConfigError(
+                f"{self.where} has {count} {what} ({' or '.join(sorted(classes))}); it holds "
+                f"{', '.join(have) or 'no resources'}. Give the place exactly one (add-match its "
+                "exporter's resource)"
+            )
+        if not found[0].avail:
+            raise RigError(f"{self.where}: its {type(found[0]).__name__} is not available now")
+        return found[0]
+
+    def console_url(self) -> str:
+        """The pyserial URL of the place's ``NetworkSerialPort`` (through labgrid's proxy, when
+        one is configured)."""
+        assert self._coordinator is not None
+        port = self._only({"NetworkSerialPort"}, "serial port")
+        host, number = self._coordinator.lg["proxymanager"].get_host_and_port(port)
+        scheme = "rfc2217" if port.protocol == "rfc2217" else "socket"
+        return f"{scheme}://{host}:{number}"
+
+    def power(self, off_ms: int) -> LabgridPower:
+        resource = self._only(set(POWER_DRIVERS), "power resource")
+        assert self._coordinator is not None
+        driver_cls = self._coordinator.lg["target_factory"].drivers[
+            POWER_DRIVERS[type(resource).__name__]
+        ]
+        driver = driver_cls(self._target, name=None, delay=off_ms / 1000)
+        self._target.activate(driver)
+        return LabgridPower(driver, f"{self.where} ({type(resource).__name__})")
+
+    # -- release ---------------------------------------------------------------------------
+
+    def release(self) -> None:
+        """Release the place if this run holds it (idempotent; never raises)."""
+        atexit.unregister(self.release)
+        coordinator, self._coordinator = self._coordinator, None
+        try:
+            if coordinator is not None and self._maybe_held:
+                self._maybe_held = False
+                # Acquired under our name while we hold the lock: ours (even when an interrupt
+                # came between the request and its answer).
+                with contextlib.suppress(RigError):
+                    if self._place(coordinator).acquired == coordinator.me:
+                        session = coordinator.session
+                        session.args.place = self.name
+                        coordinator.run(session.release(), f"releasing place {self.name!r}")
+                self._note.unlink(missing_ok=True)
+        finally:
+            if coordinator is not None:
+                coordinator.put()
+            self._lock.release()
+
+
+class LabgridPower:
+    """A hard reset through the place's power resource: off, ``pulse_ms``, on."""
+
+    def __init__(self, driver: Any, where: str) -> None:
+        self.driver = driver
+        self.where = where
+
+    def hard_reset(self) -> None:
+        try:
+            self.driver.cycle()
+        except Exception as exc:
+            raise RigError(f"power cycle through {self.where} failed: {exc}") from None
+
+
+def place_holder(rig: Rig) -> str | None:
+    """Who holds the rig's place now (labgrid's host/user), None when it is free."""
+    place = LabgridPlace(rig, lambda _line: None)
+    coordinator = Coordinator.get(place.address)
+    try:
+        return place._place(coordinator).acquired or None
+    finally:
+        coordinator.put()
+
+
+# --- the backend ------------------------------------------------------------------------------
+
+
+class LabgridBackend:
+    """A watch on a labgrid place: preflight, the place acquired, its console and power; BLE
+    stays local to the runner."""
+
+    simulator = None
+    bus_address = None
+
+    def __init__(self, rig: Rig, say: Say | None = None) -> None:
+        labgrid_modules()  # at start-up: a run without labgrid says so before any test
+        self.rig = rig
+        self.say = say or (lambda _line: None)
+        self._place: LabgridPlace | None = None
+
+    @property
+    def ble(self) -> BleSettings:
+        return self.rig.settings.ble
+
+    def start(self, logs: Path, stamp: str) -> str:
+        app = self.rig.settings.app
+        if app.dir and app.android_package:
+            report = require_preflight(app)
+            (logs / f"preflight-{stamp}.txt").write_text(report.render())
+        place = LabgridPlace(self.rig, self.say)
+        place.acquire()
+        self._place = place
+        return place.console_url()
+
+    def power(self, console: Console) -> PowerControl:
+        reset = self.rig.settings.reset
+        if reset.method == "labgrid":
+            assert self._place is not None, "started"
+            return self._place.power(reset.pulse_ms)
+        return power_control(reset, console)
+
+    def clear_faults(self) -> None:
+        return None
+
+    def agent_rpk(self) -> Path | None:
+        return self.rig.settings.app.rpk
+
+    def stop(self) -> None:
+        place, self._place = self._place, None
+        if place is not None:
+            place.release()
