@@ -9,6 +9,7 @@ from pathlib import Path
 import allure
 import pytest
 
+from pytest_vela.common.processes import interrupts_held
 from pytest_vela.errors import RigConfigError
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
@@ -100,8 +101,12 @@ class VelaSession:
         )
 
     def close(self) -> None:
-        for session in self.sessions.values():
-            session.close()
+        """End every rig's session. A Ctrl-C or SIGTERM that comes meanwhile is raised once
+        they all have ended, so that it cannot leave a simulated watch's run directory or a
+        private bus behind (ending them takes seconds at most)."""
+        with interrupts_held():
+            for session in self.sessions.values():
+                session.close()
 
 
 def _app_under_test(config: pytest.Config) -> Path | None:
