@@ -243,6 +243,17 @@ def test_discard_pending_drops_unmatched_text(raw_pty: RawPty, pty_console: Cons
         pty_console.expect("nsh> ", timeout=0.2)
 
 
+def test_dropped_noise_that_ended_in_a_half_escape_leaves_the_next_text_whole(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    # Line noise stopped inside "ESC [ 1 2": the shell's next echo must not complete it.
+    raw_pty.send(b"noise\x1b[12")
+    assert pty_console.wait_until(lambda: "noise" in pty_console.recent, timeout=10)
+    assert pty_console.discard_pending() == "noise\x1b[12"
+    raw_pty.send(b"echo hi\r\nhi\r\n")
+    assert pty_console.expect(r"\S* hi\r\n").group(0) == "echo hi\r\n"
+
+
 # --- against the simulated watch --------------------------------------------------------
 
 

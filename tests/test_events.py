@@ -92,3 +92,25 @@ def test_the_sequence_diagram_has_a_row_per_event() -> None:
     assert [g.get("data-seqs") for g in rows] == ["1", "2", "3", "4"]
     title = rows[2].find("{http://www.w3.org/2000/svg}title")
     assert title is not None and (title.text or "").startswith("#3 error 1006 DISCONNECTED")
+
+
+@pytest.mark.parametrize("data", [5, 2.5, True, list(range(100)), {str(k): k for k in range(40)}])
+def test_a_timeout_shows_events_whose_data_is_not_a_string(data: object) -> None:
+    # A watch that parses the phone's message hands its app any JSON value: the timeline of a
+    # failing wait must still say so, not fail on it.
+    log = EventLog(started=1000.0)
+    log.append(Event("message", 1000.5, data=data, seq=1))  # type: ignore[arg-type]
+    with pytest.raises(EventTimeout) as raised:
+        log.wait_for("close", timeout=0)
+    row = str(raised.value).splitlines()[-1]
+    assert "#1   message" in row and f"data={repr(data)[:20]}" in row
+
+
+@pytest.mark.parametrize("ts", [1e300, -1e300, 1e13])
+def test_the_timeline_shows_a_time_no_date_holds(ts: float) -> None:
+    # A garbled but well-formed watch timestamp maps to a host time beyond any date.
+    log = EventLog(started=1000.0)
+    log.append(Event("open", ts, seq=1, watch_ts=ts))
+    with pytest.raises(EventTimeout) as raised:
+        log.wait_for("close", timeout=0)
+    assert f"{ts:.6g}" in str(raised.value).splitlines()[-1]

@@ -7,12 +7,15 @@ import contextlib
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 # Runs in a fresh interpreter between fork and exec: asks the kernel to SIGKILL it when its
@@ -33,6 +36,32 @@ def spawn_tied(argv: Sequence[str], **popen: Any) -> subprocess.Popen[bytes]:
     """
     wrapper = [sys.executable, "-I", "-S", "-c", _TIE, str(os.getpid()), *argv]
     return subprocess.Popen(wrapper, **popen)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM while the block runs, so that a Ctrl-C or a job's timeout
+    does not cut a shutdown short; the first that came meanwhile is raised again, to the
+    handler it was for, when the block ends. Handlers belong to the main thread: elsewhere
+    the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        came.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            # None: a handler set outside Python, which cannot be put back; the default is
+            # the nearest.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if came:
+            signal.raise_signal(came[0])
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 3.0) -> None:

@@ -229,8 +229,12 @@ class Console:
         return self._window.wait_until(ready, timeout)
 
     def discard_pending(self) -> str:
-        """Drop unmatched text (before sending a command); return what was dropped."""
-        return self._window.discard()
+        """Drop unmatched text (before sending a command); return what was dropped. A half
+        escape sequence held back for the next read goes too: what comes next (the command's
+        echo) cannot complete it, and would lose its first character to it."""
+        with self._route:
+            held = self._stripper.flush()
+            return self._window.discard() + held
 
     @contextlib.contextmanager
     def raw(self) -> Iterator[RawChannel]:

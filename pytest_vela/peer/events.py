@@ -148,15 +148,31 @@ class EventLog:
             if e.code is not None:
                 detail.append(f"code={e.code}")
             if e.data is not None:
-                shown = e.data if len(e.data) <= 60 else e.data[:57] + "..."
-                detail.append(f"data={shown!r}")
+                detail.append(f"data={_shown(e.data)}")
             watch = f"{e.watch_ts:>10.1f}" if e.watch_ts is not None else " " * 10
             rows.append(
-                f"  {datetime.fromtimestamp(e.ts).strftime('%H:%M:%S.%f')[:-3]} "
+                f"  {_time_of_day(e.ts)} "
                 f"{(e.ts - self.started) * 1000:+9.1f} ms  watch {watch}  "
                 f"#{e.seq:<3} {e.kind:<7} {' '.join(detail)}"
             )
         return "\n".join(rows)
+
+
+def _shown(data: object) -> str:
+    """An event's data for the timeline, cut short: a string as it is quoted, anything else
+    (a watch app may be handed any JSON value) as its repr."""
+    text = data if isinstance(data, str) else repr(data)
+    short = text if len(text) <= 60 else text[:57] + "..."
+    return repr(short) if isinstance(data, str) else short
+
+
+def _time_of_day(ts: float) -> str:
+    """The host time of day of ``ts``; the number itself when no date holds it (a watch
+    timestamp far out of range maps to one)."""
+    try:
+        return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+    except (OverflowError, ValueError, OSError):
+        return f"{ts:>12.6g}"
 
 
 def _check_kind(kind: str) -> None:

@@ -12,6 +12,7 @@ import allure
 import pytest
 from filelock import FileLock
 
+from pytest_vela.common.processes import interrupts_held
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import RigConfigError, VelaError
 from pytest_vela.peer.events import EventLog
@@ -193,8 +194,12 @@ class VelaSession:
             reports.write_run_files(self.results_dir(name), self.environment(name))
 
     def close(self) -> None:
-        for session in self.sessions.values():
-            session.close()
+        """End every rig's session. A Ctrl-C or SIGTERM that comes meanwhile is raised once
+        they all have ended, so that it cannot leave a simulated watch's run directory or a
+        private bus behind (ending them takes seconds at most)."""
+        with interrupts_held():
+            for session in self.sessions.values():
+                session.close()
 
 
 def _app_under_test(config: pytest.Config) -> Path | None:

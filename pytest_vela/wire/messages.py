@@ -9,6 +9,7 @@ acted upon.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -222,11 +223,15 @@ def encode(message: Message) -> bytes:
 
 
 def decode(raw: bytes | str) -> Message:
-    """Parse one message; ``ProtocolError`` for anything that is not a well-formed one."""
+    """Parse one message; ``ProtocolError`` for anything that is not a well-formed one: not
+    JSON (``NaN`` and ``Infinity`` are not), nested too deeply to parse, not a known message
+    with fields of the right types."""
     try:
-        obj = json.loads(raw)
+        obj = json.loads(raw, parse_constant=_no_constant)
     except ValueError as exc:
         raise ProtocolError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("not a message: JSON nested too deeply to parse") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("t"), str):
         raise ProtocolError("not a message object with a type 't'")
     parse = _PARSERS.get(obj["t"])
@@ -236,6 +241,10 @@ def decode(raw: bytes | str) -> Message:
         return parse(_Fields(obj))
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"malformed {obj['t']!r} message: {exc}") from None
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 class _Fields:
@@ -258,6 +267,12 @@ class _Fields:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"{name} must be a number, not {value!r}")
+        try:
+            finite = math.isfinite(value)  # 1e400 reads as infinity
+        except OverflowError:  # an integer beyond any float
+            finite = False
+        if not finite:
+            raise ValueError(f"{name} must be a finite number, not {value!r}")
         return value
 
     def text(self, name: str, choices: tuple[str, ...] | None = None) -> Any:

@@ -92,3 +92,42 @@ def test_a_killed_run_is_cleaned_up_by_the_next_one(project: Path) -> None:
     )
     assert "1 passed" in after.stdout, after.stdout + after.stderr
     assert run_dirs(proc.pid) == []  # swept by the next run
+
+
+# Delivers the signal to the run itself just as its rigs begin to shut down.
+SIGNAL_AT_SHUTDOWN = """
+import os
+import signal
+
+from pytest_vela.rig.session import RigSession
+
+_close = RigSession.close
+
+
+def _close_as_the_signal_comes(self):
+    os.kill(os.getpid(), signal.{name})
+    _close(self)
+
+
+RigSession.close = _close_as_the_signal_comes
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_while_the_rigs_shut_down_waits_for_them(
+    project: Path, sig: signal.Signals
+) -> None:
+    (project / "conftest.py").write_text(SIGNAL_AT_SHUTDOWN.format(name=sig.name))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_quick.py"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    out, _ = proc.communicate(timeout=120)
+    assert "1 passed" in out, out
+    assert ("KeyboardInterrupt" if sig is signal.SIGINT else "terminated by SIGTERM") in out, out
+    assert wait_gone(proc.pid) == []
+    assert run_dirs(proc.pid) == [], out  # the simulated watch's, the private bus's
