@@ -151,7 +151,7 @@ class EventLog:
                 detail.append(f"data={_shown(e.data)}")
             watch = f"{e.watch_ts:>10.1f}" if e.watch_ts is not None else " " * 10
             rows.append(
-                f"  {_time_of_day(e.ts)} "
+                f"  {time_of_day(e.ts)} "
                 f"{(e.ts - self.started) * 1000:+9.1f} ms  watch {watch}  "
                 f"#{e.seq:<3} {e.kind:<7} {' '.join(detail)}"
             )
@@ -166,7 +166,7 @@ def _shown(data: object) -> str:
     return repr(short) if isinstance(data, str) else short
 
 
-def _time_of_day(ts: float) -> str:
+def time_of_day(ts: float) -> str:
     """The host time of day of ``ts``; the number itself when no date holds it (a watch
     timestamp far out of range maps to one)."""
     try:

@@ -25,12 +25,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from pytest_vela.codes import ErrorCode
 from pytest_vela.errors import ProtocolError
 from pytest_vela.link.trace import TraceRecord
-from pytest_vela.peer.events import Event
+from pytest_vela.peer.events import Event, time_of_day
 from pytest_vela.wire.messages import (
     Ack,
     AppData,
@@ -361,7 +360,7 @@ def _strip_ids(label: str) -> str:
 
 
 def _clock(t: float, started: float) -> tuple[str, str]:
-    return f"{(t - started) * 1000:+.1f}", datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
+    return f"{(t - started) * 1000:+.1f}", time_of_day(t).strip()
 
 
 def _watch_clock(row: Row, offset: float | None) -> str:
