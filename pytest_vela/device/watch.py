@@ -64,7 +64,6 @@ class Watch:
         console.watch_lines(self._boot, self.boots.record)
         self._reset_listeners: list[Callable[[], None]] = []
         self._stop_listeners: list[Callable[[str], None]] = []
-        self.crashes = CrashLog(console, rig.settings.serial.crash_marker)
         self._expecting_crash = 0
         self._settled = 0  # crashes whose reboot has been waited for
         # Uncaught JS errors of the watch's apps, each with its stack, from the console.

@@ -197,9 +197,15 @@ class VelaSession:
         """End every rig's session. A Ctrl-C or SIGTERM that comes meanwhile is raised once
         they all have ended, so that it cannot leave a simulated watch's run directory or a
         private bus behind (ending them takes seconds at most)."""
+        failed: list[BaseException] = []
         with interrupts_held():
             for session in self.sessions.values():
-                session.close()
+                try:
+                    session.close()
+                except Exception as exc:  # the other rigs are ended all the same
+                    failed.append(exc)
+        if failed:
+            raise failed[0]
 
 
 def _app_under_test(config: pytest.Config) -> Path | None:
