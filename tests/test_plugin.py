@@ -19,21 +19,8 @@ from typing import Any
 import pytest
 
 from tests.support.leftovers import helper_processes, wait_gone
-from tests.support.projects import outcome, run_project
+from tests.support.projects import FAST_SIM, outcome, run_project
 from tests.support.rigs import write_rig
-
-FAST_SIM = """
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 3
-    install = 5
-    launch = 5
-    connect = 5
-    install_retry_wait = 0.1
-    [sim]
-    boot_ms = 20
-"""
 
 RIG_ONLY = """
     def test_rig(rig):

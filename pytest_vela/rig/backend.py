@@ -18,9 +18,9 @@ from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.power import PowerControl, power_control
-from pytest_vela.doctor import require_preflight
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings, RigSettings
@@ -92,12 +92,7 @@ class HardwareBackend:
         return self.rig.settings.ble
 
     def start(self, logs: Path, stamp: str) -> str:
-        app = self.rig.settings.app
-        if app.dir and app.android_package:
-            # Before touching the watch: a package or key mismatch would make every
-            # interconnect test fail with an unexplained 1001 or 1000.
-            report = require_preflight(app)
-            (logs / f"preflight-{stamp}.txt").write_text(report.render())
+        preflight(self.rig, logs, stamp)
         self._lock.acquire()
         port = self.rig.settings.serial.port
         assert port, "validated: a hardware rig has serial.port"

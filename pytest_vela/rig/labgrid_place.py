@@ -36,10 +36,10 @@ from typing import Any, ClassVar, TypeVar
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
-from pytest_vela.doctor import require_preflight
 from pytest_vela.errors import LockError, LoopTimeout, RigConfigError, RigError
 from pytest_vela.link.loop import LoopThread
 from pytest_vela.rig.lock import RigLock, lock_dir
+from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings, LabgridSettings
 
@@ -454,10 +454,7 @@ class LabgridBackend:
         return self.rig.settings.ble
 
     def start(self, logs: Path, stamp: str) -> str:
-        app = self.rig.settings.app
-        if app.dir and app.android_package:
-            report = require_preflight(app)
-            (logs / f"preflight-{stamp}.txt").write_text(report.render())
+        preflight(self.rig, logs, stamp)
         place = LabgridPlace(self.rig, self.say)
         place.acquire()
         self._place = place

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from pytest_vela.device.watch import Watch
+from pytest_vela.doctor import require_preflight
 from pytest_vela.rigfile.loader import Rig
 
 Say = Callable[[str], None]
@@ -38,3 +40,13 @@ class Provisioning:
             if rpk is not None:
                 self._shown.pop(rpk.name, None)
                 watch.install(rpk)
+
+
+def preflight(rig: Rig, logs: Path, stamp: str) -> None:
+    """Before touching a real watch: check that the app project can reach its phone app at
+    all (a package or key mismatch would make every interconnect test fail with an
+    unexplained 1001 or 1000); stops the run with the doctor's report when it cannot."""
+    app = rig.settings.app
+    if app.dir and app.android_package:
+        report = require_preflight(app)
+        (logs / f"preflight-{stamp}.txt").write_text(report.render())
