@@ -29,6 +29,8 @@ from pytest_vela.sim.pacing import LineRate
 from pytest_vela.sim.shell import BootConfig, Shell
 from tests.support.rigs import fast_sim_settings, make_rpk, write_rig
 
+PROMPT = "nsh> \x1b[K"  # the prompt, and the erase to the end of the line readline prints
+
 
 class FakeApps:
     """The shell's app host, without running anything."""
@@ -69,7 +71,7 @@ class ShellHarness:
         self.shell.feed(text.encode() if isinstance(text, str) else text)
         for _ in range(200):
             await asyncio.sleep(0.01)
-            if self.output.endswith(b"nsh> ") and self.shell._lines.empty():
+            if self.output.endswith(PROMPT.encode()) and self.shell._lines.empty():
                 break
         return self.output[start:].decode(errors="replace")
 
@@ -89,10 +91,10 @@ def run_shell(root: Path, body: Callable[[ShellHarness], Awaitable[None]]) -> No
 
 def test_shell_echoes_then_answers_then_prompts(tmp_path: Path) -> None:
     async def body(h: ShellHarness) -> None:
-        assert await h.type("echo a  b\r") == "echo a  b\r\na b\r\nnsh> "
+        assert await h.type("echo a  b\r") == f"echo a  b\r\na b\r\n{PROMPT}"
         # CR LF is one line end, not two commands.
-        assert await h.type("pwd\r\n") == "pwd\r\n/data\r\nnsh> "
-        assert await h.type("nope\r") == "nope\r\nnsh: nope: command not found\r\nnsh> "
+        assert await h.type("pwd\r\n") == f"pwd\r\n/data\r\n{PROMPT}"
+        assert await h.type("nope\r") == f"nope\r\nnsh: nope: command not found\r\n{PROMPT}"
 
     run_shell(tmp_path, body)
 
@@ -100,8 +102,8 @@ def test_shell_echoes_then_answers_then_prompts(tmp_path: Path) -> None:
 def test_shell_line_editing_backspace_and_ctrl_c(tmp_path: Path) -> None:
     async def body(h: ShellHarness) -> None:
         out = await h.type(b"echo abX\x7fc\r")
-        assert out.endswith("\r\nabc\r\nnsh> ")
-        assert await h.type(b"reboot\x03") == "reboot^C\r\nnsh> "
+        assert out.endswith(f"\r\nabc\r\n{PROMPT}")
+        assert await h.type(b"reboot\x03") == f"reboot^C\r\n{PROMPT}"
 
     run_shell(tmp_path, body)
 
@@ -112,7 +114,7 @@ def test_boot_sequence_prints_banner_marker_and_prompt(tmp_path: Path) -> None:
         text = h.output.decode()
         assert "NuttShell (NSH)" in text
         assert "booting completed" in text
-        assert text.endswith("nsh> ")
+        assert text.endswith(PROMPT)
         assert h.shell.boots == 1
 
     run_shell(tmp_path, body)

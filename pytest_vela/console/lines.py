@@ -18,7 +18,8 @@ from typing import overload
 from pytest_vela.console.needles import needles
 
 LineListener = Callable[[str, float], None]
-"""Called on the reader thread with a line (no line end) and the host time it arrived."""
+"""Called on the reader thread with a line (no line end: ``\\r\\n``, ``\\r\\r\\n`` or ``\\n``) and
+the host time it arrived."""
 
 LINE_LIMIT = 8192  # a longer line is handed on in pieces of at least this much
 
@@ -104,7 +105,7 @@ class LineSplitter:
         if block.endswith("\n"):
             lines.pop()
         for line in lines:
-            self._call(listener, line.removesuffix("\r"), ts)
+            self._call(listener, line.rstrip("\r"), ts)
 
     def _matching_lines(
         self, block: str, ts: float, regex: re.Pattern[str], listener: LineListener
@@ -118,7 +119,7 @@ class LineSplitter:
             end = block.find("\n", max(match.start(), match.end() - 1))
             if end < 0:
                 end = len(block)
-            self._call(listener, block[start:end].removesuffix("\r"), ts)
+            self._call(listener, block[start:end].rstrip("\r"), ts)
             pos = end + 1  # one call per line, however many matches it holds
 
     def _call(self, listener: LineListener, line: str, ts: float) -> None:

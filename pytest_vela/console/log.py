@@ -3,8 +3,9 @@ own notes (commands sent, a port lost), in one file in arrival order.
 
 A read is stamped as a whole: every line it completes or starts shares the time that read
 returned, so stamping costs a few C-speed string operations per read, not a loop per line.
-``\\r\\n`` is written as a line end; other control characters are written visibly
-(``\\x1b``), and bytes that are not UTF-8 as ``\\xff``.
+``\\r\\n`` is written as a line end, and so is ``\\r\\r\\n`` (NuttX behind a pty that adds a
+``\\r`` to each ``\\n``); other control characters are written visibly (``\\x1b``), and bytes
+that are not UTF-8 as ``\\xff``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ class ConsoleLog:
         self._file: IO[bytes] | None = None
         self._lock = threading.Lock()
         self._at_line_start = True
-        # A read that ends in "\r" may be followed by the "\n" of the same line end.
-        self._held_cr = False
+        # The "\r"s a read ends in may be followed by the "\n" of the same line end.
+        self._held_cr = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
         self._second = -1  # the second whose "HH:MM:SS" is in _clock
         self._clock = ""
@@ -57,11 +58,12 @@ class ConsoleLog:
         text = self._decoder.decode(data)
         with self._lock:
             if self._held_cr:
-                text = "\r" + text
-                self._held_cr = False
+                text = self._held_cr + text
+                self._held_cr = ""
             if text.endswith("\r"):
-                text = text[:-1]
-                self._held_cr = True
+                kept = text.rstrip("\r")
+                self._held_cr = text[len(kept) :]
+                text = kept
             if text:
                 self._write_stamped(text, ts)
 
@@ -72,10 +74,12 @@ class ConsoleLog:
 
     def _release_cr(self) -> None:
         if self._held_cr:
-            self._held_cr = False
-            self._write_stamped("\r", time.time())
+            held, self._held_cr = self._held_cr, ""
+            self._write_stamped(held, time.time())
 
     def _write_stamped(self, text: str, ts: float) -> None:
+        if "\r\r\n" in text:
+            text = text.replace("\r\r\n", "\n")
         crs = text.count("\r")
         if crs:
             # Every "\r" ending a line (the usual case) is dropped faster than the pair replaced.

@@ -25,6 +25,7 @@ from pytest_vela.common.byte_queue import ByteQueue
 from pytest_vela.console.ansi import AnsiStripper
 from pytest_vela.console.lines import LineListener, LineSplitter
 from pytest_vela.console.log import ConsoleLog
+from pytest_vela.console.prompt import SETTLE_S, prompt_regex
 from pytest_vela.console.reader import PortReader, open_port
 from pytest_vela.console.window import RECENT_CHARS, SEARCH_OVERLAP, WINDOW_LIMIT, ExpectWindow
 from pytest_vela.errors import SerialLost
@@ -144,7 +145,7 @@ class Console:
         text = self._stripper.feed(self._decoder.decode(data))
         if text:
             self._lines.feed(text, ts)
-            self._window.feed(text)
+            self._window.feed(text, self._stripper.erased)
 
     def _idle(self) -> None:
         """The line is idle: what was held back for a next read (a half escape that line
@@ -222,6 +223,13 @@ class Console:
         while it waits."""
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         return self._window.expect(regex, timeout)
+
+    def expect_prompt(self, prompt: str, timeout: float = 10.0) -> re.Match[str]:
+        """Wait for the shell's own ``prompt``: at a line start, and followed by an erase to the
+        end of the line or by nothing while the line stays quiet (``console/prompt.py``).
+        Prompt-like text in a command's output is passed over; the match's ``string`` up to
+        its start is that output."""
+        return self._window.expect(prompt_regex(prompt), timeout, at_rest=SETTLE_S)
 
     def wait_until(self, ready: Callable[[], bool], timeout: float) -> bool:
         """Wait, woken by arriving data, until ``ready()`` holds (say, a marker line seen);

@@ -12,6 +12,11 @@ pattern never stalls the reader. Beyond ``WINDOW_LIMIT`` the oldest unmatched te
 The reader publishes text to waiters when the port has nothing more waiting, or every
 ``PUBLISH_BATCH`` characters during a flood, so a flood wakes a waiter per batch, not per
 read, while a line on a quiet port is searched as soon as it is read.
+
+A search may ask for a match *at rest* (``console/prompt.py`` says why): one that an erase to
+the end of the line followed (the window keeps where the console stripped one), or that
+nothing followed while the line stayed quiet for a given time. Other matches are passed over,
+not consumed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import re
 import threading
 import time
 from bisect import bisect_right
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pytest_vela.errors import ExpectTimeout
@@ -31,6 +37,10 @@ PUBLISH_BATCH = SEARCH_OVERLAP
 RECENT_CHARS = 200
 _MERGE_BELOW = 4096  # small reads are appended to the last chunk, so chunks stay few
 _LEAD = 256  # text before a search start, so ^, \b and lookbehinds see what precedes it
+_ERASES_KEPT = 256  # erase-to-end-of-line positions remembered (a few per prompt)
+
+Accept = Callable[[int, int], bool]
+"""Whether a match from ``start`` to ``end`` (offsets in the console's text) counts."""
 
 
 class ExpectWindow:
@@ -47,11 +57,17 @@ class ExpectWindow:
         self._published = 0  # what waiters may search ends here
         self._epoch = 0  # counts matches and discards: a search of older text is stale
         self._recent = ""  # the last characters received, matched or not, for error messages
+        self._erased: deque[int] = deque(maxlen=_ERASES_KEPT)  # offsets an erase was cut at
+        self._fed_at = time.monotonic()  # when text last arrived
 
     # --- the reader's side --------------------------------------------------------------
 
-    def feed(self, text: str) -> None:
+    def feed(self, text: str, erased: Iterable[int] = ()) -> None:
+        """Append ``text``; ``erased`` are the offsets in it where an erase to the end of the
+        line was stripped."""
         with self._cond:
+            self._fed_at = time.monotonic()
+            self._erased.extend(self._end + offset for offset in erased)
             texts = self._texts
             if len(texts) > self._first and len(texts[-1]) < _MERGE_BELOW:
                 texts[-1] += text
@@ -100,32 +116,38 @@ class ExpectWindow:
                 self._cond.wait(remaining)
             return True
 
-    def expect(self, regex: re.Pattern[str], timeout: float) -> re.Match[str]:
-        """The first match of ``regex`` after the previous match; ExpectTimeout otherwise."""
+    def expect(
+        self, regex: re.Pattern[str], timeout: float, at_rest: float | None = None
+    ) -> re.Match[str]:
+        """The first match of ``regex`` after the previous match; ExpectTimeout otherwise.
+        With ``at_rest`` (seconds), only a match at rest counts (see the module docstring)."""
         deadline = time.monotonic() + timeout
         searched: int | None = None  # this call searched the text before this offset
+        recheck: float | None = None  # a match at the end may come to rest at this time
         epoch = -1
         while True:
             with self._cond:
                 if self._epoch != epoch:  # a match or discard elsewhere: start afresh
                     epoch, searched = self._epoch, None
                 stop = self._published
-                if searched is not None and stop <= searched:
+                now = time.monotonic()
+                if searched is not None and stop <= searched and (recheck is None or now < recheck):
                     self._check()
-                    remaining = deadline - time.monotonic()
+                    remaining = deadline - now
                     if remaining <= 0:
                         raise ExpectTimeout(regex.pattern, timeout, self._recent, self._log_path)
-                    self._cond.wait(remaining)
+                    self._cond.wait(remaining if recheck is None else min(remaining, recheck - now))
                     continue
                 begin = self._begin
                 start = begin if searched is None else max(begin, searched - SEARCH_OVERLAP)
                 lead = max(begin, start - _LEAD)
                 pieces = self._pieces(lead, stop)
+                accept, recheck = self._rest_rule(at_rest, stop, now)
             # Searched without the lock: a slow pattern must never stall the reader, or the
             # port's buffer overflows and bytes are lost.
-            match = regex.search(_join(pieces, lead, stop), start - lead)
+            match = _search(regex, _join(pieces, lead, stop), start - lead, lead, accept)
             if match is not None and lead != begin:
-                match, lead = self._whole_match(regex, start, stop)
+                match, lead = self._whole_match(regex, start, stop, accept)
             with self._cond:
                 if self._epoch != epoch:
                     continue
@@ -138,15 +160,32 @@ class ExpectWindow:
                     self._check()
                     raise ExpectTimeout(regex.pattern, timeout, self._recent, self._log_path)
 
+    def _rest_rule(
+        self, at_rest: float | None, stop: int, now: float
+    ) -> tuple[Accept | None, float | None]:
+        """Which matches count (None: all), and when a match at the end of the text may have
+        come to rest; the lock is held."""
+        if at_rest is None:
+            return None, None
+        erased = frozenset(self._erased)
+        quiet_at = self._fed_at + at_rest
+        quiet = now >= quiet_at
+
+        def at_rest_now(_start: int, end: int) -> bool:
+            return end in erased or (end == stop and quiet)
+
+        return at_rest_now, (None if quiet else quiet_at)
+
     def _whole_match(
-        self, regex: re.Pattern[str], start: int, stop: int
+        self, regex: re.Pattern[str], start: int, stop: int, accept: Accept | None
     ) -> tuple[re.Match[str] | None, int]:
         """Found in the tail: search again in all the unmatched text, so the match's
         ``string`` holds everything since the previous match (callers slice it)."""
         with self._cond:
             begin = self._begin
             pieces = self._pieces(begin, stop)
-        return regex.search(_join(pieces, begin, stop), max(0, start - begin)), begin
+        text = _join(pieces, begin, stop)
+        return _search(regex, text, max(0, start - begin), begin, accept), begin
 
     def discard(self) -> str:
         """Drop the unmatched text, published or not; return it."""
@@ -155,6 +194,7 @@ class ExpectWindow:
             pieces = self._pieces(begin, self._end)
             self._texts, self._starts, self._first = [], [], 0
             self._begin = self._published = self._end
+            self._erased.clear()
             self._epoch += 1
             end = self._end
         return _join(pieces, begin, end)
@@ -178,6 +218,9 @@ class ExpectWindow:
     def _drop_before(self, offset: int) -> None:
         self._begin = offset
         self._published = max(self._published, offset)
+        erased = self._erased
+        while erased and erased[0] < offset:
+            erased.popleft()
         texts, starts = self._texts, self._starts
         while self._first < len(texts) and starts[self._first] + len(texts[self._first]) <= offset:
             texts[self._first] = ""
@@ -185,6 +228,19 @@ class ExpectWindow:
         if self._first > 64 and self._first * 2 > len(texts):
             del texts[: self._first], starts[: self._first]
             self._first = 0
+
+
+def _search(
+    regex: re.Pattern[str], text: str, pos: int, base: int, accept: Accept | None
+) -> re.Match[str] | None:
+    """The first match in ``text`` from ``pos`` that ``accept`` takes (offsets are
+    ``base`` + index); the others are passed over."""
+    match = regex.search(text, pos)
+    if accept is None:
+        return match
+    while match is not None and not accept(base + match.start(), base + match.end()):
+        match = regex.search(text, match.start() + 1)
+    return match
 
 
 def _join(pieces: list[tuple[int, str]], start: int, stop: int) -> str:

@@ -57,7 +57,6 @@ class Watch:
         self.interrupted_while: str | None = None
         self._progress = progress
         serial = rig.settings.serial
-        self._prompt = re.compile(re.escape(serial.prompt))
         self._boot = re.compile(serial.boot_marker)
         self.crashes = CrashLog(console, serial.crash_marker)
         self.boots = MarkerLog()
@@ -162,7 +161,8 @@ class Watch:
         # skipped. Two matches, so the output between them may be of any length.
         deadline = time.monotonic() + timeout
         doing = f"running {cmd!r}"
-        self.expect_prompt(timeout, doing, re.compile(re.escape(cmd.strip()) + r"[ \t]*\r?\n"))
+        # NuttX ends the echo "\r\n", or "\r\r\n" behind a pty that adds a "\r".
+        self.expect_prompt(timeout, doing, re.compile(re.escape(cmd.strip()) + r"[ \t]*\r*\n"))
         match = self.expect_prompt(max(0.0, deadline - time.monotonic()), doing)
         self._check_crash(crashes, doing)
         return _output(match.string[: match.start()])
@@ -170,9 +170,12 @@ class Watch:
     def expect_prompt(
         self, timeout: float, doing: str, echo: re.Pattern[str] | None = None
     ) -> re.Match[str]:
-        """The prompt (or first, given ``echo``, the command's echo); WatchHung otherwise."""
+        """The shell's own prompt, not prompt-like output (or first, given ``echo``, the
+        command's echo); WatchHung otherwise."""
         try:
-            return self.console.expect(echo or self._prompt, timeout)
+            if echo is not None:
+                return self.console.expect(echo, timeout)
+            return self.console.expect_prompt(self.rig.settings.serial.prompt, timeout)
         except ExpectTimeout as exc:
             raise WatchHung(
                 f"the watch did not return to its prompt {self.rig.settings.serial.prompt!r} "

@@ -121,6 +121,11 @@ class Shell:
     async def out(self, text: str) -> None:
         await self._write(text.replace("\n", "\r\n").encode())
 
+    async def prompt(self) -> None:
+        """The prompt, then the erase to the end of the line nsh's readline prints when it
+        starts reading a line."""
+        await self.out(self.boot.prompt + "\x1b[K")
+
     def uptime(self) -> float:
         return time.monotonic() - self._started
 
@@ -150,7 +155,7 @@ class Shell:
         await asyncio.sleep(self.boot.boot_ms / 1000)
         await self.out(self.log_line(" INFO", self.boot.boot_line))
         self.booting = False
-        await self.out(self.boot.prompt)
+        await self.prompt()
 
     def app_log(self, level: str, text: str) -> None:
         """An app's console output, as the watch logs it: ``[JS]`` after the level tag."""
@@ -224,7 +229,7 @@ class Shell:
                 await self.out(f"nsh: {line.split(' ', 1)[0]}: internal error\n")
                 prompted = False
             if not (prompted or self.faults.hung or self.booting):
-                await self.out(self.boot.prompt)
+                await self.prompt()
 
     async def run(self, line: str) -> bool:
         """Run one command line; True when it printed the prompt itself (a reboot)."""
