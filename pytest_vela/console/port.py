@@ -134,8 +134,8 @@ class Console:
 
     def _ingest(self, data: bytes, ts: float) -> None:
         self.bytes_received += len(data)
-        self._log.received(data, ts)
-        with self._route:
+        with self._route:  # logged and routed together: ``begin`` cuts between two reads
+            self._log.received(data, ts)
             if self._raw is not None:
                 self._raw.feed(data)
             else:
@@ -187,6 +187,18 @@ class Console:
 
     def text_since(self, mark: int) -> str:
         return self._log.text_since(mark)
+
+    def begin(self, title: str) -> int:
+        """A test begins: note ``title`` in the log and return the log position where the
+        test's console starts (for ``text_since``). From here on ``expect`` sees only what
+        arrives after it: the unmatched text of earlier tests is dropped, between two reads,
+        so no line an earlier test caused can satisfy this test's ``expect``."""
+        with self._route:
+            self._stripper.flush()
+            self._window.discard()
+            mark = self._log.mark()
+            self._log.note(title)
+            return mark
 
     # --- writing -------------------------------------------------------------------------------
 

@@ -70,9 +70,8 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
     session = rig_session(request, rig)
     device: Watch = request.getfixturevalue("watch")
     request.node.stash[CRASHES] = session.begin_test()
-    request.node.stash[MARK] = device.console.mark()
     app_errors = len(device.app_errors.errors)
-    device.console.note(f"test start: {console_name(request.node)}")
+    request.node.stash[MARK] = device.console.begin(f"test start: {console_name(request.node)}")
     yield
     if not request.node.stash.get(CRASH_REPORTED, False):
         failure = device.crashes.failure(request.node.stash[CRASHES])
