@@ -136,7 +136,9 @@ def test_a_crash_fails_its_test_and_the_next_test_finds_the_link_again(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rA")
     # Once, as the crash: the missing open it caused is named as its consequence.
     result.assert_outcomes(passed=1, failed=1, errors=0)
-    result.stdout.fnmatch_lines(["*WatchCrashed*PANIC!!!*", "*as a consequence: EventTimeout*"])
+    result.stdout.fnmatch_lines(
+        ["*WatchCrashed*Assertion failed*", "*as a consequence: EventTimeout*"]
+    )
     result.stdout.fnmatch_lines(["PASSED *test_after*"])
 
 

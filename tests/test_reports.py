@@ -70,7 +70,7 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
 
         def test_crashed(watch, vela_sim):
             vela_sim.crash()
-            watch.console.expect("booting completed", timeout=5)
+            watch.console.expect(r"NuttShell \\(NSH\\)", timeout=5)
         """
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -80,11 +80,11 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
     assert "WatchHung" in hung["statusDetails"]["message"]
     assert _category(pytester.path, "sim", hung) == "Rig infrastructure"
     assert crashed["status"] == "failed"
-    assert "PANIC!!!" in crashed["statusDetails"]["message"]
+    assert "Assertion failed" in crashed["statusDetails"]["message"]
     results_dir = pytester.path / "reports" / "sim" / "allure-results"
     console = [a for a in crashed["attachments"] if a["name"] == "console"]
     assert len(console) == 1  # the crash's own console slice, panic included
-    assert "PANIC!!!" in (results_dir / console[0]["source"]).read_text()
+    assert "Assertion failed" in (results_dir / console[0]["source"]).read_text()
     assert _category(pytester.path, "sim", crashed) == "Watch crashed"
 
 

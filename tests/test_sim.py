@@ -113,7 +113,7 @@ def test_boot_sequence_prints_banner_marker_and_prompt(tmp_path: Path) -> None:
         await h.shell.boot_sequence()
         text = h.output.decode()
         assert "NuttShell (NSH)" in text
-        assert "booting completed" in text
+        assert "\r\nNuttShell (NSH)\r\n" in text
         assert text.endswith(PROMPT)
         assert h.shell.boots == 1
 
@@ -184,7 +184,7 @@ def test_crash_prints_panic_and_reboots(tmp_path: Path) -> None:
     async def body(h: ShellHarness) -> None:
         await h.shell.crash()
         text = h.output.decode()
-        assert text.index("PANIC!!!") < text.index("booting completed")
+        assert text.index("Assertion failed") < text.index("NuttShell (NSH)")
         assert h.shell.boots == 1
 
     run_shell(tmp_path, body)

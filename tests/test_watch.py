@@ -236,10 +236,15 @@ def test_the_watch_keeps_crash_and_boot_lines_from_the_moment_it_is_built(
     raw_pty.send(b"PANIC!!! before the watch\r\n")
     pty_console.expect("before the watch")
     watch = Watch(Rig("sim", fast_sim_settings(), None), pty_console, ConsoleReboot(pty_console))
-    raw_pty.send(b"[ 3.1] PANIC!!! at sched.c:42\r\nrebooting\r\n[ 0.9] booting completed\r\n")
-    pty_console.expect("booting completed")
-    assert [c.line for c in watch.crashes] == ["[ 3.1] PANIC!!! at sched.c:42"]
-    assert [b.line for b in watch.boots] == ["[ 0.9] booting completed"]
+    raw_pty.send(
+        b"dump_assert_info: Assertion failed x > 0: at file: sched.c:42 task: nsh_main\r\r\n"
+        b"sched_dumpstack: backtrace| 4: 0x400747b4\r\r\n\r\r\nNuttShell (NSH)\r\r\n"
+    )
+    pty_console.expect(r"NuttShell \(NSH\)")
+    assert [c.line for c in watch.crashes] == [
+        "dump_assert_info: Assertion failed x > 0: at file: sched.c:42 task: nsh_main"
+    ]
+    assert [b.line for b in watch.boots] == ["NuttShell (NSH)"]
     assert watch.crashes[0].ts <= watch.boots[0].ts
 
 

@@ -1,6 +1,6 @@
 """Literal text every match of a pattern must contain, to skip text cheaply before a search.
 
-A marker such as ``PANIC!!!|ASSERTION FAILED`` has no common first character, so a regular
+A marker such as ``Assertion failed|PANIC!!!`` has no common first character, so a regular
 expression search tries it at every position; ``"PANIC!!!" in text`` scans many times faster.
 ``needles`` finds such strings — one of them is in any text the pattern matches — or gives
 None when it cannot tell (then the text is searched as it is).

@@ -33,8 +33,8 @@ class VelaSim:
         return nbytes / (settings.serial.baud / 10) if settings.sim.pace else 0.0
 
     def crash(self) -> None:
-        """Panic (``PANIC!!!`` on the console) and reboot. Given the watch's crash log,
-        returns once the harness has seen the panic: this test's crash, never the next's."""
+        """Crash (an assertion, as NuttX prints it) and reboot. Given the watch's crash log,
+        returns once the harness has seen the crash: this test's crash, never the next's."""
         if self._crashes is None:
             self._order("crash")
             return

@@ -32,6 +32,12 @@ DAY_MS = DAY_S * 1000
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MIN_BAUD, MAX_BAUD = 50, 20_000_000
 MAX_CODE = 65_535
+# What NuttX prints (shared/nuttx-sim/README.md beside the project; sched/misc/assert.c …).
+NUTTX_BOOT_MARKER = r"NuttShell \(NSH\)"
+NUTTX_CRASH_MARKER = (
+    r"Assertion failed|up_dump_register|dump_tasks|Reset board on recursive assert"
+    r"|Segmentation fault in|PANIC: Unhandled user exception|PANIC!!!"
+)
 PACKAGE_PATTERN = r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$"
 UUID_PATTERN = r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$"
 
@@ -58,6 +64,20 @@ def _path_text(value: Any) -> Any:
     if not value.strip():
         raise ValueError("empty path: give the file's path, or leave the field out")
     return _no_nul(value)
+
+
+def _visible(value: str) -> str:
+    """A text the console looks for in what it received: no control characters, since the
+    console strips ANSI escapes (such as the erase to the end of the line nsh prints after its
+    prompt) before it matches."""
+    found = next((ch for ch in value if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+    if found is not None:
+        raise ValueError(
+            f"holds the control character {found!r}: the console strips escapes (such as the "
+            "\\x1b[K nsh prints after its prompt) before matching, so write only the text "
+            'the prompt shows, as in "nsh> "'
+        )
+    return value
 
 
 def _pattern(value: str) -> str:
@@ -97,6 +117,7 @@ def _duration(unit: str, day: int, *, zero: bool) -> Callable[[float], float]:
 # Texts: no NUL byte; those that are looked for or sent must not be empty either.
 Text = Annotated[str, AfterValidator(_no_nul)]
 Word = Annotated[str, AfterValidator(_not_empty)]
+VisibleWord = Annotated[str, AfterValidator(_not_empty), AfterValidator(_visible)]
 Pattern = Annotated[str, AfterValidator(_not_empty), AfterValidator(_pattern)]
 HostPort = Annotated[str, AfterValidator(_not_empty), AfterValidator(_host_port)]
 FilePath = Annotated[Path, Strict(False), BeforeValidator(_path_text)]
@@ -123,12 +144,33 @@ class SerialSettings(_Section):
         "(rfc2217://host:port, socket://host:port); filled in by the simulator for sim rigs",
     )
     baud: int = Field(default=921600, ge=MIN_BAUD, le=MAX_BAUD)
-    prompt: Word = Field(default="nsh> ", description="the shell prompt, literally")
-    boot_marker: Pattern = Field(
-        default=r"booting completed|Boot completed",
-        description="regular expression printed once boot is done",
+    prompt: VisibleWord = Field(
+        default="nsh> ",
+        description="the shell prompt, literally, as it shows (nsh's readline follows it with "
+        "an erase to the end of the line, \\x1b[K, which the console strips and takes as the "
+        "sign that the shell waits for a line)",
     )
-    crash_marker: Pattern = Field(default=r"PANIC!!!|ASSERTION FAILED")
+    boot_marker: Pattern = Field(
+        default=NUTTX_BOOT_MARKER,
+        description="regular expression of the line that says the watch booted; a reset waits "
+        "for it, then for the prompt. Default: nsh's greeting, printed when the shell starts on "
+        "the console by NuttX and the Vela fork alike ('NuttShell (NSH)', release builds add "
+        "' NuttX-<version>'). Vela's app-framework lines 'booting completed' / 'Boot completed' "
+        "(from Vela 5's vendor tooling; neither NuttX tree prints them) are not alternatives by "
+        "default: each boot would then count twice in watch.boots, and where the greeting comes "
+        "first they would never be what a reset waits for. A rig that must wait for the app "
+        "framework names them instead (as rigs/watch01.toml does)",
+    )
+    crash_marker: Pattern = Field(
+        default=NUTTX_CRASH_MARKER,
+        description="regular expression of the lines a crash prints; a match fails the "
+        "running test. The default covers NuttX's: 'Assertion failed' (sched/misc/assert.c "
+        "since 12.0, each architecture's assert before), the register dump "
+        "'up_dump_register' (12.1 on) and task list 'dump_tasks' (12.2 on) lines as logged "
+        "with their function's name, 'Segmentation fault in' (RISC-V, 12.5 on), 'PANIC: "
+        "Unhandled user exception' (arm64, 13.0), 'PANIC!!!' (Cortex-M fault handlers), and "
+        "'Reset board on recursive assert' (vendors' trees)",
+    )
     app_error_marker: Pattern = Field(
         default=r"\[JS\] Uncaught\b",
         description="regular expression of the line a watch app's uncaught JS error starts with "
@@ -143,7 +185,7 @@ class SerialSettings(_Section):
             raise ValueError(
                 "must not be empty: an empty crash marker would turn crash detection off, which "
                 "is not a supported setting; give a regular expression the firmware prints when "
-                'it panics (default "PANIC!!!|ASSERTION FAILED")'
+                f"it crashes (default {NUTTX_CRASH_MARKER!r}, what NuttX prints)"
             )
         return value
 
@@ -268,7 +310,11 @@ class SimSettings(_Section):
 
     pace: bool = Field(default=True, description="pace console output at baud/10 bytes per second")
     boot_ms: DelayMillis = 150
-    boot_line: Word = Field(default="booting completed", description="printed when boot is done")
+    boot_line: Word = Field(
+        default="NuttShell (NSH)",
+        description="the line the simulated watch prints when it has booted: nsh's greeting, "
+        "as NuttX does (another text is printed as a log line before the greeting)",
+    )
     interconnect: InterconnectRules = InterconnectRules()
 
 

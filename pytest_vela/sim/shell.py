@@ -44,10 +44,13 @@ class AppHost(Protocol):
     def running_apps(self) -> list[str]: ...
 
 
+GREETING = "NuttShell (NSH)"  # nsh's, when it starts on the console
+
+
 @dataclass
 class BootConfig:
     prompt: str = "nsh> "
-    boot_line: str = "booting completed"
+    boot_line: str = "NuttShell (NSH)"
     boot_ms: int = 150
 
 
@@ -147,14 +150,12 @@ class Shell:
         digest = hashlib.sha256(self._image).hexdigest()
         if self._on_boot is not None:
             await self._on_boot()
-        await self.out(
-            "\nNuttShell (NSH) vela-sim\n"
-            + self.log_line(" INFO", f"boot #{self.boots}, image sha256 {digest[:16]}")
-            + self.log_line(" INFO", "mount /data: ok")
-        )
+        await self.out(self.log_line(" INFO", f"boot #{self.boots}, image sha256 {digest[:16]}"))
         await asyncio.sleep(self.boot.boot_ms / 1000)
-        await self.out(self.log_line(" INFO", self.boot.boot_line))
+        line = self.boot.boot_line
+        done = "" if line == GREETING else self.log_line(" INFO", line)
         self.booting = False
+        await self.out(f"{done}\n{GREETING}\n")
         await self.prompt()
 
     def app_log(self, level: str, text: str) -> None:
@@ -168,12 +169,13 @@ class Shell:
         await self.boot_sequence()
 
     async def crash(self) -> None:
-        """A firmware panic: the assertion, the panic line, a register dump, then a reboot."""
+        """A firmware crash as NuttX prints an assertion, then a reboot."""
         await self.apps.stop_all()
         await self.out(
-            self.log_line("EMERG", "up_assert: Assertion failed at file: sched/sim.c line: 42")
-            + "PANIC!!! Assertion failed\n"
-            + self.log_line("EMERG", "R0: 00000000 R1: 2000a3c4 R2: 00000001 R3: deadbeef")
+            "dump_assert_info: Current Version: NuttX  0.0.0 0 Dec  4 2026 14:24:02 sim\n"
+            "dump_assert_info: Assertion failed rtcb && rtcb->lockcount > 0: at file: "
+            "sched/sched_unlock.c:67 task: nsh_main process: nsh_main 0x4001933d\n"
+            "sched_dumpstack: backtrace| 4: 0x00000000400747b4 0x0000000040073be4\n"
         )
         await asyncio.sleep(0.05)
         await self.boot_sequence()

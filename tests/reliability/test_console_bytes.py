@@ -41,7 +41,8 @@ TOKENS = [
     *(b"\x1b", b"\x1b[", b"\x1b]", b"\x1b[0m", b"\x1b[1;3", b"\x1b]0;", b"\x1b\\", b"\x07"),
     *(b"[", b"]", b";", b"0", b"?", b" ", b"m", b"x", b"\t"),
     *(b"\r", b"\n", b"\r\n", b"\x00", b"\x7f", b"\xff", b"\xc3", b"\xe4\xb8", b"\xf0\x9f\x98"),
-    *(b"nsh> ", b"PANIC!!! ", b"booting completed", b"[ERROR] [JS] Uncaught Error: x\n"),
+    *(b"nsh> ", b"\x1b[K", b"\r\r\n", b"dump_assert_info: Assertion failed ", b"PANIC!!! "),
+    *(b"NuttShell (NSH)", b"[ERROR] [JS] Uncaught Error: x\n"),
     *(b"[ERROR] [JS]     at f (a.js:1:1)\n", b"VELA-AGENT ", b'{"t":"evt","seq":1,'),
     *(b'"kind":"open","ts":1}', b'"ts":1e400}', b"VELA-AGENT " + b"[" * 8000),
 ]
@@ -87,9 +88,9 @@ def listened_console(loop: LoopThread) -> Iterator[tuple[RawPty, Console, list[s
 
 def logged(data: bytes) -> str:
     """What the log holds of ``data``, stamps aside: UTF-8 with the bytes that are not as
-    ``\\xff``, ``\\r\\n`` as a line end, other control characters (a lone ``\\r`` too) as
-    ``\\x1b``."""
-    text = data.decode("utf-8", "backslashreplace").replace("\r\n", "\n")
+    ``\\xff``, ``\\r\\n`` and ``\\r\\r\\n`` as a line end, other control characters (a lone
+    ``\\r`` too) as ``\\x1b``."""
+    text = data.decode("utf-8", "backslashreplace").replace("\r\r\n", "\n").replace("\r\n", "\n")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
