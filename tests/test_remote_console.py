@@ -39,7 +39,7 @@ def test_shell_and_reset_over_rfc2217(
         assert "app/" in watch.shell("ls /data")
         watch.reset()
         assert watch.boots, "the boot marker came through the remote console"
-        assert "vela-sim" in watch.shell("uname")
+        assert "vela-sim" in watch.shell("uname -v")
     finally:
         console.close()
-    assert "> uname" in (tmp_path / "console.log").read_text()
+    assert "> uname -v" in (tmp_path / "console.log").read_text()

@@ -1,16 +1,12 @@
-"""The simulated watch itself: its shell's words and line handling, pacing arithmetic, file
-store, control channel, and the ``pytest-vela sim`` command."""
+"""The simulated watch itself: pacing arithmetic, file store, control channel, and the
+``pytest-vela sim`` command (its shell: tests/test_sim_shell.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import signal
 import subprocess
 import sys
 import time
-import zipfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -26,177 +22,7 @@ from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.pacing import LineRate
-from pytest_vela.sim.shell import BootConfig, Shell
-from tests.support.rigs import fast_sim_settings, make_rpk, write_rig
-
-PROMPT = "nsh> \x1b[K"  # the prompt, and the erase to the end of the line readline prints
-
-
-class FakeApps:
-    """The shell's app host, without running anything."""
-
-    def __init__(self) -> None:
-        self.running: list[str] = []
-
-    async def start_app(self, package: str) -> str | None:
-        if package not in self.running:
-            self.running.append(package)
-        return None
-
-    async def stop_app(self, package: str) -> None:
-        if package in self.running:
-            self.running.remove(package)
-
-    async def stop_all(self) -> None:
-        self.running.clear()
-
-    def running_apps(self) -> list[str]:
-        return list(self.running)
-
-
-class ShellHarness:
-    """A Shell on an in-memory output, fed like the pty feeds it."""
-
-    def __init__(self, root: Path) -> None:
-        self.output = bytearray()
-        self.apps = FakeApps()
-        self.shell = Shell(self._write, FileStore(root), BootConfig(boot_ms=0), self.apps)
-
-    async def _write(self, data: bytes) -> None:
-        self.output += data
-
-    async def type(self, text: str | bytes) -> str:
-        """Feed input and return what the shell printed until it is idle at a prompt."""
-        start = len(self.output)
-        self.shell.feed(text.encode() if isinstance(text, str) else text)
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if self.output.endswith(PROMPT.encode()) and self.shell._lines.empty():
-                break
-        return self.output[start:].decode(errors="replace")
-
-
-def run_shell(root: Path, body: Callable[[ShellHarness], Awaitable[None]]) -> None:
-    async def main() -> None:
-        harness = ShellHarness(root)
-        harness.shell.start()
-        await asyncio.sleep(0)  # the shell waits for input before any arrives, as after boot
-        try:
-            await body(harness)
-        finally:
-            await harness.shell.stop()
-
-    asyncio.run(main())
-
-
-def test_shell_echoes_then_answers_then_prompts(tmp_path: Path) -> None:
-    async def body(h: ShellHarness) -> None:
-        assert await h.type("echo a  b\r") == f"echo a  b\r\na b\r\n{PROMPT}"
-        # CR LF is one line end, not two commands.
-        assert await h.type("pwd\r\n") == f"pwd\r\n/data\r\n{PROMPT}"
-        assert await h.type("nope\r") == f"nope\r\nnsh: nope: command not found\r\n{PROMPT}"
-
-    run_shell(tmp_path, body)
-
-
-def test_shell_line_editing_backspace_and_ctrl_c(tmp_path: Path) -> None:
-    async def body(h: ShellHarness) -> None:
-        out = await h.type(b"echo abX\x7fc\r")
-        assert out.endswith(f"\r\nabc\r\n{PROMPT}")
-        assert await h.type(b"reboot\x03") == f"reboot^C\r\n{PROMPT}"
-
-    run_shell(tmp_path, body)
-
-
-def test_boot_sequence_prints_banner_marker_and_prompt(tmp_path: Path) -> None:
-    async def body(h: ShellHarness) -> None:
-        await h.shell.boot_sequence()
-        text = h.output.decode()
-        assert "NuttShell (NSH)" in text
-        assert "\r\nNuttShell (NSH)\r\n" in text
-        assert text.endswith(PROMPT)
-        assert h.shell.boots == 1
-
-    run_shell(tmp_path, body)
-
-
-def test_a_hung_shell_ignores_input(tmp_path: Path) -> None:
-    async def body(h: ShellHarness) -> None:
-        h.shell.faults.hung = True
-        h.shell.feed(b"echo hi\r")
-        await asyncio.sleep(0.05)
-        assert h.output == b""
-
-    run_shell(tmp_path, body)
-
-
-def test_pm_and_am_speak_the_device_words(tmp_path: Path) -> None:
-    (tmp_path / "data" / "app").mkdir(parents=True)
-    make_rpk(tmp_path / "data" / "app" / "com.example.w.rpk", "com.example.w")
-
-    async def body(h: ShellHarness) -> None:
-        assert "Failed to open: /data/app/com.example.w/manifest.json" in await h.type(
-            "am start com.example.w\r"
-        )
-        h.shell.faults.install_busy = 1
-        busy = await h.type("pm install /data/app/com.example.w.rpk\r")
-        assert "installRpk: installation is running, please wait" in busy
-        done = await h.type("pm install /data/app/com.example.w.rpk\r")
-        assert "onInstallResult: com.example.w(success 0)" in done
-        assert "com.example.w: Start main loop" in await h.type("am start com.example.w\r")
-        assert h.apps.running_apps() == ["com.example.w"]
-        assert "uninstalled app: com.example.w" in await h.type("pm uninstall com.example.w\r")
-        assert h.apps.running_apps() == []
-        missing = await h.type("pm install /data/app/none.rpk\r")
-        assert "No such file or directory" in missing
-
-    run_shell(tmp_path, body)
-
-
-def test_a_broken_package_fails_with_install_prepare_failed(tmp_path: Path) -> None:
-    (tmp_path / "data" / "app").mkdir(parents=True)
-    with zipfile.ZipFile(tmp_path / "data" / "app" / "bad.rpk", "w") as z:
-        z.writestr("readme.txt", "no manifest")
-
-    async def body(h: ShellHarness) -> None:
-        out = await h.type("pm install /data/app/bad.rpk\r")
-        assert "uv_mq_read_cb: install prepare failed" in out
-
-    run_shell(tmp_path, body)
-
-
-def test_ota_image_runs_after_the_next_boot(tmp_path: Path) -> None:
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "fw.bin").write_bytes(b"new firmware")
-    want = hashlib.sha256(b"new firmware").hexdigest()
-
-    async def body(h: ShellHarness) -> None:
-        assert want not in await h.type("imginfo\r")
-        assert "staged" in await h.type("ota /data/fw.bin\r")
-        assert want not in await h.type("imginfo\r")
-        await h.type("reboot\r")
-        assert f"sha256 {want} size 12" in await h.type("imginfo\r")
-
-    run_shell(tmp_path, body)
-
-
-def test_crash_prints_panic_and_reboots(tmp_path: Path) -> None:
-    async def body(h: ShellHarness) -> None:
-        await h.shell.crash()
-        text = h.output.decode()
-        assert text.index("Assertion failed") < text.index("NuttShell (NSH)")
-        assert h.shell.boots == 1
-
-    run_shell(tmp_path, body)
-
-
-def test_flood_numbers_every_line(tmp_path: Path) -> None:
-    async def body(h: ShellHarness) -> None:
-        out = await h.type("flood 600 40\r")
-        lines = out.split("\r\n")[1:-1]
-        assert [int(line.split()[0]) for line in lines] == list(range(600))
-
-    run_shell(tmp_path, body)
+from tests.support.rigs import fast_sim_settings, write_rig
 
 
 def test_file_store_keeps_paths_inside_its_root(tmp_path: Path) -> None:
@@ -293,8 +119,8 @@ def test_sim_command_prints_a_port_that_answers_and_stops_on_ctrl_c(tmp_path: Pa
             assert link.read_until(b"openvela-ap> ").endswith(b"openvela-ap> ")
             link.reset_input_buffer()
             link.write(b"echo via-cli\r")
-            seen = link.read_until(b"via-cli\r\nopenvela-ap> ")
-            assert seen.endswith(b"via-cli\r\nopenvela-ap> "), seen
+            seen = link.read_until(b"via-cli\r\nopenvela-ap> \x1b[K")
+            assert seen.endswith(b"via-cli\r\nopenvela-ap> \x1b[K"), seen
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
         assert _sim_children(run_dir) == []
@@ -404,5 +230,28 @@ def test_without_node_the_watch_says_no_app_can_run(
         finally:
             console.close()
         assert "no app can be launched" in (tmp_path / "sim.log").read_text()
+    finally:
+        sim.stop()
+
+
+@pytest.mark.parametrize("line_end", ["\r\n", "\r\r\n"])
+def test_the_watch_talks_to_a_simulated_shell_with_either_line_end(
+    tmp_path: Path, line_end: str
+) -> None:
+    settings = fast_sim_settings(line_end=line_end, dialect="apache")
+    sim = SimulatorProcess(settings, tmp_path / "run", log_path=tmp_path / "sim.log")
+    sim.start()
+    try:
+        console = Console(sim.port, 921600, tmp_path / "console.log").open()
+        try:
+            watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
+            watch.wake()
+            assert watch.shell('echo "nsh> x"') == "nsh> x\n"
+            assert f"nsh> x{line_end}nsh> " in console.recent
+            assert watch.shell("ps").splitlines()[0].startswith("  TID   PID  PPID")
+            watch.reset()
+            assert watch.shell("uname -s") == "NuttX\n"
+        finally:
+            console.close()
     finally:
         sim.stop()

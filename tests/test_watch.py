@@ -29,6 +29,7 @@ def test_rig_fixture_is_the_builtin_sim(rig: Rig) -> None:
 
 def test_shell_returns_output_without_echo_or_prompt(watch: Watch) -> None:
     assert watch.shell("echo hello   world") == "hello world\n"
+    assert watch.shell("cd /data") == ""
     assert watch.shell("pwd") == "/data\n"
 
 

@@ -315,6 +315,18 @@ class SimSettings(_Section):
         description="the line the simulated watch prints when it has booted: nsh's greeting, "
         "as NuttX does (another text is printed as a log line before the greeting)",
     )
+    dialect: Literal["vela", "apache"] = Field(
+        default="vela",
+        description="whose nsh the simulated shell speaks, as checked against the real sim "
+        "builds: 'vela' (the open-vela fork, which Vela watches run: ps has PID and GROUP "
+        "columns) or 'apache' (apache NuttX: ps has TID, PID and PPID)",
+    )
+    line_end: Literal["\r\n", "\r\r\n"] = Field(
+        default="\r\n",
+        description="how each line the simulated console sends ends: '\\r\\n', as NuttX sends "
+        "it over a UART, or '\\r\\r\\n', as a NuttX sim build sends it behind a pty that adds "
+        "a '\\r' (its ONLCR set)",
+    )
     interconnect: InterconnectRules = InterconnectRules()
 
 

@@ -13,7 +13,7 @@ class FileStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        for d in ("data/app", "data/ota", "tmp"):
+        for d in ("bin", "data/app", "data/ota", "dev", "etc", "proc", "tmp"):
             (root / d).mkdir(parents=True, exist_ok=True)
 
     def resolve(self, path: str, cwd: str = "/") -> Path:

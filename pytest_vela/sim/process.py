@@ -30,7 +30,7 @@ from pytest_vela.sim.platform import InterconnectPlatform, WatchClock
 from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.quickapp.host import HostUnavailable, NodeAppHost
 from pytest_vela.sim.relay import BridgeRelay
-from pytest_vela.sim.shell import BootConfig, Shell
+from pytest_vela.sim.shell import Shell, ShellConfig
 
 
 class SimulatedWatch:
@@ -59,10 +59,12 @@ class SimulatedWatch:
         self.shell = Shell(
             self.port.write,
             store,
-            BootConfig(
+            ShellConfig(
                 prompt=settings.serial.prompt,
                 boot_line=settings.sim.boot_line,
                 boot_ms=settings.sim.boot_ms,
+                dialect=settings.sim.dialect,
+                line_end=settings.sim.line_end,
             ),
             self.apps,
             on_boot=self._booted,
