@@ -13,8 +13,9 @@ import pytest
 from filelock import FileLock
 
 from pytest_vela.common.processes import interrupts_held
+from pytest_vela.device.identity import read_identity
 from pytest_vela.device.watch import Watch
-from pytest_vela.errors import RigConfigError, VelaError
+from pytest_vela.errors import RigConfigError
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
 from pytest_vela.plugin.quarantine import Quarantine, ini_limit
@@ -149,19 +150,8 @@ class VelaSession:
         """Read the watch's identity once per run (its image's SHA-256, its OS and board), for
         the report's environment; a watch that cannot say is 'unknown', never a failure."""
         identity = self.identities.setdefault(name, {})
-        if "firmware" in identity:
-            return
-        try:
-            identity["firmware"] = watch.image_digest() or "unknown"
-        except VelaError:
-            identity["firmware"] = "unknown"
-        try:
-            words = watch.shell("uname -a").strip().splitlines()[0].split()
-        except (VelaError, IndexError):
-            words = []
-        if len(words) >= 3 and "not found" not in " ".join(words):
-            identity["os"] = f"{words[0]} {words[2]}"
-            identity["model"] = words[-1]
+        if "firmware" not in identity:
+            identity.update(read_identity(watch).environment())
 
     def record_agent(self, name: str, agent: str | None, package: str | None) -> None:
         identity = self.identities.setdefault(name, {})
