@@ -1,22 +1,50 @@
-"""The README's example tests run as written against the simulated watch."""
+"""The README's example tests run as written: all of them against the simulated watch, and
+the shell example against real NuttX too (both shared sim builds, on a pty)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.rigs import make_rpk
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import ConsoleReboot
+from pytest_vela.device.watch import Watch
+from pytest_vela.rigfile.loader import Rig
+from tests.support.nuttx import nuttx_on_pty
+from tests.support.rigs import fast_sim_settings, make_rpk
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+def _example() -> str:
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    return next(block for block in blocks if "def test_link_loss" in block)
+
+
 def test_the_readme_examples_pass(pytester: pytest.Pytester) -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    example = next(block for block in blocks if "def test_link_loss" in block)
-    pytester.makepyfile(test_readme_example=example)
+    pytester.makepyfile(test_readme_example=_example())
     dist = pytester.mkdir("dist")
     make_rpk(dist / "com.example.app.debug.1.0.0.rpk", "com.example.app")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("dialect", ["apache", "vela"])
+def test_the_readme_shell_example_holds_on_real_nuttx(tmp_path: Path, dialect: str) -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(_example(), str(README), "exec"), namespace)
+    test_shell: Callable[[Watch], None] = namespace["test_shell"]
+    with nuttx_on_pty(dialect, tmp_path) as nuttx:
+        console = Console(nuttx.path, 921600, tmp_path / "console.log").open()
+        nuttx.start()
+        try:
+            watch = Watch(Rig("nuttx", fast_sim_settings(), None), console, ConsoleReboot(console))
+            console.expect(r"NuttShell \(NSH\)", timeout=10)
+            watch.wake()
+            test_shell(watch)
+        finally:
+            console.close()
