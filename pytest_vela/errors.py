@@ -144,8 +144,12 @@ class BridgeProfileError(BleError):
     """The device has no bridge service/characteristic with the rig's UUIDs (permanent)."""
 
 
-class LoopTimeout(BleError, TimeoutError):
-    """A coroutine handed to the link's loop thread did not finish in time (it was cancelled)."""
+class LoopTimeout(RigError, TimeoutError):
+    """A coroutine handed to a loop thread did not finish in time (it was cancelled)."""
+
+
+class BleTimeout(BleError, TimeoutError):
+    """An operation on the BLE link (connecting, writing, disconnecting) did not finish in time."""
 
 
 class ProtocolError(BleError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bleak import BleakScanner
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import BleError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.system_bus import system_bus
 from pytest_vela.rigfile.schema import BleSettings
 

@@ -18,10 +18,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.errors import AgentError, BleError, ProtocolError
 from pytest_vela.link.client import LinkClient
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.events import Event, EventLog
 from pytest_vela.rigfile.schema import BleSettings

@@ -34,10 +34,10 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
 from pytest_vela.errors import LockError, LoopTimeout, RigConfigError, RigError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.rig.lock import RigLock, lock_dir
 from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rigfile.loader import Rig

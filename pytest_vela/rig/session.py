@@ -15,11 +15,11 @@ from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.watch import Step, Watch
 from pytest_vela.errors import AppNotInstalled, InstallError, RigConfigError, RigError, SerialLost
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.peer.events import EventLog

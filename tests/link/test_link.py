@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from bleak import BleakScanner
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import BleError, BridgeProfileError, MessageTooLarge, RigError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.wire.framing import encode
 from tests.link.conftest import Link, make_link

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.lines import LineListener, LineSplitter
 from pytest_vela.errors import ProtocolError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.plugin.timeline_svg import render_svg

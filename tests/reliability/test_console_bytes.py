@@ -22,9 +22,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.rigfile.loader import Rig
