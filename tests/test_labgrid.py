@@ -22,6 +22,7 @@ from pytest_vela.rig.backend import with_sim_identity
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
+from pytest_vela.wire.control import ControlOp
 from tests.support.leftovers import sim_run_dir
 from tests.support.rfc2217 import Rfc2217Server
 
@@ -61,7 +62,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
         console = Rfc2217Server(sim.port).start()
 
         def power_cycle() -> None:
-            sim.control("power_cycle")
+            sim.control(ControlOp.POWER_CYCLE)
 
         power = PowerSwitch(power_cycle)
         lab = LabgridFarm(base / "lab", console.port, power.url)

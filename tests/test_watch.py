@@ -19,6 +19,7 @@ from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
 from pytest_vela.peer.phone import Peer
 from pytest_vela.plugin.faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
+from pytest_vela.wire.control import ControlOp
 from tests.support.ptys import RawPty
 from tests.support.rigs import fast_sim_settings, make_rpk
 
@@ -170,7 +171,7 @@ def test_after_an_unplug_the_next_test_gets_the_port_back(watch: Watch) -> None:
 
 def test_installer_busy_is_retried(own_watch: Watch, tmp_path: Path) -> None:
     rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
-    own_watch.power.sim.control("install_busy", n=2)  # type: ignore[attr-defined]
+    own_watch.power.sim.control(ControlOp.INSTALL_BUSY, n=2)  # type: ignore[attr-defined]
     mark = own_watch.console.mark()
     assert own_watch.install(rpk) == "com.example.busy"
     log = own_watch.console.text_since(mark)
@@ -180,7 +181,7 @@ def test_installer_busy_is_retried(own_watch: Watch, tmp_path: Path) -> None:
 
 def test_installer_busy_for_too_long_raises_install_error(own_watch: Watch, tmp_path: Path) -> None:
     rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
-    own_watch.power.sim.control("install_busy", n=10)  # type: ignore[attr-defined]
+    own_watch.power.sim.control(ControlOp.INSTALL_BUSY, n=10)  # type: ignore[attr-defined]
     with pytest.raises(InstallError) as err:
         own_watch.install(rpk)
     message = str(err.value)

@@ -24,6 +24,7 @@ from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings, RigSettings
+from pytest_vela.wire.control import ControlOp
 
 RUN_DIR_PREFIX = "vela-sim-"
 
@@ -118,7 +119,7 @@ class SimPowerCycle:
         self.sim = sim
 
     def hard_reset(self) -> None:
-        self.sim.control("power_cycle")
+        self.sim.control(ControlOp.POWER_CYCLE)
 
 
 def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
@@ -175,7 +176,7 @@ class SimulatedBackend:
 
     def clear_faults(self) -> None:
         if self._sim is not None:
-            self._sim.control("clear_faults")
+            self._sim.control(ControlOp.CLEAR_FAULTS)
 
     def agent_rpk(self) -> Path | None:
         """The agent the simulated watch came with (shipped with the plugin), or the rig's."""

@@ -31,6 +31,7 @@ from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.quickapp.host import HostUnavailable, NodeAppHost
 from pytest_vela.sim.relay import BridgeRelay
 from pytest_vela.sim.shell import BootConfig, Shell
+from pytest_vela.wire.control import ControlOp
 
 
 class SimulatedWatch:
@@ -104,24 +105,22 @@ class SimulatedWatch:
         await bridge.start()
         self.bridge = bridge
 
-    def _handlers(self) -> dict[str, Handler]:
+    def _handlers(self) -> dict[ControlOp, Handler]:
         return {
-            "ping": self._ping,
-            "crash": self._crash,
-            "hang": self._hang,
-            "unhang": self._unhang,
-            "garbage": self._garbage,
-            "install_busy": self._install_busy,
-            "unplug": self._unplug,
-            "replug": self._replug,
-            "power_cycle": self._power_cycle,
-            "clear_faults": self._clear_faults,
-            "drop_link": self._drop_link,
-            "fail_next_connects": self._fail_next_connects,
-            "set_latency": self._set_latency,
-            "set_mtu": self._set_mtu,
-            "set_message_limit": self._set_message_limit,
-            "shutdown": self._shutdown,
+            ControlOp.PING: self._ping,
+            ControlOp.CRASH: self._crash,
+            ControlOp.HANG: self._hang,
+            ControlOp.GARBAGE: self._garbage,
+            ControlOp.INSTALL_BUSY: self._install_busy,
+            ControlOp.UNPLUG: self._unplug,
+            ControlOp.REPLUG: self._replug,
+            ControlOp.POWER_CYCLE: self._power_cycle,
+            ControlOp.CLEAR_FAULTS: self._clear_faults,
+            ControlOp.DROP_LINK: self._drop_link,
+            ControlOp.FAIL_NEXT_CONNECTS: self._fail_next_connects,
+            ControlOp.SET_LATENCY: self._set_latency,
+            ControlOp.SET_MTU: self._set_mtu,
+            ControlOp.SET_MESSAGE_LIMIT: self._set_message_limit,
         }
 
     async def _ping(self) -> dict[str, Any]:
@@ -137,9 +136,6 @@ class SimulatedWatch:
 
     async def _hang(self) -> None:
         self.shell.faults.hung = True
-
-    async def _unhang(self) -> None:
-        self.shell.faults.hung = False
 
     async def _garbage(self, n: int) -> None:
         await self.shell.garbage(int(n))
@@ -198,9 +194,6 @@ class SimulatedWatch:
 
     async def _set_message_limit(self, nbytes: int) -> None:
         self.platform.message_limit = int(nbytes)
-
-    async def _shutdown(self) -> None:
-        self.stopped.set()
 
     async def _start_host(self) -> str | None:
         """Start the quick-app host; why apps cannot run (said once, in this log), or None."""
