@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pytest_vela.peer.events import Event, EventLog
     from pytest_vela.peer.interconnect import Diagnosis, Interconnect, SendResult
     from pytest_vela.peer.phone import Peer
-    from pytest_vela.plugin.faults import VelaSim
+    from pytest_vela.rig.sim_faults import VelaSim
     from pytest_vela.rigfile.loader import Rig
 
 _LAZY = {
@@ -46,7 +46,7 @@ _LAZY = {
     "SendResult": "pytest_vela.peer.interconnect",
     "Peer": "pytest_vela.peer.phone",
     "Rig": "pytest_vela.rigfile.loader",
-    "VelaSim": "pytest_vela.plugin.faults",
+    "VelaSim": "pytest_vela.rig.sim_faults",
     "Watch": "pytest_vela.device.watch",
 }
 

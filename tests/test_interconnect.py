@@ -8,7 +8,7 @@ import pytest
 from pytest_vela import BleError, ErrorCode, ReadyState
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
-from pytest_vela.plugin.faults import VelaSim
+from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
 
 

@@ -17,7 +17,7 @@ from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
 from pytest_vela.peer.phone import Peer
-from pytest_vela.plugin.faults import VelaSim
+from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.wire.control import ControlOp
 from tests.support.ptys import RawPty

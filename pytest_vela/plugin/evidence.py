@@ -13,7 +13,7 @@ import pytest
 
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.plugin.run import EVENTS, MARK, TRACE_MARK
-from pytest_vela.plugin.timeline_svg import render_svg
+from pytest_vela.report.sequence_svg import render_svg
 from pytest_vela.rig.session import RigSession
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 

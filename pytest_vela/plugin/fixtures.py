@@ -17,10 +17,10 @@ from pytest_vela.errors import AppThrew
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
-from pytest_vela.plugin.faults import VelaSim
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, EVENTS, MARK, SESSION, TRACE_MARK
 from pytest_vela.plugin.steps import call_steps
 from pytest_vela.rig.session import RigSession
+from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
 
 

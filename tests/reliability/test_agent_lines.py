@@ -20,7 +20,7 @@ from pytest_vela.console.lines import LineListener, LineSplitter
 from pytest_vela.errors import ProtocolError
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
-from pytest_vela.plugin.timeline_svg import render_svg
+from pytest_vela.report.sequence_svg import render_svg
 from pytest_vela.rigfile.schema import BleSettings
 from pytest_vela.wire.messages import EventReport, Message, decode, encode
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
