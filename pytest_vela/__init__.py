@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pytest_vela.peer.events import Event, EventLog
     from pytest_vela.peer.interconnect import Diagnosis, Interconnect, SendResult
     from pytest_vela.peer.phone import Peer
+    from pytest_vela.rig.factory import open_rig, open_watch
     from pytest_vela.rig.sim_faults import VelaSim
     from pytest_vela.rigfile.loader import Rig
 
@@ -48,6 +49,8 @@ _LAZY = {
     "Rig": "pytest_vela.rigfile.loader",
     "VelaSim": "pytest_vela.rig.sim_faults",
     "Watch": "pytest_vela.device.watch",
+    "open_rig": "pytest_vela.rig.factory",
+    "open_watch": "pytest_vela.rig.factory",
 }
 
 
@@ -86,4 +89,6 @@ __all__ = [
     "Watch",
     "WatchCrashed",
     "WatchHung",
+    "open_rig",
+    "open_watch",
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.rig.backend import with_sim_identity
+from pytest_vela.rig.backends.simulated import with_sim_identity
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
@@ -282,7 +282,7 @@ def test_the_rigs_command_shows_the_place_and_checks_it(
     finally:
         on_the_farm.lab.client("-p", PLACE, "release", user="nightly", check=True)
     row = next(r for r in json.loads(held.stdout) if r["name"] == PLACE)
-    assert row["labgrid"] == {"place": PLACE, "coordinator": on_the_farm.lab.address}
+    assert row["details"] == {"place": PLACE, "coordinator": on_the_farm.lab.address}
     assert row["model"] == "Vela simulated watch"
     assert row["holder"] == f"{socket.gethostname()}/nightly"
     assert row["health"] == {"ok": None, "detail": f"not checked: in use by {row['holder']}"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.rig.backend import with_sim_identity
+from pytest_vela.rig.backends.simulated import with_sim_identity
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess

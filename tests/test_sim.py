@@ -20,7 +20,7 @@ import serial
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import InstallError, SimulatorError
-from pytest_vela.rig.backend import SimPowerCycle
+from pytest_vela.rig.backends.simulated import SimPowerCycle
 from pytest_vela.rig.sim_faults import ORDER_TIMEOUT, VelaSim
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig

@@ -152,12 +152,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``-n N``, one worker per rig (see ``farm``). A lone simulated rig is left to
-    xdist's own scheduling: every worker then runs a simulated watch of its own."""
-    rigs = config.stash[SESSION].rigs
+    """Under ``-n N``, one worker per rig (see ``farm``). A lone rig that every worker can
+    start a copy of (a simulated watch) is left to xdist's own scheduling."""
+    vela = config.stash[SESSION]
+    rigs = vela.rigs
     if config.getoption("dist") not in ("load", "loadscope", "loadgroup"):
         return None
-    if len(rigs) == 1 and next(iter(rigs.values())).kind == "sim":
+    if len(rigs) == 1 and next(iter(vela.sessions.values())).backend.spreads_over_workers:
         return None
     from pytest_vela.plugin.farm import RigScheduling
 

@@ -111,7 +111,7 @@ class VelaSession:
         say = _terminal_writer(config)
         self.say = say
         self.sessions = {
-            name: RigSession(rig, self.reports, self.flash, say, allure.step)
+            name: RigSession(rig, self.reports / name / "logs", self.flash, say, allure.step)
             for name, rig in self.rigs.items()
         }
         self.identities: dict[str, dict[str, str]] = {name: {} for name in self.rigs}

@@ -56,11 +56,7 @@ class RunReporter:
         lines = []
         for name, rig in vela.rigs.items():
             settings = rig.settings
-            if rig.kind == "sim":
-                reached = "simulated watch (pty console, private BlueZ bus)"
-            else:
-                ble = settings.ble.address or settings.ble.name
-                reached = f"serial {settings.serial.port}, BLE {ble}"
+            reached = vela.sessions[name].backend.reach().summary
             image = settings.firmware.image
             firmware = (
                 f"firmware {_image_identity(image)} (--flash {vela.flash})"

@@ -23,7 +23,7 @@ from pytest_vela.errors import AppNotInstalled, InstallError, RigConfigError, Ri
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.peer.events import EventLog
-from pytest_vela.rig.backend import RigBackend, make_backend
+from pytest_vela.rig.backends import RigBackend, make_backend
 from pytest_vela.rig.provisioning import Provisioning
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
@@ -35,13 +35,13 @@ class RigSession:
     def __init__(
         self,
         rig: Rig,
-        reports: Path,
-        flash_mode: str,
+        logs: Path,
+        flash_mode: str = "never",
         say: Say | None = None,
         step: Step | None = None,
     ) -> None:
         self.rig = rig
-        self.logs = reports / rig.name / "logs"
+        self.logs = logs
         self.say = say or (lambda _msg: None)
         self.trace = LinkTrace()
         self._step = step
@@ -90,6 +90,11 @@ class RigSession:
     def started_watch(self) -> Watch | None:
         """The watch if it has been started (None before, or when it failed to start)."""
         return self._watch
+
+    @property
+    def backend(self) -> RigBackend:
+        """What kind of rig this is, how it is reached and who holds it."""
+        return self._backend
 
     @property
     def simulator(self) -> SimulatorProcess | None:
@@ -206,9 +211,12 @@ class RigSession:
         """The agent client on the BLE bridge to the watch (connected by ``ensure_ready``)."""
         watch = self.watch()
         if self._agent is None:
+            ble = self._backend.ble
+            if ble is None:
+                raise RigConfigError(f"rig {self.rig.name!r} has no BLE link to a phone side")
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
             self._agent = AgentClient(
-                self._backend.ble,
+                ble,
                 self._loop,
                 self.trace,
                 self._backend.bus_address,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pytest_vela.common.processes import run_dir
-from pytest_vela.rig.backend import RUN_DIR_PREFIX
+from pytest_vela.rig.backends.simulated import RUN_DIR_PREFIX
 
 RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-")
 

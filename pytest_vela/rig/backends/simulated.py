@@ -1,115 +1,29 @@
-"""What kind of rig this is, decided once: a watch on the desk, or a simulated watch.
+"""A simulated watch: its process with a private system bus, where it plays BlueZ.
 
-A backend brings up the rig's transports and says how to reach them: the console port, the BLE
-peripheral, the bus bleak talks to, and how to cut the watch's power. Everything above it
-(the session, the watch, the agent client) is the same for both kinds.
+The rig's BLE client is pointed at that bus, so bleak takes exactly the code path it takes on a
+host and other rigs of the same run keep theirs. Each xdist worker can start one of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar
 
 from pytest_vela.agent.project import shipped_rpk
 from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
-from pytest_vela.device.power import PowerControl, power_control
-from pytest_vela.rig.lock import RigLock
+from pytest_vela.device.power import PowerControl
+from pytest_vela.rig.backends.base import Reach
 from pytest_vela.rig.private_bus import PrivateBus
-from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings, RigSettings
 from pytest_vela.wire.control import ControlOp
 
 RUN_DIR_PREFIX = "vela-sim-"
-
-
-class RigBackend(Protocol):
-    def start(self, logs: Path, stamp: str) -> str:
-        """Bring the rig's transports up; return the console's port (a path or a URL)."""
-        ...
-
-    def power(self, console: Console) -> PowerControl:
-        """How this rig cuts and restores the watch's power."""
-        ...
-
-    @property
-    def ble(self) -> BleSettings:
-        """The bridge peripheral to connect to."""
-        ...
-
-    @property
-    def bus_address(self) -> str | None:
-        """The D-Bus system bus where the rig's BlueZ is; None: the host's own."""
-        ...
-
-    @property
-    def simulator(self) -> SimulatorProcess | None:
-        """The simulated watch, for fault injection; None on hardware."""
-        ...
-
-    def clear_faults(self) -> None:
-        """Undo injected faults before the next test (nothing to undo on hardware)."""
-        ...
-
-    def agent_rpk(self) -> Path | None:
-        """The agent's package, to install it again when it went missing; None if unknown."""
-        ...
-
-    def stop(self) -> None: ...
-
-
-def make_backend(rig: Rig, say: Callable[[str], None] | None = None) -> RigBackend:
-    """The backend for ``rig``'s kind: the one place that tells simulated from hardware, and a
-    watch on the desk from one on a labgrid place (``say`` tells the person at the terminal
-    what the backend waits for or takes over)."""
-    if rig.kind == "sim":
-        return SimulatedBackend(rig)
-    if rig.settings.labgrid is not None:
-        # labgrid itself is imported only when such a rig is made.
-        from pytest_vela.rig.labgrid_place import LabgridBackend
-
-        return LabgridBackend(rig, say)
-    return HardwareBackend(rig)
-
-
-class HardwareBackend:
-    """A real watch: its lock, a preflight of the app project, its port and reset wiring."""
-
-    simulator = None
-    bus_address = None
-
-    def __init__(self, rig: Rig) -> None:
-        self.rig = rig
-        self._lock = RigLock(rig.name)
-
-    @property
-    def ble(self) -> BleSettings:
-        return self.rig.settings.ble
-
-    def start(self, logs: Path, stamp: str) -> str:
-        preflight(self.rig, logs, stamp)
-        self._lock.acquire()
-        port = self.rig.settings.serial.port
-        assert port, "validated: a hardware rig has serial.port"
-        return port
-
-    def power(self, console: Console) -> PowerControl:
-        return power_control(self.rig.settings.reset, console)
-
-    def clear_faults(self) -> None:
-        return None
-
-    def agent_rpk(self) -> Path | None:
-        return self.rig.settings.app.rpk
-
-    def stop(self) -> None:
-        self._lock.release()
 
 
 class SimPowerCycle:
@@ -136,9 +50,8 @@ def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
 
 
 class SimulatedBackend:
-    """A simulated watch process with its private system bus, where it plays BlueZ; the rig's
-    BLE client is pointed at that bus, so bleak takes exactly the code path it takes on a host
-    and other rigs of the same run keep theirs."""
+    kind: ClassVar[str] = "sim"
+    spreads_over_workers: ClassVar[bool] = True
 
     def __init__(self, rig: Rig) -> None:
         self.rig = rig
@@ -158,6 +71,15 @@ class SimulatedBackend:
     @property
     def bus_address(self) -> str | None:
         return self._bus.address if self._bus is not None else None
+
+    def reach(self) -> Reach:
+        return Reach(
+            "simulated watch (pty console, private BlueZ bus)",
+            "simulated (a pty and a private bus, started for each run)",
+        )
+
+    def holder(self) -> str | None:
+        return None  # a run starts a simulated watch of its own
 
     def start(self, logs: Path, stamp: str) -> str:
         self._bus = PrivateBus()
