@@ -1,5 +1,6 @@
 """``interconnect``: the watch app's ``@system.interconnect`` connection, driven through the
-on-watch agent. Thin: the protocol lives in ``agent_client``; each call is a report step."""
+on-watch agent. Thin: the protocol lives in ``watch_end`` and ``bridge``; each call is a report
+step."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 
 from pytest_vela.codes import DiagnosisStatus, ReadyState
 from pytest_vela.errors import CallFailed
-from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.steps import CallStep, no_step, shown
+from pytest_vela.peer.watch_end import AgentEnd
 
 RESULT_MARGIN = 5.0  # seconds beyond the watch's own timeout before the harness gives up
 
@@ -48,7 +49,7 @@ def _named(value: int) -> str:
 class Interconnect:
     """The watch app's connection object (``interconnect.instance()``)."""
 
-    def __init__(self, agent: AgentClient, events: EventLog, step: CallStep | None = None) -> None:
+    def __init__(self, agent: AgentEnd, events: EventLog, step: CallStep | None = None) -> None:
         self._agent = agent
         self.events = events
         self._step: CallStep = step or no_step

@@ -17,6 +17,7 @@ from pytest_vela.errors import AppThrew
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
+from pytest_vela.peer.watch_end import AgentEnd
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, EVENTS, MARK, SESSION, TRACE_MARK
 from pytest_vela.plugin.steps import call_steps
 from pytest_vela.rig.session import RigSession
@@ -132,12 +133,12 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
 
 
 @pytest.fixture
-def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog:
+def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog | None:
     """A test's starting state of the link, made once for ``interconnect`` and ``peer``."""
     session = rig_session(request, rig)
     events = session.ensure_ready()
     request.node.stash[TRACE_MARK] = session.trace.mark()
-    if session.app_under_test is None:
+    if events is not None:
         request.node.stash[EVENTS] = events
     return events
 
@@ -164,28 +165,33 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
             "and the console"
         )
     events: EventLog = request.getfixturevalue("_vela_link")
-    agent = session.agent()
-    hello = agent.hello
+    side = session.phone_side()
+    assert isinstance(side.end, AgentEnd), "no app under test: the agent is the watch's end"
+    hello = side.bridge.hello
     if hello is not None:
         request.config.stash[SESSION].record_agent(rig.name, hello.agent, hello.package)
     step = call_steps(request.config)
     events.report_steps(step)
-    return Interconnect(agent, events, step=step)
+    return Interconnect(side.end, events, step=step)
 
 
 @pytest.fixture
-def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog) -> Peer:
+def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog | None) -> Peer:
     """The phone app at the other end of the link, played by the harness over BLE.
-    ``.send(obj)`` (the watch app gets ``onmessage`` with ``data`` the JSON string);
-    ``.expect_message(timeout=10.0)`` (s) → the next object the watch app sent, **parsed**
-    (a dict, not the JSON text); ``.messages`` (list, every one this test); ``.drop()``
-    (abrupt loss: error 1006 then close 1006); ``.disconnect()`` (clean close 1000);
+    ``.send(obj)`` (the watch app gets ``onmessage`` with ``data`` a string: a ``str`` sent
+    verbatim, anything else as its JSON); ``.expect_message(timeout=10.0)`` (s) → the next
+    message the watch app sent, **parsed** from JSON (a dict, not the JSON text; a text that
+    is not JSON as it is); ``.expect_text(timeout=10.0)`` (s) → the next one as the text it
+    sent; ``.collect(seconds, text=False)`` → every unread message after waiting ``seconds``,
+    none is no failure; ``.expect_no_message(within=1.0)`` (s) silence, or a failure naming
+    what came; ``.messages`` / ``.texts`` (lists, every one this test); ``.drop()`` (abrupt
+    loss: error 1006 then close 1006); ``.disconnect()`` (clean close 1000);
     ``.reconnect()``; ``.is_connected`` (bool); ``.set_app_installed(bool)`` (diagnosis then
     answers 1001); ``.set_responsive(bool)`` (an unresponsive phone acknowledges nothing: sends
     time out with 204). Its other end is the agent, or on a rig with an app under test
     (``--vela-app``) that app itself."""
     return Peer(
-        rig_session(request, rig).agent(),
+        rig_session(request, rig).phone_side(),
         rig.settings.timeouts.connect,
         step=call_steps(request.config),
     )
