@@ -17,6 +17,19 @@ class VelaError(Exception):
     """Base of every pytest-vela exception."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message ("" for none): what one-line summaries show."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def as_consequence(error: BaseException | None) -> str:
+    """The line that names what failed because of a root cause (a crash, an app's error)."""
+    if error is None:
+        return ""
+    return f"\nthen, as a consequence: {type(error).__name__}: {first_line(error)}"
+
+
 # --- product failures -----------------------------------------------------------------------
 
 
@@ -93,9 +106,8 @@ class RigDown(RigError):
     def __init__(self, rig: str, cause: BaseException) -> None:
         self.rig = rig
         self.cause = cause
-        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
         super().__init__(
-            f"{rig} down: {type(cause).__name__}: {first}",
+            f"{rig} down: {type(cause).__name__}: {first_line(cause)}",
             log_path=getattr(cause, "log_path", None),
         )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.plugin.verdict import RIG_FAULTS, Verdict
+from pytest_vela.plugin.verdict import RIG_FAULTS, RunVerdict
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from tests.support.leftovers import sim_run_dir
@@ -177,7 +177,7 @@ def test_a_bad_ini_limit_is_a_usage_error(pytester: pytest.Pytester) -> None:
     ],
 )
 def test_the_exit_status(status: int, product: int, faults: bool, expected: int) -> None:
-    verdict = Verdict()
+    verdict = RunVerdict()
     verdict.product_failures = product
     if faults:
         verdict.quarantined["desk"] = "rig 'desk' quarantined"

@@ -1,19 +1,22 @@
 """Crashes of the watch: which ones a test asked for, and which ones fail it.
 
-A panic a test did not ask for fails it as ``WatchCrashed``; a panic inside
-``with watch.expect_crash():`` is the test's own doing and does not. After either, the watch is
-brought back to a ready shell before anything else is sent to it.
+A crash that arrives while an ``expecting()`` block is open (``with watch.expect_crash():``) is
+the test's own doing; any other is unexpected, and ``failure`` makes it the ``WatchCrashed``
+that fails what was running — the one rule the watch's shell and the plugin's judge both apply.
+After either kind, the watch is brought back to a ready shell before anything else is sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
 from pytest_vela.console.lines import LineEvent, MarkerLog
 from pytest_vela.console.port import Console
-from pytest_vela.errors import ExpectTimeout, WatchCrashed
+from pytest_vela.errors import ExpectTimeout, WatchCrashed, as_consequence
 
 
 @dataclass
@@ -31,8 +34,16 @@ class CrashLog(Sequence[LineEvent]):
         self.console = console
         self.pattern = pattern
         self._seen = MarkerLog()
+        self._expecting = 0  # expect_crash blocks open
         self._expected: set[int] = set()
-        console.watch_lines(pattern, self._seen.record)
+        self._lock = threading.Lock()
+        console.watch_lines(pattern, self._record)
+
+    def _record(self, line: str, ts: float) -> None:
+        with self._lock:
+            self._seen.record(line, ts)
+            if self._expecting:
+                self._expected.add(len(self._seen) - 1)
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -58,26 +69,37 @@ class CrashLog(Sequence[LineEvent]):
             raise ExpectTimeout(self.pattern, timeout, console.recent, console.log_path)
         return self._seen[before]
 
-    def expect(self, before: int) -> None:
-        """Every crash after the first ``before`` is the test's own doing."""
-        self._expected.update(range(before, len(self._seen)))
+    @contextlib.contextmanager
+    def expecting(self) -> Iterator[int]:
+        """A block that provokes a crash: every crash seen until it ends is expected. Yields
+        the number of crashes seen before it."""
+        with self._lock:
+            before = len(self._seen)
+            self._expecting += 1
+        try:
+            yield before
+        finally:
+            with self._lock:
+                self._expecting -= 1
+                self._expected.update(range(before, len(self._seen)))
 
     def unexpected_since(self, start: int) -> list[LineEvent]:
-        return [c for i, c in enumerate(self._seen[start:], start) if i not in self._expected]
+        with self._lock:
+            return [c for i, c in enumerate(self._seen[start:], start) if i not in self._expected]
 
-    def failure(self, start: int, consequence: BaseException | None = None) -> WatchCrashed | None:
-        """The ``WatchCrashed`` of the first crash since ``start`` that no test expected, with
-        what the test then raised as its consequence; None without one."""
+    def failure(
+        self,
+        start: int,
+        consequence: BaseException | None = None,
+        during: str = "during this test",
+    ) -> WatchCrashed | None:
+        """The ``WatchCrashed`` of the first crash since ``start`` that nobody expected, with
+        what then failed as its consequence; None without one."""
         found = self.unexpected_since(start)
         if not found:
             return None
         crash = found[0]
-        text = f"the watch crashed during this test: {crash.line!r}"
-        if consequence is not None:
-            text += (
-                f"\nthen, as a consequence: {type(consequence).__name__}: "
-                f"{str(consequence).splitlines()[0] if str(consequence) else ''}"
-            )
+        text = f"the watch crashed {during}: {crash.line!r}{as_consequence(consequence)}"
         more = f" ({len(found)} crashes)" if len(found) > 1 else ""
         error = WatchCrashed(f"{text}{more}\nfull console log: {self.console.log_path}")
         error.line = crash.line

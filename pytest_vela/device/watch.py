@@ -20,11 +20,10 @@ from pytest_vela.device.power import PowerControl
 from pytest_vela.device.transfer import FileDigest
 from pytest_vela.errors import (
     ExpectTimeout,
-    WatchCrashed,
     WatchHung,
 )
 from pytest_vela.rigfile.loader import Rig
-from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
+from pytest_vela.wire.profile import is_agent_line
 
 Step = Callable[[str], AbstractContextManager[Any]]
 FileProgress = Callable[[str, int, int], None]  # (file name, bytes sent, total bytes)
@@ -64,7 +63,6 @@ class Watch:
         console.watch_lines(self._boot, self.boots.record)
         self._reset_listeners: list[Callable[[], None]] = []
         self._stop_listeners: list[Callable[[str], None]] = []
-        self._expecting_crash = 0
         self._settled = 0  # crashes whose reboot has been waited for
         # Uncaught JS errors of the watch's apps, each with its stack, from the console.
         self.app_errors = AppErrors(rig.settings.serial.app_error_marker)
@@ -81,15 +79,10 @@ class Watch:
         fills ``crash.line``, and returns with the watch back at a ready shell; the crash does
         not fail the test. No crash in time is ``ExpectTimeout``."""
         timeout = timeout or self.rig.settings.timeouts.boot
-        before = len(self.crashes)
         seen = ExpectedCrash()
-        self._expecting_crash += 1
-        try:
+        with self.crashes.expecting() as before:
             yield seen
             event = self.crashes.wait_for_one_after(before, timeout)
-        finally:
-            self._expecting_crash -= 1
-            self.crashes.expect(before)
         seen.line, seen.ts = event.line, event.ts
         self.settle()
 
@@ -181,12 +174,9 @@ class Watch:
             ) from None
 
     def _check_crash(self, before: int, doing: str) -> None:
-        if len(self.crashes) > before and not self._expecting_crash:
-            crash = self.crashes[before]
-            raise WatchCrashed(
-                f"the watch crashed while {doing}: {crash.line!r}; "
-                f"full console log: {self.log_path}"
-            )
+        failure = self.crashes.failure(before, during=f"while {doing}")
+        if failure is not None:
+            raise failure
 
     # --- resets ---------------------------------------------------------------------------
 
@@ -278,4 +268,4 @@ def _output(text: str) -> str:
     """A command's output as text lines, without the agent's console mirror lines (log lines
     of the app that interleave with any command; the log keeps them)."""
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
-    return "\n".join(line for line in lines if AGENT_CONSOLE_PREFIX not in line)
+    return "\n".join(line for line in lines if not is_agent_line(line))

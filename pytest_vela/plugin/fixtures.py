@@ -7,18 +7,17 @@ every method, with its units.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from pytest_vela.device.watch import Watch
-from pytest_vela.errors import AppThrew
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.peer.watch_end import AgentEnd
-from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, EVENTS, MARK, SESSION, TRACE_MARK
+from pytest_vela.plugin.record import record_of
+from pytest_vela.plugin.run import SESSION, console_name
 from pytest_vela.plugin.steps import call_steps
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rig.sim_faults import VelaSim
@@ -60,56 +59,19 @@ def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
 
 
 @pytest.fixture(autouse=True)
-def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Around every test that uses the watch: recovery from an earlier rig fault, the
-    evidence marks, the test's start in the console log, and a crash check at the end (a
-    panic fails the test even when it never looked at the console)."""
-    if "rig" not in request.fixturenames or "watch" not in request.fixturenames:
-        yield
+def _vela_test_on_rig(request: pytest.FixtureRequest) -> None:
+    """Before every test that uses the watch: recovery from an earlier rig fault, and the
+    test's record begun — the evidence marks, what the watch had seen so far (crashes and
+    apps' errors after this point are this test's), its start in the console log."""
+    record = record_of(request.node)
+    if record is None or "watch" not in request.fixturenames:
         return
-    rig: Rig = request.getfixturevalue("rig")
-    session = rig_session(request, rig)
+    session = rig_session(request, request.getfixturevalue("rig"))
     device: Watch = request.getfixturevalue("watch")
-    request.node.stash[CRASHES] = session.begin_test()
-    request.node.stash[MARK] = device.console.mark()
-    app_errors = len(device.app_errors.errors)
+    record.crashes_before = session.begin_test()
+    record.console_mark = device.console.mark()
+    record.app_errors_before = len(device.app_errors.errors)
     device.console.note(f"test start: {console_name(request.node)}")
-    yield
-    if not request.node.stash.get(CRASH_REPORTED, False):
-        failure = device.crashes.failure(request.node.stash[CRASHES])
-        if failure is not None:
-            request.node.stash[CRASH_REPORTED] = True
-            raise failure
-    _check_app_errors(device, app_errors, request.node.stash[MARK])
-
-
-APP_ERROR_SETTLE = 0.1  # seconds for the rest of a stack to arrive after its first line
-CONSOLE_LINES_SHOWN = 40
-
-
-def _check_app_errors(device: Watch, before: int, mark: int) -> None:
-    """An uncaught JS error of a watch app during the test fails it, with the stack and the
-    console of the test."""
-    __tracebackhide__ = True
-    if not device.app_errors.since(before):
-        return
-    time.sleep(APP_ERROR_SETTLE)
-    errors = device.app_errors.since(before)
-    lines = device.console.text_since(mark).splitlines()
-    shown = "\n".join(lines[-CONSOLE_LINES_SHOWN:])
-    cut = len(lines) > CONSOLE_LINES_SHOWN
-    more = f" (last {CONSOLE_LINES_SHOWN} of {len(lines)} lines)" if cut else ""
-    raise AppThrew(
-        f"a watch app threw during this test ({len(errors)} uncaught error"
-        f"{'s' if len(errors) > 1 else ''}):\n"
-        + "\n".join(error.render() for error in errors)
-        + f"\n\nconsole during the test{more}:\n{shown}\nconsole log: {device.log_path}"
-    )
-
-
-def console_name(item: pytest.Item) -> str:
-    """A test as the console log names it: ``test_x[sim] in tests/test_a.py``."""
-    return f"{item.name} in {item.nodeid.split('::')[0]}"
 
 
 @pytest.fixture
@@ -137,9 +99,10 @@ def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventL
     """A test's starting state of the link, made once for ``interconnect`` and ``peer``."""
     session = rig_session(request, rig)
     events = session.ensure_ready()
-    request.node.stash[TRACE_MARK] = session.trace.mark()
-    if events is not None:
-        request.node.stash[EVENTS] = events
+    record = record_of(request.node)
+    if record is not None:
+        record.trace_mark = session.trace.mark()
+        record.events = events
     return events
 
 
