@@ -33,10 +33,10 @@ def is_plugin_frame(entry: Any) -> bool:
 
 
 def prune_rig_faults(item: pytest.Item) -> None:
-    """Tracebacks of rig faults, crashes and apps' errors without pytest-vela's frames: what is left is the
-    test's own code (nothing, for a fixture that failed), and the fault's message says the
-    rest. Other failures keep their frames. (pytest rebuilds a traceback from its first kept
-    frame, so the cut is made in the item's own traceback filter.)"""
+    """Tracebacks of rig faults, crashes and apps' errors without pytest-vela's frames: what
+    is left is the test's own code (nothing, for a fixture that failed), and the fault's
+    message says the rest. Other failures keep their frames. (pytest rebuilds a traceback
+    from its first kept frame, so the cut is made in the item's own traceback filter.)"""
     original = getattr(item, "_traceback_filter", None)
     if original is None:
         return
