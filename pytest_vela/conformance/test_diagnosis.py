@@ -3,9 +3,7 @@ waits for a connection attempt in progress before answering."""
 
 import allure
 
-from pytest_vela import DiagnosisStatus
-from pytest_vela.peer.interconnect import Interconnect
-from pytest_vela.peer.phone import Peer
+from pytest_vela import DiagnosisStatus, Interconnect, Peer
 
 pytestmark = allure.feature("connect.diagnosis")
 

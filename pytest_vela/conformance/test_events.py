@@ -4,10 +4,7 @@ import json
 
 import allure
 
-from pytest_vela import ErrorCode
-from pytest_vela.device.watch import Watch
-from pytest_vela.peer.interconnect import Interconnect
-from pytest_vela.peer.phone import Peer
+from pytest_vela import ErrorCode, Interconnect, Peer, Watch
 
 pytestmark = allure.feature("events")
 

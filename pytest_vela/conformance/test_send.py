@@ -6,10 +6,7 @@ import json
 import allure
 import pytest
 
-from pytest_vela import ErrorCode
-from pytest_vela.peer.interconnect import Interconnect
-from pytest_vela.peer.phone import Peer
-from pytest_vela.rigfile.loader import Rig
+from pytest_vela import ErrorCode, Interconnect, Peer, Rig
 
 pytestmark = allure.feature("connect.send")
 
