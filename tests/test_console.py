@@ -14,7 +14,8 @@ import pytest
 import pytest_vela.console.window as window_module
 from pytest_vela.console.ansi import AnsiStripper, strip_ansi
 from pytest_vela.console.lines import LineListener, MarkerLog
-from pytest_vela.console.port import RECENT_CHARS, Console
+from pytest_vela.console.port import Console
+from pytest_vela.console.window import RECENT_CHARS
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.wire.control import ControlOp

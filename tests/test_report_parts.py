@@ -201,7 +201,7 @@ def test_pytest_fixtures_is_the_reference_with_units(pytester: pytest.Pytester) 
     out = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider").stdout.str()
     flat = " ".join(out.replace("``", "").split())
     assert ".diagnosis(timeout=10000) — **milliseconds**" in flat
-    assert ".send(data, timeout=15.0) — **seconds**" in flat
+    assert ".send(data, timeout=None) — **seconds**" in flat
     assert (
         ".expect_message(timeout=10.0) (s) → the next message the watch app sent, **parsed**"
         in flat

@@ -26,10 +26,8 @@ from pytest_vela.console.ansi import AnsiStripper
 from pytest_vela.console.lines import LineListener, LineSplitter
 from pytest_vela.console.log import ConsoleLog
 from pytest_vela.console.reader import PortReader, open_port
-from pytest_vela.console.window import RECENT_CHARS, SEARCH_OVERLAP, WINDOW_LIMIT, ExpectWindow
+from pytest_vela.console.window import ExpectWindow
 from pytest_vela.errors import SerialLost
-
-__all__ = ["RECENT_CHARS", "SEARCH_OVERLAP", "WINDOW_LIMIT", "Console", "RawChannel"]
 
 
 class RawChannel(ByteQueue):

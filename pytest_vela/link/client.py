@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bleak import BleakClient, BleakScanner
+from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.exc import (
@@ -46,6 +46,7 @@ from pytest_vela.errors import (
     MessageTooLarge,
 )
 from pytest_vela.link.leftover import release_leftover
+from pytest_vela.link.scan import find_watch
 from pytest_vela.link.system_bus import system_bus
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rigfile.schema import BleSettings
@@ -215,6 +216,7 @@ class LinkClient:
             self._device,
             disconnected_callback=self._bleak_disconnected,
             timeout=self.settings.scan_timeout,
+            bluez={"adapter": self.settings.adapter},
         )
         try:
             with system_bus(self.bus_address):
@@ -240,11 +242,7 @@ class LinkClient:
 
     async def _find(self) -> BLEDevice:
         wait = self.settings.scan_timeout
-        if self.settings.address:
-            device = await BleakScanner.find_device_by_address(self.settings.address, timeout=wait)
-        else:
-            assert self.settings.name is not None
-            device = await BleakScanner.find_device_by_name(self.settings.name, timeout=wait)
+        device = await find_watch(self.settings, wait)
         if device is None:
             raise BleakDeviceNotFoundError(
                 self.settings.address or "",

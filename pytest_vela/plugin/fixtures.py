@@ -112,7 +112,8 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
     ``.get_ready_state()`` → ``ReadyState`` (CONNECTED 1, DISCONNECTED 2);
     ``.diagnosis(timeout=10000)`` — **milliseconds**, as the vendor API — → ``.status``, a
     ``DiagnosisStatus`` (OK 0, CONNECT_TIMEOUT 204, OTHERS 1000, APP_UNINSTALLED 1001);
-    ``.send(data, timeout=15.0)`` — **seconds**, the whole call — → ``SendResult(.ok: bool,
+    ``.send(data, timeout=None)`` — **seconds**, the whole call (default the rig's
+    ``timeouts.command``, 15 s) — → ``SendResult(.ok: bool,
     .code: int | None, .data)`` (codes: ``ErrorCode``, e.g. 204 no acknowledgement, 1006
     disconnected); ``.events`` an ``EventLog``: ``.wait_for(kind, timeout=10.0, **fields)`` (s)
     → ``Event``, ``.assert_order([kinds])``, ``.kinds()``. A watch-side ``message`` event's
@@ -135,7 +136,7 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
         request.config.stash[SESSION].record_agent(rig.name, hello.agent, hello.package)
     step = call_steps(request.config)
     events.report_steps(step)
-    return Interconnect(side.end, events, step=step)
+    return Interconnect(side.end, events, step=step, command_timeout=rig.settings.timeouts.command)
 
 
 @pytest.fixture

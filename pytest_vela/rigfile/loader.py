@@ -22,7 +22,8 @@ MAX_RIG_FILE_BYTES = 1024 * 1024  # rig files are a few hundred bytes
 
 
 class Rig:
-    """A named, validated rig. ``settings`` is immutable; the simulator fills in sim ports."""
+    """A named, validated rig: its name, its settings (immutable) and the file they came from
+    (None for the built-in ``sim``)."""
 
     def __init__(self, name: str, settings: RigSettings, path: Path | None) -> None:
         self.name = name
@@ -34,7 +35,7 @@ class Rig:
         return self.settings.kind
 
     def with_settings(self, **sections: Any) -> Rig:
-        """A copy with some sections replaced (used to point a sim rig at its live pty)."""
+        """A copy with some sections replaced (``--vela-app`` names the app under test)."""
         return Rig(self.name, self.settings.model_copy(update=sections), self.path)
 
     def __repr__(self) -> str:

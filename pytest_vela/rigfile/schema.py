@@ -179,7 +179,11 @@ class Timeouts(_Section):
     install: Seconds = 60.0
     launch: Seconds = 10.0
     connect: Seconds = 10.0
-    command: Seconds = 15.0
+    command: Seconds = Field(
+        default=15.0,
+        description="an agent command (getReadyState, send) answered within this, or the "
+        "harness gives up; interconnect.send(timeout=…) overrides it for one call",
+    )
     install_retry_wait: PauseSeconds = Field(
         default=3.0, description="pause after 'installer busy'"
     )
@@ -231,7 +235,13 @@ class BleSettings(_Section):
     service_uuid: str = Field(default=BRIDGE_SERVICE_UUID, pattern=UUID_PATTERN)
     rx_uuid: str = Field(default=BRIDGE_RX_UUID, pattern=UUID_PATTERN)
     tx_uuid: str = Field(default=BRIDGE_TX_UUID, pattern=UUID_PATTERN)
-    mtu: int = Field(default=247, ge=23, le=517)
+    mtu: int = Field(
+        default=247,
+        ge=23,
+        le=517,
+        description="the ATT MTU a simulated watch offers (a simulated rig only: a real watch "
+        "and its adapter agree on theirs, which the harness reads from the link)",
+    )
     max_message_bytes: int = Field(default=65536, gt=0, le=MAX_MESSAGE_BYTES)
     scan_timeout: Seconds = 10.0
     connect_attempts: int = Field(default=3, ge=1, le=20)

@@ -101,9 +101,6 @@ class AppRuntime:
     def installed(self) -> list[str]:
         return installed(self.store)
 
-    def is_installed(self, package: str) -> bool:
-        return (app_dir(self.store, package) / "manifest.json").is_file()
-
     def running_apps(self) -> list[str]:
         return [self.running] if self.running else []
 
