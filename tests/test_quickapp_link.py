@@ -94,7 +94,10 @@ def test_send_tells_the_platform_what_data_was(tmp_path: Path) -> None:
         assert await host.start_app(APP, app) is None
         host.send(_message("text"))
         host.send(_message("array"))
-        calls = lambda: [m for m in rec.out if isinstance(m, pipe.Call)]  # noqa: E731
+
+        def calls() -> list[pipe.Call]:
+            return [m for m in rec.out if isinstance(m, pipe.Call)]
+
         await rec.until(lambda: len(calls()) == 2)
         assert [c.args for c in calls()] == [
             {"data": '"plain"', "type": "string", "timeout": 50},
