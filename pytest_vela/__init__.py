@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from pytest_vela.peer.interconnect import Diagnosis, Interconnect, SendResult
     from pytest_vela.peer.phone import Peer
     from pytest_vela.plugin.faults import VelaSim
+    from pytest_vela.plugin.link_profile import LinkProfile
     from pytest_vela.rigfile.loader import Rig
 
 _LAZY = {
@@ -43,6 +44,7 @@ _LAZY = {
     "EventLog": "pytest_vela.peer.events",
     "Diagnosis": "pytest_vela.peer.interconnect",
     "Interconnect": "pytest_vela.peer.interconnect",
+    "LinkProfile": "pytest_vela.plugin.link_profile",
     "SendResult": "pytest_vela.peer.interconnect",
     "Peer": "pytest_vela.peer.phone",
     "Rig": "pytest_vela.rigfile.loader",
@@ -72,6 +74,7 @@ __all__ = [
     "FlashError",
     "InstallError",
     "Interconnect",
+    "LinkProfile",
     "LockError",
     "Peer",
     "ReadyState",

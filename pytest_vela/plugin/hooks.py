@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_vela.errors import RigConfigError, RigDown, RigError, Terminated, WatchHung
-from pytest_vela.plugin import fixtures, outcomes, terminal
+from pytest_vela.plugin import fixtures, link_profile, outcomes, terminal
 from pytest_vela.plugin.evidence import attach_evidence
 from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
 from pytest_vela.plugin.verdict import Verdict
@@ -22,6 +22,7 @@ from pytest_vela.rig.session import RigSession
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.register(fixtures, "vela-fixtures")
     pluginmanager.register(outcomes, "vela-outcomes")
+    pluginmanager.register(link_profile, "vela-link-profile")
     group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
     group.addoption(
         "--rig",
