@@ -164,6 +164,19 @@ def _told(result: pytest.RunResult) -> dict[str, str]:
     return told
 
 
+def _step_names(reports: Path) -> list[str]:
+    names: list[str] = []
+
+    def walk(steps: list[dict[str, object]]) -> None:
+        for step in steps:
+            names.append(str(step["name"]))
+            walk(step.get("steps", []))  # type: ignore[arg-type]
+
+    for path in (reports / "allure-results").glob("*-result.json"):
+        walk(json.loads(path.read_text()).get("steps", []))
+    return names
+
+
 def test_every_rule_is_caught_or_said_where_it_is_shown() -> None:
     broken = {
         line.split("=")[0].strip() for _, rules, _ in BROKEN_RULES for line in rules.splitlines()
@@ -186,6 +199,11 @@ def test_the_suite_passes_on_an_openvela_simulator(pytester: pytest.Pytester) ->
     result.stdout.re_match_lines([r"SKIPPED .*checks the documented profile only.*"])
     told = _told(result)
     assert len(told) == 12 and set(told.values()) == {"openvela"}, told
+    # The phone going unresponsive says, in the report, what it cannot do on such a watch.
+    assert any(
+        name.startswith("peer.set_responsive(False) → no longer answering (openvela:")
+        for name in _step_names(pytester.path / "reports" / "sim")
+    )
 
 
 @pytest.mark.parametrize(
