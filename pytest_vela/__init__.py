@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pytest_vela.peer.events import Event, EventLog
     from pytest_vela.peer.interconnect import Diagnosis, Interconnect, SendResult
     from pytest_vela.peer.phone import Peer
+    from pytest_vela.plugin.link_profile import LinkProfile
     from pytest_vela.rig.factory import open_rig, open_watch
     from pytest_vela.rig.sim_faults import VelaSim
     from pytest_vela.rigfile.loader import Rig
@@ -44,6 +45,7 @@ _LAZY = {
     "EventLog": "pytest_vela.peer.events",
     "Diagnosis": "pytest_vela.peer.interconnect",
     "Interconnect": "pytest_vela.peer.interconnect",
+    "LinkProfile": "pytest_vela.plugin.link_profile",
     "SendResult": "pytest_vela.peer.interconnect",
     "Peer": "pytest_vela.peer.phone",
     "Rig": "pytest_vela.rigfile.loader",
@@ -75,6 +77,7 @@ __all__ = [
     "FlashError",
     "InstallError",
     "Interconnect",
+    "LinkProfile",
     "LockError",
     "Peer",
     "ReadyState",

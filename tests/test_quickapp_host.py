@@ -168,7 +168,7 @@ def test_send_serialises_once_and_waits_for_the_platform(tmp_path: Path) -> None
         await rec.until(lambda: any(isinstance(m, pipe.Call) for m in rec.out))
         call = next(m for m in rec.out if isinstance(m, pipe.Call))
         assert (call.module, call.method) == ("system.interconnect", "send")
-        assert call.args == {"data": '{"a":[1,"é"]}'}
+        assert call.args == {"data": '{"a":[1,"é"]}', "type": "object"}
         host.send(pipe.Reply("com.example.t", call.call, False, code=1006, data="disconnected"))
         await rec.until(lambda: "send failed 1006 disconnected" in rec.lines())
 

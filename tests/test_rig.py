@@ -158,12 +158,12 @@ def test_with_settings_replaces_a_section_and_keeps_the_rest(tmp_path: Path) -> 
     assert moved.settings.timeouts == rig.settings.timeouts
 
 
-@pytest.mark.parametrize("name", ["sim", "watch01"])
+@pytest.mark.parametrize("name", ["sim", "sim-openvela", "watch01"])
 def test_the_shipped_rig_files_are_valid(name: str) -> None:
     rigs = Path(__file__).resolve().parents[1] / "rigs"
     rig = load_rig(name, rigs)
     assert rig.path == rigs / f"{name}.toml"
-    assert rig.kind == ("sim" if name == "sim" else "hardware")
+    assert rig.kind == ("hardware" if name == "watch01" else "sim")
 
 
 # --- what is in the file is not a rig file at all ------------------------------------------

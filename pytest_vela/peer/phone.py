@@ -34,12 +34,17 @@ class Peer:
     """
 
     def __init__(
-        self, side: PhoneSide, connect_timeout: float, step: CallStep | None = None
+        self,
+        side: PhoneSide,
+        connect_timeout: float,
+        step: CallStep | None = None,
+        link_profile: str | None = None,
     ) -> None:
         self._side = side
         self._connect_timeout = connect_timeout
         self._step: CallStep = step or no_step
         self._read = 0
+        self._link_profile = link_profile  # the link model the watch should follow, if known
 
     @property
     def messages(self) -> list[Any]:
@@ -174,9 +179,20 @@ class Peer:
             outcome("installed" if installed else "uninstalled")
 
     def set_responsive(self, responsive: bool) -> None:
-        """An unresponsive phone app stops acknowledging: the watch's sends time out (204)."""
+        """An unresponsive phone app stops acknowledging and answering the watch's pings: under
+        the documented model the watch's sends then fail 204 and ``diagnosis`` answers 204.
+
+        Under the openvela profile (the watch's own source) it causes nothing the watch app
+        can see: a send succeeds once the watch's link daemon has the message, and
+        ``diagnosis`` answers from the link's state without asking the phone, so neither can
+        give 204 for it (messages still reach the phone: ``expect_message`` gets them). There
+        204 comes only from a send queued while the link is still connecting, when its timer
+        runs out, and from a ``diagnosis`` that waits while connecting."""
         with self._step(
             f"peer.set_responsive({responsive})", {"responsive": responsive}
         ) as outcome:
             self._side.phone.set_responsive(responsive)
-            outcome("answering" if responsive else "no longer answering")
+            said = "answering" if responsive else "no longer answering"
+            if not responsive and self._link_profile == "openvela":
+                said += " (openvela: the watch's sends and diagnosis do not wait for the phone)"
+            outcome(said)

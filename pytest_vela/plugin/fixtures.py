@@ -152,10 +152,12 @@ def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog | None) 
     loss: error 1006 then close 1006); ``.disconnect()`` (clean close 1000);
     ``.reconnect()``; ``.is_connected`` (bool); ``.set_app_installed(bool)`` (diagnosis then
     answers 1001); ``.set_responsive(bool)`` (an unresponsive phone acknowledges nothing: sends
-    time out with 204). Its other end is the agent, or on a rig with an app under test
-    (``--vela-app``) that app itself."""
+    time out with 204 — not on a watch that follows the openvela source, whose sends and
+    diagnosis never wait for the phone). Its other end is the agent, or on a rig with an app
+    under test (``--vela-app``) that app itself."""
     return Peer(
         rig_session(request, rig).phone_side(),
         rig.settings.timeouts.connect,
         step=call_steps(request.config),
+        link_profile=rig.settings.expected_link_profile,
     )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pytest_vela.errors import RigConfigError, RigError, Terminated
-from pytest_vela.plugin import evidence, failures, fixtures, terminal
+from pytest_vela.plugin import evidence, failures, fixtures, link_profile, terminal
 from pytest_vela.plugin.judge import judge
 from pytest_vela.plugin.record import item_rig, record_of
 from pytest_vela.plugin.run import SESSION, VelaSession, console_name
@@ -21,6 +21,7 @@ from pytest_vela.plugin.run import SESSION, VelaSession, console_name
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.register(fixtures, "vela-fixtures")
     pluginmanager.register(failures, "vela-failures")
+    pluginmanager.register(link_profile, "vela-link-profile")
     group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
     group.addoption(
         "--rig",

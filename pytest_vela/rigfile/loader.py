@@ -83,7 +83,13 @@ def load_rig(name: str, rig_dir: Path) -> Rig:
     try:
         settings = RigSettings.model_validate(data)
     except ValidationError as exc:
-        raise RigConfigError(_explain(path, exc)) from None
+        message = _explain(path, exc)
+        if "kind" not in data and "sim" in data:
+            message += (
+                "\n  (this file has a [sim] table but no kind: a rig other than 'sim' is a "
+                'hardware rig unless it says kind = "sim")'
+            )
+        raise RigConfigError(message) from None
     return Rig(name, _resolve_paths(settings, path.parent), path)
 
 

@@ -8,110 +8,30 @@ empty, and patterns compile and do not match the empty string.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
-from pathlib import Path, PurePath
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from pytest_vela.rigfile.link_rules import InterconnectRules, Profile
+from pytest_vela.rigfile.values import (
+    MAX_MESSAGE_BYTES,
+    DelayMillis,
+    FilePath,
+    HostPort,
+    Millis,
+    Pattern,
+    PauseSeconds,
+    Seconds,
+    Text,
+    Word,
 )
-
+from pytest_vela.rigfile.values import Section as _Section
 from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
-DAY_S = 86_400
-DAY_MS = DAY_S * 1000
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MIN_BAUD, MAX_BAUD = 50, 20_000_000
-MAX_CODE = 65_535
 PACKAGE_PATTERN = r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$"
 UUID_PATTERN = r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$"
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL byte (\\u0000), which no path, command or text may hold")
-    return value
-
-
-def _not_empty(value: str) -> str:
-    if not value:
-        raise ValueError("must not be empty")
-    return _no_nul(value)
-
-
-def _path_text(value: Any) -> Any:
-    """Checks on a path as written; pydantic then makes it a ``Path`` (``Path("")`` would be
-    the rig file's own folder, so an empty path is refused here, not resolved)."""
-    if isinstance(value, PurePath):
-        value = str(value)
-    if not isinstance(value, str):
-        raise ValueError('a path is a string, as in "dist/app.rpk"')
-    if not value.strip():
-        raise ValueError("empty path: give the file's path, or leave the field out")
-    return _no_nul(value)
-
-
-def _pattern(value: str) -> str:
-    try:
-        compiled = re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from None
-    if compiled.search("") is not None:
-        raise ValueError(
-            f"the regular expression {value!r} matches the empty string, so it would match "
-            "any console output; make it match only the line it stands for"
-        )
-    return value
-
-
-def _host_port(value: str) -> str:
-    host, _, port = value.rpartition(":")
-    if not host or any(c.isspace() or c == "/" for c in host) or not port.isdigit():
-        raise ValueError(f'not HOST:PORT (got {value!r}): write it as "127.0.0.1:20408", no scheme')
-    if not 0 < int(port) < 65536:
-        raise ValueError(f"port {port} is out of range (1 … 65535)")
-    return value
-
-
-def _duration(unit: str, day: int, *, zero: bool) -> Callable[[float], float]:
-    """A duration's check: finite, above 0 (or 0 itself when ``zero``), and at most ``day``."""
-    low = "at least 0" if zero else "more than 0"
-
-    def check(value: float) -> float:
-        if not (math.isfinite(value) and (value >= 0 if zero else value > 0) and value <= day):
-            raise ValueError(f"must be a finite number of {unit}, {low} and at most {day} (a day)")
-        return value
-
-    return check
-
-
-# Texts: no NUL byte; those that are looked for or sent must not be empty either.
-Text = Annotated[str, AfterValidator(_no_nul)]
-Word = Annotated[str, AfterValidator(_not_empty)]
-Pattern = Annotated[str, AfterValidator(_not_empty), AfterValidator(_pattern)]
-HostPort = Annotated[str, AfterValidator(_not_empty), AfterValidator(_host_port)]
-FilePath = Annotated[Path, Strict(False), BeforeValidator(_path_text)]
-# Numbers: finite, and bounded by what a test run can use.
-Seconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=False))]
-PauseSeconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=True))]
-Millis = Annotated[int, AfterValidator(_duration("ms", DAY_MS, zero=False))]
-DelayMillis = Annotated[int, AfterValidator(_duration("ms", DAY_MS, zero=True))]
-Code = Annotated[int, Field(ge=0, le=MAX_CODE)]
-
-
-class _Section(BaseModel):
-    # strict: a value must have the type the field declares (TOML gives each value its type);
-    # where seconds are expected, an integer is accepted as well as a float.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SerialSettings(_Section):
@@ -247,32 +167,6 @@ class BleSettings(_Section):
     connect_attempts: int = Field(default=3, ge=1, le=20)
 
 
-class InterconnectRules(_Section):
-    """The simulated platform's link rules (docs/interconnect.md). Each can be set to break on
-    purpose, which is how the conformance suite is shown to catch a watch that breaks it."""
-
-    first_open_reconnected: bool = False
-    later_open_reconnected: bool = True
-    loss_events: list[Literal["error", "close"]] = ["error", "close"]
-    loss_code: Code = 1006
-    clean_close_code: Code = 1000
-    ready_state_tracks_link: bool = True
-    send_down_code: Code = 1006
-    ack_timeout_ms: Millis = 1000
-    timeout_code: Code = 204
-    connect_ms: DelayMillis = 30
-    diagnosis_waits_for_connect: bool = True
-    diagnosis_ok_status: Code = 0
-    diagnosis_down_status: Code = 1000
-    diagnosis_timeout_status: Code = 204
-    uninstalled_status: Code = 1001
-    message_limit: int = Field(default=30 * 1024, gt=0, le=MAX_MESSAGE_BYTES)
-    oversize_code: Code = 202
-    message_as_string: bool = True
-    lost_sends_after_open_ms: DelayMillis = 0
-    reconnect_after_boot: bool = True
-
-
 class SimSettings(_Section):
     """Settings of the simulated watch (kind = 'sim' only)."""
 
@@ -280,6 +174,17 @@ class SimSettings(_Section):
     boot_ms: DelayMillis = 150
     boot_line: Word = Field(default="booting completed", description="printed when boot is done")
     interconnect: InterconnectRules = InterconnectRules()
+
+
+class ConformanceSettings(_Section):
+    """Which link model the conformance suite expects this rig's watch to follow."""
+
+    profile: Literal["documented", "openvela", "any"] | None = Field(
+        default=None,
+        description="documented or openvela: the suite checks that one; any: it checks neither "
+        "and tells, per difference, which one the watch followed; unset: any on a hardware "
+        "rig, the simulator's own sim.interconnect.profile on a simulated one",
+    )
 
 
 class FarmSettings(_Section):
@@ -325,6 +230,15 @@ class RigSettings(_Section):
     sim: SimSettings = SimSettings()
     farm: FarmSettings = FarmSettings()
     labgrid: LabgridSettings | None = None
+    conformance: ConformanceSettings = ConformanceSettings()
+
+    @property
+    def expected_link_profile(self) -> Profile | None:
+        """The link model this watch is expected to follow; None when the run is to tell."""
+        chosen = self.conformance.profile
+        if chosen is None:
+            return self.sim.interconnect.profile if self.kind == "sim" else None
+        return None if chosen == "any" else chosen
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:

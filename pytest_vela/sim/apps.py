@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.sim.filestore import FileStore
-from pytest_vela.sim.platform import InterconnectPlatform, Outcome
+from pytest_vela.sim.platform import InterconnectPlatform, LinkEvent, Outcome
 from pytest_vela.sim.quickapp import pipe
 from pytest_vela.sim.quickapp.host import NodeAppHost
 
@@ -115,9 +115,7 @@ class AppRuntime:
             if error is not None:
                 return error
             self.running = package
-            self.platform.app_started(
-                lambda kind, fields: self.host.send(pipe.Event(package, kind, fields))
-            )
+            self.platform.app_started(lambda event: self.host.send(_order(package, event)))
             return None
 
     async def stop_app(self, package: str) -> None:
@@ -171,5 +169,11 @@ class AppRuntime:
                 claimed = await self.intercept(text)
                 if claimed is not None:
                     return claimed
-            return await platform.send(text)
+            data_type = str(call.args.get("type", "object"))
+            return await platform.send(text, data_type, call.args.get("timeout"))
         return Outcome(False, code=203, data=f"connect.{call.method}() is not simulated")
+
+
+def _order(package: str, event: LinkEvent) -> pipe.Event:
+    """A platform event as the host's ``event`` order for the app ``package``."""
+    return pipe.Event(package, event.kind, event.fields, event.replay, list(event.forget) or None)

@@ -167,7 +167,7 @@ class SimulatedWatch:
         self.shell.faults.hung = False
         self.shell.faults.install_busy = 0
         self._replug_now()
-        self.platform.message_limit = self.settings.sim.interconnect.message_limit
+        self.platform.reset_message_limit()
         if self.bridge is not None:
             peripheral = self.bridge.peripheral
             peripheral.refuse_next_connects(0)

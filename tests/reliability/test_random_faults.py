@@ -286,13 +286,13 @@ CHECKS = {
     ),
     "send": ("send_suite.test_send_succeeds_and_the_phone_gets_the_object", "ip"),
     "send_disconnected": ("send_suite.test_send_while_disconnected_fails_1006", "ip"),
-    "events_order": (
-        "events_suite.test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected",
-        "ip",
-    ),
+    "events_order": ("events_suite.test_an_abrupt_loss_and_the_reopen", "ipl"),
     "messages_in_order": ("events_suite.test_messages_arrive_in_order", "ip"),
     "clean_close": ("events_suite.test_clean_close_fires_close_1000_without_error", "ip"),
 }
+
+
+ARGS = {"i": "interconnect", "ip": "interconnect, peer", "ipl": "interconnect, peer, link_profile"}
 
 
 @dataclass(frozen=True)
@@ -321,7 +321,7 @@ def plan(seed: int) -> tuple[str, list[Planned]]:
             step += 1
             check, takes = CHECKS[rnd.choice(sorted(CHECKS))]
             name = f"test_r{round_no:02d}_{step:02d}_after_{kind}"
-            args = "interconnect, peer" if takes == "ip" else "interconnect"
+            args = ARGS[takes]
             source.append(
                 f"\n\ndef {name}({args}, watch):\n"
                 f"    {check}({args})\n"

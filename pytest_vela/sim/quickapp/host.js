@@ -11,10 +11,10 @@
  * (each bundle is `export default function(global, globalThis, window, $app_exports$,
  * $app_evaluate$)`), in a JavaScript context of its own; the life cycle (app onCreate, page
  * onInit, onReady, onShow; onHide, onDestroy, app onDestroy when stopped); timers; console;
- * `this.$app`. Nothing is rendered. `@system.interconnect` is a thin proxy: every rule of the
- * link lives in the watch's platform model, which answers the calls made here. `@system.app`
- * answers getInfo() from the manifest. Any other module is a stub whose every method logs
- * that it is not simulated and calls `fail`.
+ * `this.$app`. Nothing is rendered. `@system.interconnect` is a thin proxy (interconnect.js):
+ * every rule of the link lives in the watch's platform model, which answers the calls made
+ * here. `@system.app` answers getInfo() from the manifest. Any other module is a stub whose
+ * every method logs that it is not simulated and calls `fail`.
  */
 'use strict'
 
@@ -22,6 +22,8 @@ const fs = require('fs')
 const path = require('path')
 const readline = require('readline')
 const vm = require('vm')
+
+const interconnect = require('./interconnect')
 
 // The pipe's messages (pipe.py is their definition; a test holds this table against it).
 const PIPE = {
@@ -72,7 +74,7 @@ class App {
     this.pending = new Map() // call id -> the callbacks of that API call
     this.timers = new Map() // timer id -> node timer
     this.nextTimer = 0
-    this.conn = null
+    this.link = null
     this.manifest = null
     this.files = []
   }
@@ -269,7 +271,7 @@ class App {
   require(name) {
     const id = String(name).replace(/^@app-module\//, '').replace(/^@/, '')
     if (!this.modules[id]) {
-      if (id === 'system.interconnect') this.modules[id] = this.interconnectModule()
+      if (id === 'system.interconnect') this.modules[id] = this.linkOf().module
       else if (id === 'system.app') this.modules[id] = this.appModule()
       else this.modules[id] = this.stubModule(id)
     }
@@ -307,46 +309,14 @@ class App {
     })
   }
 
-  interconnectModule() {
-    const app = this
-    const mod = this.parse('{}')
-    mod.instance = function () {
-      if (app.conn === null) {
-        const conn = app.parse('{}')
-        conn.getReadyState = (opts) => app.call('system.interconnect', 'getReadyState', {}, opts)
-        conn.diagnosis = (opts) => {
-          const args = {}
-          if (opts && opts.timeout !== undefined) args.timeout = opts.timeout
-          app.call('system.interconnect', 'diagnosis', args, opts)
-        }
-        conn.send = (opts) => {
-          let text
-          try {
-            text = opts ? JSON.stringify(opts.data) : undefined
-          } catch (e) {
-            app.failSoon(opts, 'data cannot be serialised: ' + e.message, 202)
-            return
-          }
-          if (typeof text !== 'string') {
-            app.failSoon(opts, 'send needs data, an Object', 202)
-            return
-          }
-          app.call('system.interconnect', 'send', { data: text }, opts)
-        }
-        app.conn = conn
-      }
-      return app.conn
-    }
-    return mod
+  // The app's @system.interconnect (interconnect.js), made when first needed: its realm is up.
+  linkOf() {
+    if (this.link === null) this.link = interconnect.createLink(this)
+    return this.link
   }
 
   event(msg) {
-    const conn = this.conn
-    if (conn === null) return
-    const handler = conn['on' + msg.kind]
-    if (typeof handler === 'function') {
-      this.run(handler, conn, [this.parse(JSON.stringify(msg.fields || {}))])
-    }
+    this.linkOf().deliver(msg)
   }
 
   appModule() {
@@ -410,7 +380,7 @@ function appFrames(err) {
   return err.stack
     .split('\n')
     .filter((line) => /^\s+at /.test(line))
-    .filter((line) => !line.includes(__filename) && !/\(node:|at node:/.test(line))
+    .filter((line) => !line.includes(__dirname + path.sep) && !/\(node:|at node:/.test(line))
     .map((line) => '    ' + line.trim())
 }
 

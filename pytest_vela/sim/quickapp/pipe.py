@@ -13,7 +13,10 @@ Watch → host:
 ``stop``              end it (page ``onHide``, ``onDestroy``, app ``onDestroy``, its timers
                       cleared); answered by ``stopped``
 ``event``             an interconnect event for the app's connection: ``kind`` (``open``,
-                      ``message``, ``close``, ``error``) and the handler's argument ``fields``
+                      ``message``, ``close``, ``error``) and the handler's argument ``fields``;
+                      ``replay``: what a handler assigned later gets when none is set now;
+                      ``forget``: kinds whose kept replay is dropped first; kind ``status``
+                      calls no handler (it only forgets)
 ``reply``             the outcome of the app's ``call`` ``call``: ``ok`` with ``value`` (the
                       ``success`` argument), or ``code`` and ``data`` (``fail(data, code)``)
 ====================  =========================================================================
@@ -64,6 +67,8 @@ class Event:
     app: str
     kind: str
     fields: dict[str, Any] = field(default_factory=dict)
+    replay: dict[str, Any] | None = None
+    forget: list[str] | None = None
 
 
 @dataclass(frozen=True)
