@@ -88,7 +88,13 @@ class InterconnectRules(Section):
     send_queue_timeout_ms: Millis = Field(
         default=5000, description="a queued send's timer when the app gives no timeout"
     )
-    message_limit: int = Field(default=30 * 1024, gt=0, le=MAX_MESSAGE_BYTES)
+    message_limit: int = Field(
+        default=30 * 1024,
+        gt=0,
+        le=MAX_MESSAGE_BYTES,
+        description="the simulated watch's own limit: by default the rig's app.message_limit "
+        "(the one limit a rig file names); set here only to simulate a watch that breaks it",
+    )
     refuse_oversize: bool = True
     oversize_code: Code = 202
     lost_sends_after_open_ms: DelayMillis = 0

@@ -9,7 +9,7 @@ empty, and patterns compile and do not match the empty string.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -141,8 +141,8 @@ class AppSettings(_Section):
         default=30 * 1024,
         gt=8,
         le=MAX_MESSAGE_BYTES,
-        description="bytes of serialised JSON one send must carry (the conformance suite checks "
-        "this size passes and one byte more is refused)",
+        description="bytes of serialised JSON one send may carry: the conformance suite checks "
+        "this size passes and one byte more is refused, and a simulated watch enforces it",
     )
 
 
@@ -239,6 +239,24 @@ class RigSettings(_Section):
         if chosen is None:
             return self.sim.interconnect.profile if self.kind == "sim" else None
         return None if chosen == "any" else chosen
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_message_limit(cls, data: Any) -> Any:
+        """``app.message_limit`` is the watch's limit: the conformance suite expects it, and a
+        simulated watch enforces it unless ``sim.interconnect.message_limit`` says otherwise."""
+        if not isinstance(data, dict):
+            return data
+        app, sim = data.get("app"), data.get("sim")
+        if not isinstance(app, dict) or "message_limit" not in app:
+            return data
+        sim = dict(sim) if isinstance(sim, dict) else {}
+        rules = sim.get("interconnect")
+        rules = dict(rules) if isinstance(rules, dict) else {}
+        if "interconnect" in sim and not isinstance(sim["interconnect"], dict):
+            return data  # not a table: the field's own check says so
+        rules.setdefault("message_limit", app["message_limit"])
+        return {**data, "sim": {**sim, "interconnect": rules}}
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:
