@@ -10,7 +10,7 @@ from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
-from tests.support.rigs import write_rig
+from tests.support.rigs import fast_sim_rig, write_rig
 
 
 def test_the_message_limit_fault_moves_the_limit(
@@ -167,7 +167,7 @@ def test_the_rigs_command_timeout_bounds_an_agent_command(pytester: pytest.Pytes
     write_rig(
         pytester.path / "rigs",
         "sim",
-        "kind = 'sim'\n[timeouts]\ncommand = 0.3\n[sim]\nboot_ms = 20\n",
+        fast_sim_rig(command=0.3),
     )
     pytester.makepyfile(
         r"""

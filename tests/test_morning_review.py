@@ -26,19 +26,9 @@ import pytest
 from pytest_vela.report.command import make_server
 from pytest_vela.report.scrub import third_party_requests
 from tests.support.browser import chromium, open_page
-from tests.support.rigs import write_rig
+from tests.support.rigs import fast_sim_rig, write_rig
 
-FAST_SIM = """
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 2
-    install = 5
-    launch = 5
-    connect = 5
-    [sim]
-    boot_ms = 20
-"""
+FAST_SIM = fast_sim_rig(shell=2)
 
 DOWN = """
     kind = "hardware"

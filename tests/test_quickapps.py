@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.aiot import BuildResult, build_project, require_node
+from tests.support.rigs import FAST_SIM, write_rig
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "pingpong-app"
@@ -31,10 +32,7 @@ def pingpong(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fast_rig(pytester: pytest.Pytester) -> None:
-    pytester.path.joinpath("rigs").mkdir(exist_ok=True)
-    pytester.path.joinpath("rigs", "sim.toml").write_text(
-        "kind = 'sim'\n[timeouts]\nconnect = 5\nlaunch = 5\n[sim]\nboot_ms = 20\n"
-    )
+    write_rig(pytester.path / "rigs", "sim", FAST_SIM)
 
 
 def test_the_example_apps_own_tests_pass(pytester: pytest.Pytester, pingpong: Path) -> None:

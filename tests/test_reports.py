@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.rigs import FAST_SIM
+
 
 def _results(root: Path, rig: str) -> dict[str, dict[str, Any]]:
     found = {}
@@ -147,7 +149,7 @@ def farm_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     rigs = root / "rigs"
     rigs.mkdir()
     for name in ("left", "right"):
-        (rigs / f"{name}.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+        (rigs / f"{name}.toml").write_text(FAST_SIM)
     (rigs / "desk.toml").write_text(
         "kind = 'hardware'\n[serial]\nport = '/dev/serial/by-id/usb-none'\n[ble]\nname = 'x'\n"
     )

@@ -33,7 +33,7 @@ from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from tests.support.allure_results import unreadable
 from tests.support.leftovers import run_dirs, sim_run_dir, wait_gone
-from tests.support.rigs import write_rig
+from tests.support.rigs import FAST_SIM, write_rig
 
 # Each part of a run, and the seconds after it began within which a kill comes.
 KILLS = [("start", 0.0, 3.0), ("tests", 0.0, 4.0), ("end", 0.0, 1.0)]
@@ -109,7 +109,7 @@ def desk_port() -> Iterator[str]:
 def project(tmp_path: Path, desk_port: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))  # for the runs and for us
     (tmp_path / "pytest.ini").write_text("[pytest]\ntimeout = 60\n")
-    write_rig(tmp_path / "rigs", "sim", 'kind = "sim"\n[sim]\nboot_ms = 20\n')
+    write_rig(tmp_path / "rigs", "sim", FAST_SIM)
     write_rig(
         tmp_path / "rigs",
         "desk",

@@ -25,7 +25,7 @@ from textwrap import dedent, indent
 import pytest
 
 from tests.support.allure_results import Outcome, outcomes, unreadable
-from tests.support.rigs import write_rig
+from tests.support.rigs import fast_sim_rig, write_rig
 
 BUDGET = float(os.environ.get("VELA_FAULT_SECONDS") or 60)
 MAX_ROUNDS = 40
@@ -33,22 +33,9 @@ TEST_TIMEOUT = 45  # seconds any one test of the project may take (pytest-timeou
 CONNECT_ATTEMPTS = 3
 INSTALL_ATTEMPTS = 3
 
-RIG = f"""
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 3
-    install = 5
-    launch = 5
-    connect = 5
-    flash = 5
-    install_retry_wait = 0.1
-    install_attempts = {INSTALL_ATTEMPTS}
-    [ble]
-    connect_attempts = {CONNECT_ATTEMPTS}
-    [sim]
-    boot_ms = 20
-"""
+RIG = fast_sim_rig(
+    f"[ble]\nconnect_attempts = {CONNECT_ATTEMPTS}\n", flash=5, install_attempts=INSTALL_ATTEMPTS
+)
 
 PYTEST_INI = f"""
     [pytest]
