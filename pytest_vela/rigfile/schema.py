@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from pytest_vela.rigfile.process import ProcessSettings, process_misfit, with_restart_default
 from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
 DAY_S = 86_400
@@ -151,10 +152,11 @@ class SerialSettings(_Section):
 class ResetSettings(_Section):
     """How to reboot the watch."""
 
-    method: Literal["console", "dtr", "command", "labgrid"] = Field(
+    method: Literal["console", "dtr", "command", "labgrid", "restart"] = Field(
         default="console",
         description="console (reboot), dtr (pulse), command (an external program), labgrid "
-        "(the power resource of the rig's labgrid place: off, pulse_ms, on)",
+        "(the power resource of the rig's labgrid place: off, pulse_ms, on), restart (kill "
+        "and start again the program of a process rig; its default)",
     )
     command: list[Text] | None = Field(
         default=None, description="argv of an external reset command (method = 'command')"
@@ -188,6 +190,11 @@ class Timeouts(_Section):
 
 class FirmwareSettings(_Section):
     image: FilePath | None = Field(default=None, description="firmware image flashed with --flash")
+    elf: FilePath | None = Field(
+        default=None,
+        description="the firmware's ELF with symbols and debug info: a crash's backtrace "
+        "addresses are decoded with it into function and file:line",
+    )
     dest: Word = Field(default="/data", description="directory the device's rb receives into")
     receive_command: Word = Field(default="rb", description="starts the YMODEM receiver")
     hash_command: Word = Field(default="sha256", description="prints '<sha256> <size>' of a file")
@@ -301,7 +308,7 @@ class LabgridSettings(_Section):
 
 
 class RigSettings(_Section):
-    kind: Literal["sim", "hardware"] = "hardware"
+    kind: Literal["sim", "hardware", "process"] = "hardware"
     description: Text = ""
     model: Text | None = Field(
         default=None, description="the watch model, as the farm lists it (pytest-vela rigs)"
@@ -315,11 +322,22 @@ class RigSettings(_Section):
     sim: SimSettings = SimSettings()
     farm: FarmSettings = FarmSettings()
     labgrid: LabgridSettings | None = None
+    process: ProcessSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _process_resets_by_restart(cls, data: Any) -> Any:
+        return with_restart_default(data)
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:
         """A hardware rig can be reached; a simulated one is seen to boot."""
         self._fits_its_place()
+        misfit = process_misfit(self.kind, self.process, self.reset.method, self.serial.port)
+        if misfit:
+            raise ValueError(misfit)
+        if self.kind == "process":
+            return self
         if self.kind == "hardware":
             if not (self.serial.port or self.labgrid):
                 raise ValueError(
