@@ -27,7 +27,8 @@ from pytest_vela.rigfile.loader import Rig
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest) -> Rig:
     """The rig this test runs on (tests are parametrized over every ``--rig``).
-    ``.name`` (str, part of the test id), ``.kind`` (``"sim"`` or ``"hardware"``),
+    ``.name`` (str, part of the test id), ``.kind`` (``"sim"``, ``"hardware"`` or
+    ``"process"``),
     ``.settings`` (the validated rig file: ``.settings.timeouts.connect`` in seconds,
     ``.settings.app.message_limit`` in bytes…), ``.path`` (the rig file, None for the
     built-in ``sim``)."""
@@ -134,6 +135,13 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
 @pytest.fixture
 def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog:
     """A test's starting state of the link, made once for ``interconnect`` and ``peer``."""
+    # --- a process rig has no BLE: no link to start the test with ---
+    if rig.kind == "process":
+        pytest.skip(
+            f"rig {rig.name!r} is a process rig (the watch OS as a host program, its console "
+            "on a pty): it has no BLE, so there is no peer and no interconnect link to test"
+        )
+    # ---
     session = rig_session(request, rig)
     events = session.ensure_ready()
     request.node.stash[TRACE_MARK] = session.trace.mark()

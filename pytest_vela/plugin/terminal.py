@@ -23,6 +23,7 @@ import pytest
 from pytest_vela.plugin.outcomes import outcomes_by_test, verdicts
 from pytest_vela.plugin.run import RUN_ID, VelaSession
 from pytest_vela.report.summary import closing_line
+from pytest_vela.rig.process_backend import ProcessBackend
 
 IDENTITIES = "vela_identities"  # the workeroutput key
 
@@ -58,6 +59,8 @@ class RunReporter:
             settings = rig.settings
             if rig.kind == "sim":
                 reached = "simulated watch (pty console, private BlueZ bus)"
+            elif rig.kind == "process":
+                reached = ProcessBackend(rig).describe()
             else:
                 ble = settings.ble.address or settings.ble.name
                 reached = f"serial {settings.serial.port}, BLE {ble}"

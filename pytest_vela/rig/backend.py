@@ -1,4 +1,5 @@
-"""What kind of rig this is, decided once: a watch on the desk, or a simulated watch.
+"""What kind of rig this is, decided once: a watch on the desk, a simulated watch, or a watch
+OS running as a host program (``process_backend``).
 
 A backend brings up the rig's transports and says how to reach them: the console port, the BLE
 peripheral, the bus bleak talks to, and how to cut the watch's power. Everything above it
@@ -20,6 +21,7 @@ from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.power import PowerControl, power_control
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus
+from pytest_vela.rig.process_backend import ProcessBackend
 from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
@@ -64,11 +66,13 @@ class RigBackend(Protocol):
 
 
 def make_backend(rig: Rig, say: Callable[[str], None] | None = None) -> RigBackend:
-    """The backend for ``rig``'s kind: the one place that tells simulated from hardware, and a
-    watch on the desk from one on a labgrid place (``say`` tells the person at the terminal
-    what the backend waits for or takes over)."""
+    """The backend for ``rig``'s kind: the one place that tells simulated from hardware from a
+    host program (``process``), and a watch on the desk from one on a labgrid place (``say``
+    tells the person at the terminal what the backend waits for or takes over)."""
     if rig.kind == "sim":
         return SimulatedBackend(rig)
+    if rig.kind == "process":
+        return ProcessBackend(rig)
     if rig.settings.labgrid is not None:
         # labgrid itself is imported only when such a rig is made.
         from pytest_vela.rig.labgrid_place import LabgridBackend

@@ -19,6 +19,7 @@ from pytest_vela.errors import LockError, RigError
 from pytest_vela.link.scan import seen_advertising
 from pytest_vela.rig.backend import make_backend
 from pytest_vela.rig.lock import RigLock
+from pytest_vela.rig.process_backend import ProcessBackend
 from pytest_vela.rigfile.loader import Rig, known_rigs, load_rig
 
 
@@ -77,6 +78,8 @@ def describe(rig: Rig) -> RigRow:
             row.error = f"who holds it is unknown: {exc}"
     elif rig.kind == "sim":
         row.where = "simulated (a pty and a private bus, started for each run)"
+    elif rig.kind == "process":
+        row.where = ProcessBackend(rig).describe()
     else:
         row.where = settings.serial.port or ""
         row.holder = RigLock(rig.name).holder()
@@ -117,6 +120,8 @@ def check(rig: Rig) -> Health:
             finally:
                 console.close()
             prompt_s = time.monotonic() - started
+            if rig.kind == "process":  # no BLE to look for
+                return Health(True, f"prompt in {prompt_s:.2f} s (no BLE on a process rig)")
             scanned = time.monotonic()
             ble = backend.ble
             address = seen_advertising(ble, backend.bus_address, ble.scan_timeout)
@@ -161,8 +166,8 @@ def table(found: list[RigRow], checking: bool) -> str:
     lines = [head]
     for row in found:
         cells = [row.name, row.kind, row.model or "-", row.where or "-", row.holder or "free"]
-        if row.kind in ("sim", "?"):
-            cells[4] = "-"  # no lock: a simulated watch of its own per run
+        if row.kind in ("sim", "process", "?"):
+            cells[4] = "-"  # no lock: a simulated watch or a program of its own per run
         if checking:
             cells.append(_health_cell(row))
         lines.append(cells)

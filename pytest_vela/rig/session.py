@@ -145,6 +145,11 @@ class RigSession:
             step=self._step,
             progress=self._provisioning.progress,
         )
+        # A backend that learns of the watch's fate itself (a process rig: its program's
+        # end) tells the watch's crash log.
+        serve = getattr(self._backend, "serve", None)
+        if serve is not None:
+            serve(watch)
         watch.wake(settings.timeouts.boot)
         self._provisioning.provision(watch)
         return watch
