@@ -101,8 +101,9 @@ class CrashReport:
 
 class CrashCollector:
     """Gathers each crash's lines from the console. ``marker`` is the crash marker's line
-    listener (registered before ``follow``, the every-line listener): a line the marker
-    matched opens a crash, unless one is still open; ``follow`` then adds the lines."""
+    listener, registered before ``follow``, the every-line listener: the marker lines it
+    notes are where ``follow``, taking the lines in order, opens a crash (or, while one is
+    still open, finds another line of it)."""
 
     def __init__(
         self,
@@ -117,17 +118,12 @@ class CrashCollector:
         self._opened = opened
         self._lock = threading.Lock()
         self._open: CrashReport | None = None
-        self._awaited: CrashReport | None = None  # its marker line not yet seen by follow
+        self._markers: deque[str] = deque()  # marker lines that follow has not reached yet
         self._before: deque[str] = deque(maxlen=_BEFORE)
 
     def marker(self, line: str, ts: float) -> None:
         with self._lock:
-            current = self._open
-            if current is not None and not current.over(ts):
-                return  # another line of the same crash
-            report = CrashReport(ts, line.strip(), elf=self._elf)
-            self._open = self._awaited = report
-        self._opened(report)
+            self._markers.append(line.strip())
 
     def external(self, line: str, ts: float) -> CrashReport:
         """A crash learnt of elsewhere (a process rig's program that ended on its own)."""
@@ -137,30 +133,33 @@ class CrashCollector:
         return report
 
     def follow(self, line: str, ts: float) -> None:
-        report = self._open
-        if report is None:
+        if self._open is None and not self._markers:
             self._before.append(line)
             return
         with self._lock:
-            self._follow(report, line.strip(), ts)
+            opened = self._follow(line.strip(), ts)
+        if opened is not None:
+            self._opened(opened)
 
-    def _follow(self, report: CrashReport, text: str, ts: float) -> None:
-        if report is self._awaited:
-            if text != report.line:
-                self._before.append(text)
-                return
-            self._awaited = None
-            report.lines += _lead_up(self._before, text)
-            report.lines.append(text)
-            report.last_ts = ts
-            return
-        if report.over(ts) or self._ends(text):
+    def _follow(self, text: str, ts: float) -> CrashReport | None:
+        report = self._open
+        is_marker = bool(self._markers) and text == self._markers[0]
+        if is_marker:
+            self._markers.popleft()
+        if report is not None and (report.over(ts) or self._ends(text)):
             self._close()
+            report = None
+        if report is None and not is_marker:
             self._before.append(text)
-            return
-        if len(report.lines) < CRASH_LINES:
-            report.lines.append(text)
-        report.last_ts = ts
+        elif report is None:
+            report = CrashReport(ts, text, [*self._lead_up(text), text], elf=self._elf)
+            self._open = report
+            return report
+        elif text:  # an empty line inside a crash carries nothing
+            if len(report.lines) < CRASH_LINES:
+                report.lines.append(text)
+            report.last_ts = ts
+        return None
 
     def _ends(self, text: str) -> bool:
         if self._prompt is not None and text.startswith(self._prompt):
@@ -170,20 +169,23 @@ class CrashCollector:
     def _close(self) -> None:
         if self._open is not None:
             self._open.ended = True
-        self._open = self._awaited = None
+        self._open = None
         self._before.clear()
 
-
-def _lead_up(before: deque[str], marker: str) -> list[str]:
-    """The lines just before a marker line that the same function printed (NuttX's
-    ``dump_assert_info: Current Version …`` before its ``… Assertion failed …``)."""
-    printer = _PRINTER.match(marker)
-    if printer is None:
-        return []
-    lead: list[str] = []
-    for earlier in reversed(before):
-        found = _PRINTER.match(earlier)
-        if found is None or found.group(1) != printer.group(1):
-            break
-        lead.insert(0, earlier.strip())
-    return lead
+    def _lead_up(self, marker: str) -> list[str]:
+        """The lines just before a marker line that the same function printed (NuttX's
+        ``dump_assert_info: Current Version …`` before its ``… Assertion failed …``), a
+        prompt they came after left out."""
+        printer = _PRINTER.match(marker)
+        if printer is None:
+            return []
+        lead: list[str] = []
+        for earlier in reversed(self._before):
+            text = earlier.strip()
+            if self._prompt is not None:
+                text = text.removeprefix(self._prompt).strip()
+            found = _PRINTER.match(text)
+            if found is None or found.group(1) != printer.group(1):
+                break
+            lead.insert(0, text)
+        return lead

@@ -4,10 +4,13 @@ Decoded with pyelftools, not binutils' ``addr2line``. Both were measured on Nutt
 ``sim:nsh`` build (x86-64, DWARF 5) for the 20 addresses of a crash's three backtrace lines
 (``tests/benchmarks/bench_process_rig.py`` prints both figures):
 
-- the same function and line for every address; the file paths differ only where
-  ``addr2line`` (binutils 2.40) joins a DWARF-5 compilation directory to itself
-  (``apps/nshlib/apps/nshlib/nsh_proccmds.c`` for ``apps/nshlib/nsh_proccmds.c``); here the
-  directory is joined once;
+- the same function and line for every address (functions named as their compilation unit
+  names them, as ``addr2line -f`` does: the Vela fork's ``NXexit`` is ``exit``); the file
+  paths differ only where ``addr2line`` (binutils 2.40) joins a DWARF-5 compilation directory
+  to itself (``apps/nshlib/apps/nshlib/nsh_proccmds.c`` for ``apps/nshlib/nsh_proccmds.c``),
+  and where it names the unit's own source for DWARF-5 file 1 (a header's static inline
+  function copied into a unit: ``up_current_regs`` shows as ``fs_write.c:129``, which its
+  ``DW_AT_decl_file`` says is ``irq.h``); here the line table's file is taken as it is;
 - ``addr2line``: about 20 ms a crash, a program to find; pyelftools: about 0.3 s for the
   first crash of a run (reading the symbol table and the address ranges), a few ms for each
   later one, since both stay loaded.
@@ -71,6 +74,7 @@ class Symbols:
         self._aranges: Any = None
         self._lines: dict[int, tuple[Any, list[int], list[Row]]] = {}
         self._file: Any = None
+        self._cu_functions: dict[int, list[tuple[int, int, str]]] = {}
 
     def decode(self, addresses: list[int]) -> list[Frame]:
         with self._lock:
@@ -116,11 +120,27 @@ class Symbols:
     # --- lookups -------------------------------------------------------------------------
 
     def _frame(self, address: int) -> Frame:
-        function = self._function(address)
+        function = self._dwarf_function(address) or self._function(address)
         where = self._source(address)
         if where is None:
             return Frame(address, function)
         return Frame(address, function, where[0], where[1])
+
+    def _dwarf_function(self, address: int) -> str | None:
+        """The function as its compilation unit names it (two symbols can share an address:
+        the Vela fork's ``NXexit`` is ``exit``), as ``addr2line -f`` names it."""
+        if self._aranges is None:
+            return None
+        offset = self._aranges.cu_offset_at_addr(address)
+        if offset is None:
+            return None
+        functions = self._cu_functions.get(offset)
+        if functions is None:
+            functions = self._cu_functions[offset] = _subprograms(self._dwarf.get_CU_at(offset))
+        for low, high, name in functions:
+            if low <= address < high:
+                return name
+        return None
 
     def _function(self, address: int) -> str | None:
         i = bisect.bisect_right(self._starts, address) - 1
@@ -185,6 +205,23 @@ class Symbols:
         top = self._dwarf.get_CU_at(offset).get_top_DIE()
         comp_dir = top.attributes.get("DW_AT_comp_dir")
         return _text(comp_dir.value) if comp_dir is not None else ""
+
+
+def _subprograms(cu: Any) -> list[tuple[int, int, str]]:
+    """A compilation unit's functions with code: (low, high, name)."""
+    found = []
+    for die in cu.get_top_DIE().iter_children():
+        attrs = die.attributes
+        if die.tag != "DW_TAG_subprogram" or "DW_AT_low_pc" not in attrs:
+            continue
+        if "DW_AT_name" not in attrs or "DW_AT_high_pc" not in attrs:
+            continue
+        low = attrs["DW_AT_low_pc"].value
+        high = attrs["DW_AT_high_pc"]
+        # DWARF 4 on: a high_pc of a constant class is the length.
+        end = high.value if high.form == "DW_FORM_addr" else low + high.value
+        found.append((low, end, _text(attrs["DW_AT_name"].value)))
+    return found
 
 
 def _text(value: bytes | str) -> str:

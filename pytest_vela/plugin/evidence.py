@@ -12,11 +12,12 @@ import allure
 import pytest
 
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.plugin.run import EVENTS, MARK, TRACE_MARK
+from pytest_vela.plugin.run import CRASHES, EVENTS, MARK, TRACE_MARK
 from pytest_vela.plugin.timeline_svg import render_svg
 from pytest_vela.rig.session import RigSession
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
 
+TEXT = allure.attachment_type.TEXT
 AGENT_ATTACHMENT = "console: agent protocol lines"
 
 
@@ -52,6 +53,7 @@ def attach_evidence(item: pytest.Item, session: RigSession) -> None:
         allure.attach(console, "console", allure.attachment_type.TEXT)
         if agent:
             allure.attach(agent, AGENT_ATTACHMENT, allure.attachment_type.TEXT)
+    attach_crashes(item, session)
     trace_mark = item.stash.get(TRACE_MARK, None)
     records = session.trace.since(trace_mark) if trace_mark is not None else []
     if trace_mark is not None:
@@ -64,3 +66,14 @@ def attach_evidence(item: pytest.Item, session: RigSession) -> None:
             "sequence diagram",
             allure.attachment_type.SVG,
         )
+
+
+def attach_crashes(item: pytest.Item, session: RigSession) -> None:
+    """Each crash of the test, expected or not: its lines and its decoded backtrace."""
+    watch = session.started_watch
+    start = item.stash.get(CRASHES, None)
+    if watch is None or start is None:
+        return
+    for index in range(start, len(watch.crashes)):
+        report = watch.crashes.evidence(index)
+        allure.attach(report.render(), f"crash {index + 1}: {report.line[:80]}", TEXT)

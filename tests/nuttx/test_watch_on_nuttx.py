@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ from tests.support.nuttx import (
     run_on_nuttx,
     symbol_address,
 )
-from tests.support.projects import outcome
+from tests.support.projects import allure_results, outcome
 
 COMMON_TESTS = """
     import os, re, signal, pytest
@@ -72,7 +73,7 @@ COMMON_TESTS = """
     def test_killed_from_outside(watch):
         (pid,) = program_pids()
         os.kill(pid, signal.SIGSEGV)
-        watch.shell("sleep 1")
+        watch.console.expect("NuttShell", timeout=5)  # started again, after the crash's record
 
     def test_after_the_kill(watch):
         assert watch.shell("echo alive") == "alive\\n"
@@ -126,9 +127,11 @@ def run_of(runs: dict[str, str], tmp_path_factory: pytest.TempPathFactory, name:
         rig = process_rig(
             build, process=f'env = {{ {key} = "{value}" }}', firmware=f"elf = '{build}'"
         )
-        done = run_on_nuttx(tmp_path_factory.mktemp(name), name, rig, tests)
+        root = tmp_path_factory.mktemp(name)
+        done = run_on_nuttx(root, name, rig, tests)
         assert not programs_of(build, marker), "the program outlived the run"
         runs[name] = done.stdout + done.stderr
+        runs[f"{name}.reports"] = str(root / "reports")
     return runs[name]
 
 
@@ -185,3 +188,11 @@ def test_crashes_on_real_nuttx_carry_their_decoded_backtrace(
     frame = r"#\d+ +0x[0-9a-f]+ {} at {}:\d+"
     assert re.search(frame.format("sched_unlock", r"nuttx/sched/sched/sched_unlock\.c"), out)
     assert re.search(frame.format("cmd_exec", r"apps/nshlib/nsh_proccmds\.c"), out)
+    # The report gets each crash, expected or not, as an attachment of its test.
+    reports = Path(runs["apache.reports"])
+    for test in ("test_expected_crash", "test_unexpected_crash"):
+        attached = allure_results(reports, "apache")[test]["attachments"]
+        crash = [a for a in attached if a["name"].startswith("crash ")]
+        assert len(crash) == 1, attached
+        text = (reports / "apache" / "allure-results" / crash[0]["source"]).read_text()
+        assert re.search(frame.format("sched_unlock", r"nuttx/sched/sched/sched_unlock\.c"), text)

@@ -137,3 +137,25 @@ def programs_of(build: Path, marker: str) -> list[int]:
         if marker.encode() in environ:
             found.append(int(entry.name))
     return found
+
+
+def transcript_output(name: str) -> bytes:
+    """What the build printed in ``transcript-<name>.txt``, as raw bytes: the file holds it
+    escaped, broken after each ``\\n``, with the commands typed on ``##>> …`` lines between."""
+    where = nuttx_sim_dir()
+    path = where / f"transcript-{name}.txt" if where is not None else None
+    if path is None or not path.is_file():
+        nuttx_build("apache" if name.startswith("apache") else "vela")  # skips or fails
+        pytest.fail(f"the builds are there but not {path}")
+    kept: list[str] = []
+    for line in path.read_text().splitlines():
+        if line.startswith("##>>"):
+            # The line before a command is the prompt, which ends no line: the "\n" the
+            # transcript put after it is its own.
+            if kept and kept[-1].endswith("\\n") and not kept[-1].endswith("\\r\\n"):
+                kept[-1] = kept[-1][:-2]
+            continue
+        if line not in ("'", ""):
+            kept.append(line)
+    text = "".join(kept).replace("''", "").strip("'")
+    return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
