@@ -73,6 +73,16 @@ class ProcessBackend:
         )
 
     @property
+    def given_up(self) -> str | None:
+        """Why the program is no longer started again (it ended at once, again and again)."""
+        return self._relay.given_up if self._relay is not None else None
+
+    @property
+    def runs(self) -> int:
+        """How many times the program has been started."""
+        return self._relay.runs if self._relay is not None else 0
+
+    @property
     def pid(self) -> int | None:
         """The running program's process id (None when it is not running)."""
         return self._relay.pid if self._relay is not None else None
@@ -103,6 +113,7 @@ class ProcessBackend:
         self._console = console
         relay = self._relay
         assert relay is not None, "started"
+        relay.listening()  # the Console is open: the boot output it missed is its now
         # A crash leaves the program in its dead shell: the relay restarts it once the
         # crash's output has gone quiet, as a watch resets itself after a panic.
         console.watch_lines(self.rig.settings.serial.crash_marker, self._crash_line)

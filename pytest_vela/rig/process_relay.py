@@ -11,9 +11,9 @@ the harness and the program two readers of the same input queue.)
 One thread does all of it, woken by the kernel (epoll on both masters, the run's pidfd and a
 wake pipe; no poll sleeps): it copies bytes both ways, and it starts every run of the
 program, so the runs are tied to it (``spawn_tied``: they die with the pytest process, even
-on SIGKILL). What the program prints before the harness first writes is held back and
-delivered then: a pty drops what arrives before its reader opens it, and the boot output is
-evidence.
+on SIGKILL). What the program prints before the Console has opened the cable (``listening``,
+or its first write) is held back and delivered then: pyserial's open flushes what came
+before, and the boot output is evidence.
 
 A run that ends is restarted at once, as a board boots again after a reset. The relay also
 knows when an end was asked for: a restart or a stop, or the harness typing ``reboot`` (or
@@ -89,7 +89,7 @@ class ProcessRelay:
         self._run: ProgramRun | None = None
         self._out = bytearray()  # program -> cable, not yet written
         self._in = bytearray()  # cable -> program, not yet written
-        self._host_spoke = False
+        self._host_spoke = False  # the Console listens: output may go to the cable
         self._line = bytearray()  # what the harness is typing
         self._reboot_typed: float | None = None
         self._crash_seen: float | None = None
@@ -131,6 +131,10 @@ class ProcessRelay:
             raise RigError(f"the program {self.argv[0]} was not restarted within {timeout:g} s")
         if self.given_up:
             raise RigError(self.given_up)
+
+    def listening(self) -> None:
+        """The Console has opened the cable: what the program printed so far may go to it."""
+        self._order("listening", None)
 
     def crash_seen(self) -> None:
         """A crash marker reached the console (called from the console's reader thread)."""
@@ -220,6 +224,9 @@ class ProcessRelay:
                 self._stopping = True
             elif what == "crash":
                 self._crash_seen = time.monotonic()
+            elif what == "listening":
+                self._host_spoke = True
+                self._write_cable()
             elif what == "restart":
                 self._quick_exits = 0
                 self.given_up = None
