@@ -100,6 +100,7 @@ class ProcessBackend:
             dict(self.process.env),
             restart_after_crash=self.process.restart_after_crash,
             crash_quiet=CRASH_QUIET_S,
+            input_boundary=self.process.input_boundary,
             note=self._note,
         )
         self._relay.on_exit(self._exited)

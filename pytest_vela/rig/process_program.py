@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import signal
 import termios
@@ -25,6 +26,8 @@ from pytest_vela.common.processes import spawn_tied
 
 #: Seconds a program has to end on SIGTERM before its process group is killed.
 TERM_GRACE = 1.0
+#: Commands that end a firmware whose reboot powers off by exiting: its end is asked for.
+REBOOT_WORDS = frozenset({"reboot", "poweroff"})
 
 
 @dataclass(frozen=True)
@@ -132,3 +135,38 @@ class ProgramRun:
         for fd in (self.master, self.pidfd):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+class TypedInput:
+    """What the harness types to the program: whether a line was a ``reboot`` (or
+    ``poweroff``), and the input with the NUL byte NuttX's sim needs after an input boundary
+    (``input_boundary`` bytes; 0: none)."""
+
+    def __init__(self, input_boundary: int) -> None:
+        self.input_boundary = input_boundary
+        self._fed = 0  # bytes given to the current run
+        self._line = bytearray()
+
+    def new_run(self) -> None:
+        self._fed = 0
+        self._line.clear()
+
+    def typed(self, data: bytes) -> bool:
+        """Follow the line being typed; whether ``data`` ended a reboot's line."""
+        rebooted = False
+        for part in re.split(rb"([\r\n])", data):
+            if part in (b"\r", b"\n"):
+                words = bytes(self._line).split()
+                rebooted |= bool(words) and words[0].decode(errors="replace") in REBOOT_WORDS
+                self._line.clear()
+            elif len(self._line) < 256:
+                self._line += part[: 256 - len(self._line)]
+        return rebooted
+
+    def released(self, data: bytes) -> bytes:
+        """``data``, with a NUL after it when it ends exactly on an input boundary."""
+        self._fed += len(data)
+        if self.input_boundary and self._fed % self.input_boundary == 0:
+            self._fed += 1
+            return data + b"\x00"
+        return data

@@ -15,6 +15,11 @@ on SIGKILL). What the program prints before the Console has opened the cable (``
 or its first write) is held back and delivered then: pyserial's open flushes what came
 before, and the boot output is evidence.
 
+NuttX's sim (both the apache tree and the Vela fork, measured) holds back input whose end falls
+exactly on a 256-byte boundary of what it has been sent, until more arrives: a command whose
+``\r`` is its 256th, 512th… byte would never run. After such input the relay sends a NUL byte,
+which releases it and which nsh ignores (``input_boundary``; 0 turns it off).
+
 A run that ends is restarted at once, as a board boots again after a reset. The relay also
 knows when an end was asked for: a restart or a stop, or the harness typing ``reboot`` (or
 ``poweroff``) just before — a firmware whose reboot powers off by exiting. A firmware whose
@@ -39,7 +44,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pytest_vela.errors import RigError
-from pytest_vela.rig.process_program import ProgramExit, ProgramRun
+from pytest_vela.rig.process_program import ProgramExit, ProgramRun, TypedInput
 
 ExitListener = Callable[[ProgramExit], None]
 Note = Callable[[str], None]
@@ -50,7 +55,6 @@ QUICK_EXIT_S = 1.0
 QUICK_EXITS = 3
 #: Seconds after ``reboot`` is typed within which an exit is the reboot's doing.
 ASKED_EXIT_WINDOW = 5.0
-REBOOT_WORDS = frozenset({"reboot", "poweroff"})
 NO_REBOOT = re.compile(rb"\breboot: command not found")
 PENDING_LIMIT = 64 * 1024  # output waiting for the Console before the program is read again
 READ_SIZE = 65536
@@ -67,6 +71,7 @@ class ProcessRelay:
         *,
         restart_after_crash: bool,
         crash_quiet: float,
+        input_boundary: int = 0,
         note: Note | None = None,
     ) -> None:
         self.argv = list(argv)
@@ -74,6 +79,7 @@ class ProcessRelay:
         self.env = env
         self.restart_after_crash = restart_after_crash
         self.crash_quiet = crash_quiet
+        self._typing = TypedInput(input_boundary)
         self._note = note or (lambda _text: None)
         self._listeners: list[ExitListener] = []
         self._cable, cable_slave = os.openpty()
@@ -90,7 +96,6 @@ class ProcessRelay:
         self._out = bytearray()  # program -> cable, not yet written
         self._in = bytearray()  # cable -> program, not yet written
         self._host_spoke = False  # the Console listens: output may go to the cable
-        self._line = bytearray()  # what the harness is typing
         self._reboot_typed: float | None = None
         self._crash_seen: float | None = None
         self._last_output = 0.0
@@ -247,23 +252,13 @@ class ProcessRelay:
                 data = b""
             if data:
                 self._host_spoke = True
-                self._typed(data)
+                if self._typing.typed(data):
+                    self._reboot_typed = time.monotonic()
                 if self._run is not None:
-                    self._in += data
+                    self._in += self._typing.released(data)
                     self._write_program()
         if events & selectors.EVENT_WRITE:
             self._write_cable()
-
-    def _typed(self, data: bytes) -> None:
-        """Follow what the harness types, to know a ``reboot`` when it is sent."""
-        for part in re.split(rb"([\r\n])", data):
-            if part in (b"\r", b"\n"):
-                words = bytes(self._line).split()
-                if words and words[0].decode(errors="replace") in REBOOT_WORDS:
-                    self._reboot_typed = time.monotonic()
-                self._line.clear()
-            elif len(self._line) < 256:
-                self._line += part[: 256 - len(self._line)]
 
     def _program_io(self, events: int) -> None:
         run = self._run
@@ -335,6 +330,7 @@ class ProcessRelay:
             self._note(self.given_up)
             return
         self.runs += 1
+        self._typing.new_run()
         self._crash_seen = None
         self._in.clear()
         self._sel.register(self._run.pidfd, selectors.EVENT_READ, self._exited)

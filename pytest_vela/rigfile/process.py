@@ -47,6 +47,14 @@ class ProcessSettings(BaseModel):
     env: dict[str, _Arg] = Field(
         default_factory=dict, description="variables added to the program's environment"
     )
+    input_boundary: int = Field(
+        default=256,
+        ge=0,
+        le=1 << 20,
+        description="bytes: after input that ends exactly on a multiple of this many bytes of "
+        "a run's input, send a NUL byte (NuttX's sim holds such input until more arrives; nsh "
+        "ignores NUL); 0: send every byte as it is typed, nothing added",
+    )
     restart_after_crash: bool = Field(
         default=True,
         description="restart the program once a crash's output has gone quiet, as a watch "

@@ -232,3 +232,28 @@ def test_pytest_vela_rigs_describes_and_checks_a_process_rig(apache: Rig) -> Non
     assert row["where"].startswith(f"program {nuttx_build('apache')} on a pty, cwd ")
     assert row["health"]["ok"] is True
     assert row["health"]["detail"].endswith("(no BLE on a process rig)")
+
+
+@pytest.mark.parametrize("boundary", [256, 0], ids=["nul-after-boundary", "as-typed"])
+def test_a_command_ending_on_nuttxs_256th_input_byte_runs(tmp_path: Path, boundary: int) -> None:
+    """NuttX's sim holds input that ends exactly on a 256-byte boundary until more comes: the
+    rig sends a NUL after it (nsh ignores it); typed as it is, the command waits forever."""
+    build = nuttx_build("vela")
+    rig = process_rig_of(tmp_path, build, process=f"input_boundary = {boundary}")
+    backend = ProcessBackend(rig)
+    console = Console(backend.start(tmp_path, "t"), 115200, tmp_path / "console.log")
+    try:
+        console.open()
+        backend.power(console)
+        console.expect(r"nsh> ", timeout=5)
+        command = "echo round-trip"  # 16 bytes with its "\r": the 16th ends on byte 256
+        for n in range(1, 17):
+            console.write_line(command)
+            if n < 16 or boundary:
+                console.expect(r"\r\nround-trip\r\nnsh> ", timeout=5)
+        if not boundary:
+            with pytest.raises(AssertionError):
+                console.expect(r"\r\nround-trip\r\nnsh> ", timeout=1)
+    finally:
+        console.close()
+        backend.stop()
