@@ -11,15 +11,16 @@ Decoded with pyelftools, not binutils' ``addr2line``. Both were measured on Nutt
   and where it names the unit's own source for DWARF-5 file 1 (a header's static inline
   function copied into a unit: ``up_current_regs`` shows as ``fs_write.c:129``, which its
   ``DW_AT_decl_file`` says is ``irq.h``); here the line table's file is taken as it is;
-- ``addr2line``: about 20 ms a crash, a program to find; pyelftools: about 0.3 s for the
-  first crash of a run (reading the symbol table and the address ranges), a few ms for each
-  later one, since both stay loaded.
+- ``addr2line``: 36 ms a crash (median of 7), a program to find; pyelftools: 0.6 s (0.4 to
+  1.0) for the first crash of a run (reading the symbol table, the address ranges and the
+  units' functions), 0.4 ms for each later one, since all of it stays loaded.
 
 pyelftools wins on being there: a pure-Python dependency of the plugin, installed with it on
 any machine a developer or a CI job runs on (binutils is absent from macOS, Windows and
 slim containers, and a host's ``addr2line`` may not know a watch's architecture), with no
 process per crash. A crash happens rarely enough that its first decoding's 0.3 s does not
-matter; it is paid only when a crash has a backtrace and the rig names ``firmware.elf``.
+matter against the tens of seconds a watch takes to reboot after it; it is paid only when a
+crash has a backtrace and the rig names ``firmware.elf``.
 
 Addresses are looked up as printed, as ``addr2line`` does: a backtrace's return address can
 name the line after the call.
