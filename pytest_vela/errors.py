@@ -52,6 +52,7 @@ class WatchCrashed(VelaError, AssertionError):
     """The firmware panicked: a product failure, with the panic line and the log."""
 
     line: str = ""  # the crash marker's line
+    report: Any = None  # its evidence: lines and decoded backtrace (device.crash_report)
 
 
 class AppThrew(VelaError, AssertionError):

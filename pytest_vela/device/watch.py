@@ -58,7 +58,13 @@ class Watch:
         serial = rig.settings.serial
         self._prompt = re.compile(re.escape(serial.prompt))
         self._boot = re.compile(serial.boot_marker)
-        self.crashes = CrashLog(console, serial.crash_marker)
+        self.crashes = CrashLog(
+            console,
+            serial.crash_marker,
+            boot_marker=serial.boot_marker,
+            prompt=serial.prompt,
+            elf=rig.settings.firmware.elf,
+        )
         self.boots = MarkerLog()
         console.watch_lines(self._boot, self.boots.record)
         self._reset_listeners: list[Callable[[], None]] = []
@@ -84,6 +90,7 @@ class Watch:
             yield seen
             event = self.crashes.wait_for_one_after(before, timeout)
         seen.line, seen.ts = event.line, event.ts
+        seen.report = self.crashes.evidence(before)
         self.settle()
 
     def settle(self) -> None:

@@ -4,7 +4,8 @@ terminal under a failure.
 Three recorders each keep a *mark* where the test began (``TestRecord``): the console log, the
 link trace (every frame's whole payload) and the event log. The console's agent protocol lines
 (``VELA-AGENT …``, the machine-readable mirror of the agent's results and events) are folded
-away in the report — attached whole on their own — and left out in the terminal.
+away in the report — attached whole on their own — and left out in the terminal. Each crash of
+the test, expected or not, is attached with its own lines and its decoded backtrace.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import allure
 
+from pytest_vela.device.crash_report import CrashReport
 from pytest_vela.link.trace import LinkTrace, TraceRecord
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin.record import TestRecord
@@ -32,6 +34,7 @@ class Evidence:
     console: str | None = None  # the console since the test began
     records: list[TraceRecord] | None = None  # the link trace since then (None: not marked)
     events: EventLog | None = None
+    crashes: list[CrashReport] = field(default_factory=list)  # the test's, expected or not
     logs: list[str] = field(default_factory=list)  # where the whole logs are
 
 
@@ -42,6 +45,10 @@ def gather(record: TestRecord, session: RigSession, results: Path) -> Evidence:
         found.console = console.text_since(record.console_mark)
     if record.trace_mark is not None:
         found.records = session.trace.since(record.trace_mark)
+    watch = session.started_watch
+    if watch is not None and record.crashes_before is not None:
+        crashes = watch.crashes
+        found.crashes = [crashes.evidence(i) for i in range(record.crashes_before, len(crashes))]
     if console is not None:
         found.logs.append(f"console log: {console.log_path}")
     found.logs.append(f"allure results: {results}")
@@ -55,6 +62,9 @@ def attach(evidence: Evidence) -> None:
         allure.attach(_text(kept), "console", allure.attachment_type.TEXT)
         if agent:
             allure.attach(_text(agent), AGENT_FOLD, allure.attachment_type.TEXT)
+    for number, crash in enumerate(evidence.crashes, 1):
+        title = f"crash {number}: {crash.line[:80]}"
+        allure.attach(crash.render(), title, allure.attachment_type.TEXT)
     if evidence.records is not None:
         text = LinkTrace.render(evidence.records)
         allure.attach(text, "link trace", allure.attachment_type.TEXT)

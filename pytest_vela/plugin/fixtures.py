@@ -27,7 +27,8 @@ from pytest_vela.rigfile.loader import Rig
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest) -> Rig:
     """The rig this test runs on (tests are parametrized over every ``--rig``).
-    ``.name`` (str, part of the test id), ``.kind`` (``"sim"`` or ``"hardware"``),
+    ``.name`` (str, part of the test id), ``.kind`` (``"sim"``, ``"hardware"`` or
+    ``"process"``),
     ``.settings`` (the validated rig file: ``.settings.timeouts.connect`` in seconds,
     ``.settings.app.message_limit`` in bytes…), ``.path`` (the rig file, None for the
     built-in ``sim``)."""
@@ -98,6 +99,11 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
 def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog | None:
     """A test's starting state of the link, made once for ``interconnect`` and ``peer``."""
     session = rig_session(request, rig)
+    if session.backend.ble is None:
+        pytest.skip(
+            f"rig {rig.name!r} has no BLE link ({session.backend.reach().summary}): there is no "
+            "phone side, so no peer and no interconnect to test"
+        )
     events = session.ensure_ready()
     record = record_of(request.node)
     if record is not None:

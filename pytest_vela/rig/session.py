@@ -152,6 +152,7 @@ class RigSession:
             step=self._step,
             progress=self._provisioning.progress,
         )
+        self._backend.serve(watch)
         watch.wake(settings.timeouts.boot)
         self._provisioning.provision(watch)
         return watch

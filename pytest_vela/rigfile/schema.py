@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from pytest_vela.rigfile.link_rules import InterconnectRules, Profile
+from pytest_vela.rigfile.process import ProcessSettings, process_misfit, with_restart_default
 from pytest_vela.rigfile.values import (
     MAX_MESSAGE_BYTES,
     DelayMillis,
@@ -71,10 +72,11 @@ class SerialSettings(_Section):
 class ResetSettings(_Section):
     """How to reboot the watch."""
 
-    method: Literal["console", "dtr", "command", "labgrid"] = Field(
+    method: Literal["console", "dtr", "command", "labgrid", "restart"] = Field(
         default="console",
         description="console (reboot), dtr (pulse), command (an external program), labgrid "
-        "(the power resource of the rig's labgrid place: off, pulse_ms, on)",
+        "(the power resource of the rig's labgrid place: off, pulse_ms, on), restart (kill "
+        "and start again the program of a process rig; its default)",
     )
     command: list[Text] | None = Field(
         default=None, description="argv of an external reset command (method = 'command')"
@@ -112,6 +114,11 @@ class Timeouts(_Section):
 
 class FirmwareSettings(_Section):
     image: FilePath | None = Field(default=None, description="firmware image flashed with --flash")
+    elf: FilePath | None = Field(
+        default=None,
+        description="the firmware's ELF with symbols and debug info: a crash's backtrace "
+        "addresses are decoded with it into function and file:line",
+    )
     dest: Word = Field(default="/data", description="directory the device's rb receives into")
     receive_command: Word = Field(default="rb", description="starts the YMODEM receiver")
     hash_command: Word = Field(default="sha256", description="prints '<sha256> <size>' of a file")
@@ -216,7 +223,7 @@ class LabgridSettings(_Section):
 
 
 class RigSettings(_Section):
-    kind: Literal["sim", "hardware"] = "hardware"
+    kind: Literal["sim", "hardware", "process"] = "hardware"
     description: Text = ""
     model: Text | None = Field(
         default=None, description="the watch model, as the farm lists it (pytest-vela rigs)"
@@ -231,6 +238,7 @@ class RigSettings(_Section):
     farm: FarmSettings = FarmSettings()
     labgrid: LabgridSettings | None = None
     conformance: ConformanceSettings = ConformanceSettings()
+    process: ProcessSettings | None = None
 
     @property
     def expected_link_profile(self) -> Profile | None:
@@ -258,10 +266,20 @@ class RigSettings(_Section):
         rules.setdefault("message_limit", app["message_limit"])
         return {**data, "sim": {**sim, "interconnect": rules}}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _process_resets_by_restart(cls, data: Any) -> Any:
+        return with_restart_default(data)
+
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:
         """A hardware rig can be reached; a simulated one is seen to boot."""
         self._fits_its_place()
+        misfit = process_misfit(self.kind, self.process, self.reset.method, self.serial.port)
+        if misfit:
+            raise ValueError(misfit)
+        if self.kind == "process":
+            return self
         if self.kind == "hardware":
             if not (self.serial.port or self.labgrid):
                 raise ValueError(

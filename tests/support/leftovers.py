@@ -12,7 +12,7 @@ from pathlib import Path
 from pytest_vela.common.processes import run_dir
 from pytest_vela.rig.backends.simulated import RUN_DIR_PREFIX
 
-RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-")
+RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-", "vela-process-")
 
 
 def _cmdlines() -> list[bytes]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from pytest_vela.rig.backends.base import Reach, RigBackend
 from pytest_vela.rig.backends.hardware import HardwareBackend
+from pytest_vela.rig.backends.process import ProcessBackend
 from pytest_vela.rig.backends.simulated import SimulatedBackend
 from pytest_vela.rigfile.loader import Rig
 
@@ -18,6 +19,8 @@ def make_backend(rig: Rig, say: Callable[[str], None] | None = None) -> RigBacke
     waits for or takes over)."""
     if rig.kind == "sim":
         return SimulatedBackend(rig)
+    if rig.kind == "process":
+        return ProcessBackend(rig)
     if rig.settings.labgrid is not None:
         # labgrid itself is imported only when such a rig is made.
         from pytest_vela.rig.backends.labgrid_place import LabgridBackend

@@ -16,6 +16,7 @@ from typing import ClassVar, Protocol
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl
+from pytest_vela.device.watch import Watch
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import BleSettings
 
@@ -51,6 +52,11 @@ class RigBackend(Protocol):
 
     def power(self, console: Console) -> PowerControl:
         """How this rig cuts and restores the watch's power."""
+        ...
+
+    def serve(self, watch: Watch) -> None:
+        """The watch on this rig is built: a backend that learns of the watch's fate by itself
+        (a process rig: its program's end) tells it; the others have nothing to add."""
         ...
 
     @property

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
+from pytest_vela.device.watch import Watch
 from pytest_vela.rig.backends.base import Reach
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.provisioning import preflight
@@ -46,6 +47,9 @@ class HardwareBackend:
 
     def power(self, console: Console) -> PowerControl:
         return power_control(self.rig.settings.reset, console)
+
+    def serve(self, watch: Watch) -> None:
+        return None
 
     def clear_faults(self) -> None:
         return None

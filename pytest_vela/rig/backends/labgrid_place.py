@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
+from pytest_vela.device.watch import Watch
 from pytest_vela.errors import LockError, RigConfigError, RigError
 from pytest_vela.rig.backends.base import Reach
 from pytest_vela.rig.backends.labgrid_session import (
@@ -341,6 +342,9 @@ class LabgridBackend:
             assert self._place is not None, "started"
             return self._place.power(reset.pulse_ms)
         return power_control(reset, console)
+
+    def serve(self, watch: Watch) -> None:
+        return None
 
     def clear_faults(self) -> None:
         return None
