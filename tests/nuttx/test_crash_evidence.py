@@ -5,9 +5,7 @@ against binutils' ``addr2line``."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,13 +16,13 @@ from pytest_vela.device.crash_report import backtrace_addresses
 from pytest_vela.device.crashes import CrashLog
 from pytest_vela.device.symbols import Symbols
 from tests.support.nuttx import (
-    ENV_REQUIRE,
     NUTTX_BOOT_MARKER,
     NUTTX_CRASH_MARKER,
     nuttx_build,
     transcript_output,
 )
 from tests.support.ptys import RawPty
+from tests.support.tools import required_tool
 
 
 def crash_log(
@@ -110,13 +108,7 @@ def test_an_elf_that_is_none_says_so(raw_pty: RawPty, pty_console: Console, tmp_
 
 
 def _addr2line() -> str:
-    found = shutil.which("addr2line")
-    if found is None:
-        message = "binutils' addr2line is not installed (the reference for the decoding)"
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    return required_tool("addr2line", package="binutils")
 
 
 def function_starts(elf: Path, count: int) -> list[int]:

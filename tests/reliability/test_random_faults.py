@@ -1,10 +1,12 @@
 """After any fault the next test starts healthy: random faults of the simulated watch,
 interleaved with checks of the conformance suite, in a user project run by pytest.
 
-The project is generated from a seed (printed; ``VELA_FAULT_SEED`` replays it): rounds in
-which every kind of fault is injected once, in random order and with random sizes and moments,
-each followed by a conformance check and a shell command. The run injects faults for a bounded
-time (``VELA_FAULT_SECONDS``, 60 s by default; whole rounds, the first one always). What it
+The project is generated from a seed (``tests/support/seeds.py``: a fixed one and a new one
+each run, printed; ``VELA_FAULT_SEED`` replays them): rounds in which every kind of fault is
+injected once, in random order and with random sizes and moments, each followed by a
+conformance check and a shell command. The runs inject faults for a bounded time between them
+(``VELA_FAULT_SECONDS``, 60 s by default, shared by the seeds; whole rounds, the first one
+always). What it
 wrote to its Allure results must show every fault test ended as its fault implies — passed, or
 failed or broken with the error that fault makes — within its timeout, and the test after it
 passed. A table of the faults injected and survived is printed (``-s`` shows it).
@@ -26,6 +28,7 @@ import pytest
 
 from tests.support.allure_results import Outcome, outcomes, unreadable
 from tests.support.rigs import fast_sim_rig, write_rig
+from tests.support.seeds import fault_seeds
 
 BUDGET = float(os.environ.get("VELA_FAULT_SECONDS") or 60)
 MAX_ROUNDS = 40
@@ -328,9 +331,13 @@ class FaultRun:
     unreadable: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
-    seed = int(os.environ.get("VELA_FAULT_SEED") or random.SystemRandom().randrange(2**32))
+SEEDS = fault_seeds()
+SEED_BUDGET = BUDGET / len(SEEDS)
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=lambda seed: f"seed{seed}")
+def fault_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> FaultRun:
+    seed: int = request.param
     print(f"\nfault seed {seed} (VELA_FAULT_SEED={seed} runs the same faults)")
     root = tmp_path_factory.mktemp("random-faults")
     (root / "pytest.ini").write_text(dedent(PYTEST_INI).lstrip())
@@ -344,8 +351,8 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=BUDGET + 240,  # a round, the session's start and end: far less
-        env={**os.environ, "VELA_FAULT_BUDGET": str(BUDGET), "COLUMNS": "200"},
+        timeout=SEED_BUDGET + 240,  # a round, the session's start and end: far less
+        env={**os.environ, "VELA_FAULT_BUDGET": str(SEED_BUDGET), "COLUMNS": "200"},
     )
     seconds = time.monotonic() - started
     results_dir = root / "reports" / "sim" / "allure-results"

@@ -3,7 +3,7 @@
 
 Found through ``VELA_NUTTX_SIM_DIR``, else in ``shared/nuttx-sim`` of an ancestor directory of
 the repository (a clone beside ``shared/`` finds it). Without them the tests skip naming the
-variable; under CI (``VELA_REQUIRE_NUTTX=1``, set by ``.ci/run``) they fail instead.
+variable; under CI (``VELA_CI=1``, set by ``.ci/run``) they fail instead.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from textwrap import dedent
 import pytest
 
 from tests.support.rigs import write_rig
+from tests.support.tools import missing
 
 ENV_DIR = "VELA_NUTTX_SIM_DIR"
-ENV_REQUIRE = "VELA_REQUIRE_NUTTX"
 REPO = Path(__file__).resolve().parents[2]
 BUILDS = {"apache": "nuttx-apache-sim", "vela": "nuttx-vela-sim"}
 
@@ -46,7 +46,7 @@ def nuttx_sim_dir() -> Path | None:
 
 def nuttx_build(name: str) -> Path:
     """The executable of build ``name`` (``apache`` or ``vela``); skips without it, or fails
-    under ``VELA_REQUIRE_NUTTX=1``."""
+    under CI (``tests/support/tools.missing``)."""
     where = nuttx_sim_dir()
     path = where / BUILDS[name] if where is not None else None
     if path is not None and path.is_file() and os.access(path, os.X_OK):
@@ -56,10 +56,8 @@ def nuttx_build(name: str) -> Path:
         if path is not None
         else "no shared/nuttx-sim directory above the repository"
     )
-    message = f"{why}: set {ENV_DIR} to the directory holding {BUILDS[name]}"
-    if os.environ.get(ENV_REQUIRE) == "1":
-        pytest.fail(f"{message} ({ENV_REQUIRE}=1: the real NuttX tests must run)")
-    pytest.skip(message)
+    missing(f"{why}: set {ENV_DIR} to the directory holding {BUILDS[name]}")
+    raise AssertionError("unreachable")  # missing() skipped or failed
 
 
 def symbol_address(elf: Path, name: str) -> int:
