@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from pytest_vela.rigfile.sim_device import DeviceSettings
 from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
 DAY_S = 86_400
@@ -270,6 +271,9 @@ class SimSettings(_Section):
     boot_ms: DelayMillis = 150
     boot_line: Word = Field(default="booting completed", description="printed when boot is done")
     interconnect: InterconnectRules = InterconnectRules()
+    device: DeviceSettings = Field(
+        default=DeviceSettings(), description="what the apps' system modules answer"
+    )
 
 
 class FarmSettings(_Section):
