@@ -83,7 +83,13 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
     ``.unplug(replug_after_ms=None)`` (ms), ``.installer_busy(times)``, ``.set_latency(ms)``
     (every BLE frame, both ways), ``.fail_next_connects(n)``, ``.set_message_limit(nbytes)``
     (bytes of serialised JSON), ``.drop_link()``, ``.set_mtu(n)`` (bytes), ``.boots`` (int).
-    Faults are cleared after the test."""
+    Faults are cleared after the test. An app's own data, as a user's earlier session left it
+    (it stays; set it after ``watch.install``, which uninstalls first):
+    ``.set_storage(package, {key: str})`` (its ``@system.storage``, replaced),
+    ``.storage(package)`` → dict, ``.put_file(package, "internal://files/x.json", str | bytes)``
+    (or mass, cache, tmp), ``.read_file(package, uri)`` → bytes; and the person at the watch:
+    ``.answer_dialogs(0, None, …)`` (the button tapped in each next dialog or context menu,
+    None to dismiss; one shown with no answer left stays open)."""
     session = rig_session(request, rig)
     if session.simulator is None:
         pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")

@@ -1,12 +1,17 @@
-"""``vela_sim``: fault orders for a simulated watch, as tests write them."""
+"""``vela_sim``: fault orders for a simulated watch, and an app's own data set up as a user's
+earlier session left it, as tests write them."""
 
 from __future__ import annotations
 
+import base64
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from pytest_vela.device.crashes import CrashLog
 from pytest_vela.rig.sim_process import SimulatorProcess
-from pytest_vela.wire.control import ControlOp
+from pytest_vela.rigfile.schema import PACKAGE_PATTERN
+from pytest_vela.wire.control import APP_FILE_URI, ControlOp
 
 ORDER_TIMEOUT = 10.0  # seconds an order may take beyond the time it spends on the line
 
@@ -83,6 +88,84 @@ class VelaSim:
     def set_mtu(self, mtu: int) -> None:
         self._order(ControlOp.SET_MTU, mtu=mtu)
 
+    # --- an app's own data (it stays: these are no faults) ---
+
+    def set_storage(self, package: str, values: Mapping[str, str]) -> None:
+        """Replace ``package``'s ``@system.storage`` with ``values`` (strings by string keys),
+        as its earlier sessions would have left them; ``{}`` empties it. It lasts, as storage
+        does (reboots too), until changed again or the app is uninstalled."""
+        _check_package(package)
+        bad = [
+            k for k, v in values.items() if not (isinstance(k, str) and k and isinstance(v, str))
+        ]
+        if bad:
+            raise ValueError(
+                f"set_storage({package!r}, …): storage holds strings by non-empty string keys; "
+                f"{bad[0]!r}: {values[bad[0]]!r} is not one (store str(value) or json.dumps(value))"
+            )
+        self._sim.control(
+            ControlOp.SET_STORAGE, timeout=ORDER_TIMEOUT, package=package, values=dict(values)
+        )
+
+    def storage(self, package: str) -> dict[str, str]:
+        """What ``package`` holds in its ``@system.storage`` now."""
+        _check_package(package)
+        found = self._sim.control(ControlOp.GET_STORAGE, timeout=ORDER_TIMEOUT, package=package)
+        return {str(k): str(v) for k, v in found["values"].items()}
+
+    def put_file(self, package: str, uri: str, data: str | bytes) -> None:
+        """Write ``data`` (a ``str`` as UTF-8) to ``package``'s file ``uri``
+        (``internal://files/…``, or mass, cache, tmp), as the app reads it with
+        ``@system.file``."""
+        _check_file(package, uri)
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        self._sim.control(
+            ControlOp.PUT_FILE,
+            timeout=ORDER_TIMEOUT,
+            package=package,
+            uri=uri,
+            data=base64.b64encode(raw).decode(),
+        )
+
+    def read_file(self, package: str, uri: str) -> bytes:
+        """The bytes of ``package``'s file ``uri`` (``internal://files/…``), as the app wrote
+        it; a ``SimulatorError`` names a file that is not there."""
+        _check_file(package, uri)
+        found = self._sim.control(
+            ControlOp.READ_FILE, timeout=ORDER_TIMEOUT, package=package, uri=uri
+        )
+        return base64.b64decode(found["data"])
+
+    def answer_dialogs(self, *answers: int | None) -> None:
+        """What the person at the watch taps in the next dialogs or context menus the app
+        shows, in order: a button's (item's) index from 0, or ``None`` to dismiss. A dialog
+        already open takes the first; one shown with no answer left stays open. Answers no
+        dialog took are forgotten after the test."""
+        for answer in answers:
+            if answer is not None and (
+                isinstance(answer, bool) or not isinstance(answer, int) or answer < 0
+            ):
+                raise ValueError(
+                    f"answer_dialogs: {answer!r} is no answer; give a button index (0, 1, …) "
+                    "or None to dismiss"
+                )
+        self._order(ControlOp.ANSWER_DIALOGS, answers=list(answers))
+
     @property
     def boots(self) -> int:
         return int(self._sim.control(ControlOp.PING)["boots"])
+
+
+def _check_package(package: str) -> None:
+    if not isinstance(package, str) or not re.fullmatch(PACKAGE_PATTERN, package):
+        raise ValueError(f"{package!r} is not a package name (such as com.example.app)")
+
+
+def _check_file(package: str, uri: str) -> None:
+    _check_package(package)
+    match = APP_FILE_URI.match(uri) if isinstance(uri, str) else None
+    if match is None or ".." in match.group(2).split("/"):
+        raise ValueError(
+            f"{uri!r} is not a file of the app's own: give internal://files/<path> (or mass, "
+            "cache, tmp), without '..'"
+        )

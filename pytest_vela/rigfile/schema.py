@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from pytest_vela.rigfile.link_rules import InterconnectRules, Profile
 from pytest_vela.rigfile.process import ProcessSettings, process_misfit, with_restart_default
+from pytest_vela.rigfile.sim_device import DeviceSettings
 from pytest_vela.rigfile.values import (
     MAX_MESSAGE_BYTES,
     DelayMillis,
@@ -181,6 +182,9 @@ class SimSettings(_Section):
     boot_ms: DelayMillis = 150
     boot_line: Word = Field(default="booting completed", description="printed when boot is done")
     interconnect: InterconnectRules = InterconnectRules()
+    device: DeviceSettings = Field(
+        default=DeviceSettings(), description="what the apps' system modules answer"
+    )
 
 
 class ConformanceSettings(_Section):

@@ -9,7 +9,6 @@ import hashlib
 import logging
 import os
 import shlex
-import shutil
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, Protocol
 from pytest_vela.common.byte_queue import ByteQueue, QueueClosed
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.sim import ymodem_rx
-from pytest_vela.sim.apps import APP_ROOT, BadPackage, app_dir, installed, unpack
+from pytest_vela.sim.apps import APP_ROOT, BadPackage, installed, uninstall, unpack
 from pytest_vela.sim.filestore import FileStore
 
 Write = Callable[[bytes], Coroutine[Any, Any, None]]
@@ -284,7 +283,7 @@ class Shell:
                 await self.out(f"uninstall failed: {package} is not installed\n")
                 return
             await self.apps.stop_app(package)
-            shutil.rmtree(app_dir(self.store, package), ignore_errors=True)
+            uninstall(self.store, package)
             await self.out(f"uninstalled app: {package}\n")
         elif sub == "list":
             await self.out("".join(f"{p}\n" for p in installed(self.store)))

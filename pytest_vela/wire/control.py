@@ -9,6 +9,7 @@ exactly one reply, ``{"ok": true, <results>}`` or ``{"ok": false, "error": "…"
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +31,16 @@ class ControlOp(StrEnum):
     SET_LATENCY = "set_latency"  # ms added to every BLE frame
     SET_MTU = "set_mtu"  # mtu
     SET_MESSAGE_LIMIT = "set_message_limit"  # nbytes a send may carry
+    # An app's own data, as its earlier sessions left it (not faults: they stay).
+    SET_STORAGE = "set_storage"  # package, values: its @system.storage, replaced
+    GET_STORAGE = "get_storage"  # package → values
+    PUT_FILE = "put_file"  # package, uri (APP_FILE_URI), data (base64)
+    READ_FILE = "read_file"  # package, uri → data (base64)
+    ANSWER_DIALOGS = "answer_dialogs"  # answers: the button tapped in each dialog, null: dismiss
+
+
+#: A file of an app's own, as both ends name it: internal://files|mass|cache|tmp/<path>.
+APP_FILE_URI = re.compile(r"^internal://(files|mass|cache|tmp)/((?:[^/]+/)*[^/]+)$")
 
 
 class BadRequest(ValueError):

@@ -20,7 +20,7 @@ function dataType(data) {
 }
 
 /*
- * The link of one app run. `app` gives: call(module, method, args, options), failSoon(options,
+ * The link of one app run. `app` gives: call(module, method, args, options), refuse(options,
  * data, code), run(fn, self, args) (app code, its throws the app's) and parse(text) (JSON in the
  * app's realm).
  */
@@ -62,11 +62,11 @@ function createLink(app) {
       try {
         text = JSON.stringify(o.data)
       } catch (e) {
-        app.failSoon(opts, 'data cannot be serialised: ' + e.message, 202)
+        app.refuse(opts, 'data cannot be serialised: ' + e.message, 202)
         return
       }
       if (typeof text !== 'string') {
-        app.failSoon(opts, 'send needs data, an Object', 202)
+        app.refuse(opts, 'send needs data, an Object', 202)
         return
       }
       const args = { data: text, type: dataType(o.data) }
