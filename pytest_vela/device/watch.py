@@ -16,7 +16,7 @@ from pytest_vela.console.port import Console
 from pytest_vela.device import apps, files
 from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.crashes import CrashLog, ExpectedCrash
-from pytest_vela.device.power import PowerControl
+from pytest_vela.device.power import ConsoleReboot, PowerControl
 from pytest_vela.device.transfer import FileDigest
 from pytest_vela.errors import (
     ExpectTimeout,
@@ -58,6 +58,10 @@ class Watch:
         serial = rig.settings.serial
         self._prompt = re.compile(re.escape(serial.prompt))
         self._boot = re.compile(serial.boot_marker)
+        # After ``reboot``: the boot, or the shell saying it has no such command.
+        self._no_reboot = re.compile(
+            rf"(?P<booted>{serial.boot_marker})|(?P<no_reboot>\breboot: command not found)"
+        )
         self.crashes = CrashLog(
             console,
             serial.crash_marker,
@@ -194,27 +198,43 @@ class Watch:
             return self._reset(hard)
 
     def _reset(self, hard: bool) -> float:
-        timeouts = self.rig.settings.timeouts
+        """A soft reset types ``reboot``; a firmware whose shell has none (the Vela fork's
+        sim, some release builds) is power-cycled instead, where the rig has a way to."""
         started = time.monotonic()
         self.console.discard_pending()
         if hard:
             self.power.hard_reset()
+            self._booted("a hard reset")
         else:
             self.console.write_line("reboot")
-        try:
-            self.console.expect(self._boot, timeouts.boot)
-        except ExpectTimeout as exc:
-            raise WatchHung(
-                f"no boot-done marker {self._boot.pattern!r} within {timeouts.boot:g} s after "
-                f"{'a hard reset' if hard else 'reboot'}; last output:\n{exc.seen}\n"
-                f"full console log: {self.log_path}"
-            ) from None
-        self.expect_prompt(timeouts.shell, "booting")
+            if self._booted("reboot", self._no_reboot).lastgroup == "no_reboot":
+                if isinstance(self.power, ConsoleReboot):
+                    raise WatchHung(
+                        "the firmware has no reboot command and this rig has no other way to "
+                        f"reset it (reset.method = {self.rig.settings.reset.method!r}): give "
+                        "the rig a reset.method of dtr, command, restart or labgrid; full "
+                        f"console log: {self.log_path}"
+                    )
+                self.console.note("the firmware has no reboot command: a hard reset instead")
+                self.power.hard_reset()
+                self._booted("a hard reset")
+        self.expect_prompt(self.rig.settings.timeouts.shell, "booting")
         elapsed = time.monotonic() - started
         self.boot_times.append(elapsed)
         for listener in self._reset_listeners:
             listener()
         return elapsed
+
+    def _booted(self, after: str, also: re.Pattern[str] | None = None) -> re.Match[str]:
+        """The boot-done marker (or ``also``) after ``after``; WatchHung without it."""
+        timeout = self.rig.settings.timeouts.boot
+        try:
+            return self.console.expect(also or self._boot, timeout)
+        except ExpectTimeout as exc:
+            raise WatchHung(
+                f"no boot-done marker {self._boot.pattern!r} within {timeout:g} s after "
+                f"{after}; last output:\n{exc.seen}\nfull console log: {self.log_path}"
+            ) from None
 
     # --- files, images and apps -----------------------------------------------------------
 

@@ -166,8 +166,8 @@ def test_the_program_dies_with_a_killed_run(apache: Rig, tmp_path: Path) -> None
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not pid_alive(pid), "the program outlived the SIGKILLed run"
-        # Its run directory outlives it (nothing runs on SIGKILL); the next run sweeps it.
-        assert workdir.is_dir()
+        # Its run directory outlives it (nothing runs on SIGKILL); the next run sweeps it
+        # (another test's run, running beside this one, may have swept it already).
         fresh = run_dir(RUN_DIR_PREFIX)
         fresh.rmdir()
         assert not workdir.exists()

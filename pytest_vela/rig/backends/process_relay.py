@@ -22,10 +22,10 @@ which releases it and which nsh ignores (``input_boundary``; 0 turns it off).
 
 A run that ends is restarted at once, as a board boots again after a reset. The relay also
 knows when an end was asked for: a restart or a stop, or the harness typing ``reboot`` (or
-``poweroff``) just before — a firmware whose reboot powers off by exiting. A firmware whose
-shell has no ``reboot`` (``nsh: reboot: command not found``) is restarted instead, so a soft
-reset works on every build. After a crash's output has gone quiet the run is restarted too
-(a watch resets itself after a panic; a program sits in its dead shell), unless told not to.
+``poweroff``) just before — a firmware whose reboot powers off by exiting. (A firmware whose
+shell has no ``reboot`` is power-cycled by the watch itself, through the rig's restart.) After
+a crash's output has gone quiet the run is restarted too (a watch resets itself after a panic;
+a program sits in its dead shell), unless told not to.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ import contextlib
 import errno
 import os
 import queue
-import re
 import select
 import selectors
 import threading
@@ -55,7 +54,6 @@ QUICK_EXIT_S = 1.0
 QUICK_EXITS = 3
 #: Seconds after ``reboot`` is typed within which an exit is the reboot's doing.
 ASKED_EXIT_WINDOW = 5.0
-NO_REBOOT = re.compile(rb"\breboot: command not found")
 PENDING_LIMIT = 64 * 1024  # output waiting for the Console before the program is read again
 READ_SIZE = 65536
 
@@ -289,10 +287,6 @@ class ProcessRelay:
                 self._note("the program set ONLCR on its terminal: cleared (lines end \\r\\n)")
         self._last_output = time.monotonic()
         self._out += data
-        if self._reboot_typed is not None and NO_REBOOT.search(data):
-            self._reboot_typed = None
-            self._note("the firmware has no reboot command: restarting the program instead")
-            self._end_run("restarted for a reboot", asked=True, restart=True)
         self._write_cable()
 
     def _write_cable(self) -> None:
