@@ -19,7 +19,14 @@ from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.watch import Step, Watch
-from pytest_vela.errors import AppNotInstalled, InstallError, RigConfigError, RigError, SerialLost
+from pytest_vela.errors import (
+    AppNotInstalled,
+    InstallError,
+    RigConfigError,
+    RigError,
+    SerialLost,
+    WatchHung,
+)
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.bridge import BridgeClient
 from pytest_vela.peer.events import EventLog
@@ -153,9 +160,31 @@ class RigSession:
             progress=self._provisioning.progress,
         )
         self._backend.serve(watch)
-        watch.wake(settings.timeouts.boot)
+        self._bring_up(watch)
         self._provisioning.provision(watch)
         return watch
+
+    def _bring_up(self, watch: Watch) -> None:
+        """A ready shell at session start: a shell that does not answer (left dead by an
+        earlier run, a crash nobody reset) is power-cycled — its reset command, restart or
+        labgrid power — before the rig is declared down."""
+        timeouts = self.rig.settings.timeouts
+        try:
+            watch.wake(timeouts.boot)
+            return
+        except WatchHung as silent:
+            method = self.rig.settings.reset.method
+            self.say(
+                f"{self.rig.name}: no prompt at start; power-cycling it (reset.method {method})"
+            )
+            try:
+                watch.reset(hard=True)
+            except RigError as still:
+                raise WatchHung(
+                    f"{silent}\na power cycle (reset.method = {method!r}) did not bring it back "
+                    f"either: {still}",
+                    log_path=watch.log_path,
+                ) from None
 
     # --- faults ------------------------------------------------------------------------------
 
