@@ -67,7 +67,8 @@ def test_a_silent_shell_is_power_cycled_before_the_rig_is_down(pytester: pytest.
     _project(pytester)
     result = pytester.runpytest_subprocess("--rig", "proc", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*proc: no prompt at start; power-cycling it (reset.method restart)*"])
+    said = "*proc: no prompt at start; power-cycling it (reset.method restart)*"
+    result.stdout.fnmatch_lines([said])
     assert (pytester.path / "rigs" / "cwd" / "runs").read_text() == "2"
 
 
