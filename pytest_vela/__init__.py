@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from pytest_vela.peer.events import Event, EventLog
     from pytest_vela.peer.interconnect import Diagnosis, Interconnect, SendResult
     from pytest_vela.peer.phone import Peer
-    from pytest_vela.plugin.faults import VelaSim
+    from pytest_vela.plugin.link_profile import LinkProfile
+    from pytest_vela.rig.factory import open_rig, open_watch
+    from pytest_vela.rig.sim_faults import VelaSim
     from pytest_vela.rigfile.loader import Rig
 
 _LAZY = {
@@ -43,11 +45,14 @@ _LAZY = {
     "EventLog": "pytest_vela.peer.events",
     "Diagnosis": "pytest_vela.peer.interconnect",
     "Interconnect": "pytest_vela.peer.interconnect",
+    "LinkProfile": "pytest_vela.plugin.link_profile",
     "SendResult": "pytest_vela.peer.interconnect",
     "Peer": "pytest_vela.peer.phone",
     "Rig": "pytest_vela.rigfile.loader",
-    "VelaSim": "pytest_vela.plugin.faults",
+    "VelaSim": "pytest_vela.rig.sim_faults",
     "Watch": "pytest_vela.device.watch",
+    "open_rig": "pytest_vela.rig.factory",
+    "open_watch": "pytest_vela.rig.factory",
 }
 
 
@@ -72,6 +77,7 @@ __all__ = [
     "FlashError",
     "InstallError",
     "Interconnect",
+    "LinkProfile",
     "LockError",
     "Peer",
     "ReadyState",
@@ -86,4 +92,6 @@ __all__ = [
     "Watch",
     "WatchCrashed",
     "WatchHung",
+    "open_rig",
+    "open_watch",
 ]

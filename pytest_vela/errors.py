@@ -17,6 +17,19 @@ class VelaError(Exception):
     """Base of every pytest-vela exception."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message ("" for none): what one-line summaries show."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def as_consequence(error: BaseException | None) -> str:
+    """The line that names what failed because of a root cause (a crash, an app's error)."""
+    if error is None:
+        return ""
+    return f"\nthen, as a consequence: {type(error).__name__}: {first_line(error)}"
+
+
 # --- product failures -----------------------------------------------------------------------
 
 
@@ -39,6 +52,7 @@ class WatchCrashed(VelaError, AssertionError):
     """The firmware panicked: a product failure, with the panic line and the log."""
 
     line: str = ""  # the crash marker's line
+    report: Any = None  # its evidence: lines and decoded backtrace (device.crash_report)
 
 
 class AppThrew(VelaError, AssertionError):
@@ -93,9 +107,8 @@ class RigDown(RigError):
     def __init__(self, rig: str, cause: BaseException) -> None:
         self.rig = rig
         self.cause = cause
-        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
         super().__init__(
-            f"{rig} down: {type(cause).__name__}: {first}",
+            f"{rig} down: {type(cause).__name__}: {first_line(cause)}",
             log_path=getattr(cause, "log_path", None),
         )
 
@@ -144,8 +157,12 @@ class BridgeProfileError(BleError):
     """The device has no bridge service/characteristic with the rig's UUIDs (permanent)."""
 
 
-class LoopTimeout(BleError, TimeoutError):
-    """A coroutine handed to the link's loop thread did not finish in time (it was cancelled)."""
+class LoopTimeout(RigError, TimeoutError):
+    """A coroutine handed to a loop thread did not finish in time (it was cancelled)."""
+
+
+class BleTimeout(BleError, TimeoutError):
+    """An operation on the BLE link (connecting, writing, disconnecting) did not finish in time."""
 
 
 class ProtocolError(BleError):

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
-from pytest_vela.rig.backend import SimPowerCycle
+from pytest_vela.rig.factory import open_rig
+from pytest_vela.rig.session import RigSession
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from tests.support.leftovers import orphan_run_dirs
@@ -60,8 +61,9 @@ def sim_console(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[C
 
 
 @pytest.fixture
-def own_watch(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[Watch]:
-    """A Watch on a private simulated watch, with retries short enough for fault tests."""
+def own_rig(tmp_path: Path) -> Iterator[RigSession]:
+    """A rig session of its own on a simulated watch (not the plugin's session one), made as
+    a script would make it, with install retries short enough for fault tests."""
     settings = fast_sim_settings()
     settings = settings.model_copy(
         update={
@@ -70,13 +72,14 @@ def own_watch(simulated_watch: SimulatorProcess, tmp_path: Path) -> Iterator[Wat
             )
         }
     )
-    rig = Rig("sim", settings, None)
-    console = Console(simulated_watch.port, 921600, tmp_path / "logs" / "own.log")
-    console.open()
-    watch = Watch(rig, console, SimPowerCycle(simulated_watch))
-    watch.wake()
-    yield watch
-    console.close()
+    with open_rig(Rig("sim", settings, None), tmp_path / "logs") as session:
+        yield session
+
+
+@pytest.fixture
+def own_watch(own_rig: RigSession) -> Watch:
+    """The watch of ``own_rig``, at a ready shell."""
+    return own_rig.watch()
 
 
 @pytest.fixture(scope="session", autouse=True)

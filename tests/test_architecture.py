@@ -43,11 +43,27 @@ def test_the_package_keeps_its_layer_contracts() -> None:
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
+        # a layer imports only the layers below it, and siblings never each other
         ("pytest_vela/wire/framing.py", "import pytest_vela.plugin.hooks", "Layers"),
+        ("pytest_vela/plugin/hooks.py", "import pytest_vela.cli", "Layers"),
+        ("pytest_vela/agent/project.py", "import pytest_vela.wire.profile", "Layers"),
+        # the simulator imports nothing of the harness, nor the harness the simulator
         ("pytest_vela/sim/shell.py", "import pytest_vela.rig.session", "simulator runs inside"),
+        ("pytest_vela/sim/shell.py", "import pytest_vela.report.summary", "simulator runs inside"),
         ("pytest_vela/rig/lock.py", "import pytest_vela.sim.shell", "never imports the simulator"),
+        ("pytest_vela/cli.py", "import pytest_vela.sim.process", "never imports the simulator"),
+        # the conformance suite names the public API only
+        (
+            "pytest_vela/conformance/test_send.py",
+            "import pytest_vela.rig.session",
+            "conformance suite uses the public API",
+        ),
+        # third-party parts stay behind the one layer made for them
         ("pytest_vela/device/watch.py", "import allure", "Only the plugin imports pytest"),
         ("pytest_vela/peer/phone.py", "import bleak", "Only the link speaks BLE"),
+        ("pytest_vela/sim/pty_port.py", "import serial", "Only the console opens serial ports"),
+        ("pytest_vela/device/watch.py", "import dbus_fast", "speak D-Bus"),
+        ("pytest_vela/rig/lock.py", "import labgrid", "Only the labgrid backend imports labgrid"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

@@ -14,9 +14,11 @@ import pytest
 import pytest_vela.console.window as window_module
 from pytest_vela.console.ansi import AnsiStripper, strip_ansi
 from pytest_vela.console.lines import LineListener, MarkerLog
-from pytest_vela.console.port import RECENT_CHARS, Console
+from pytest_vela.console.port import Console
+from pytest_vela.console.window import RECENT_CHARS
 from pytest_vela.errors import ExpectTimeout, SerialLost
 from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.wire.control import ControlOp
 from tests.support.ptys import RawPty
 
 STAMP = re.compile(r"^\d\d:\d\d:\d\d\.\d{6} ", re.M)
@@ -277,10 +279,10 @@ def test_sim_flood_arrives_complete_and_in_order(sim_console: Console) -> None:
 def test_sim_unplug_then_reopen_on_the_stable_path(
     simulated_watch: SimulatorProcess, sim_console: Console
 ) -> None:
-    simulated_watch.control("unplug")
+    simulated_watch.control(ControlOp.UNPLUG)
     with pytest.raises(SerialLost):
         sim_console.expect("never", timeout=30)
-    simulated_watch.control("replug")
+    simulated_watch.control(ControlOp.REPLUG)
     sim_console.reopen()
     sim_console.write_line("echo back")
     sim_console.expect(r"\r\nback\r\n", timeout=10)

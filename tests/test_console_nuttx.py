@@ -16,7 +16,7 @@ from pytest_vela.console.port import Console
 from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.rigfile.loader import Rig
-from tests.support.nuttx import nuttx_on_pty
+from tests.support.nuttx_pty import nuttx_on_pty
 from tests.support.ptys import RawPty
 from tests.support.rigs import fast_sim_settings
 

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_vela.errors import EventTimeout
 from pytest_vela.peer.events import Event, EventLog
-from pytest_vela.plugin.timeline_svg import render_svg
+from pytest_vela.report.sequence_svg import render_svg
 
 
 def _log(*kinds: str) -> EventLog:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pytest_vela.errors import RigConfigError
-from pytest_vela.rig.backend import HardwareBackend, make_backend
+from pytest_vela.rig.backends import make_backend
+from pytest_vela.rig.backends.hardware import HardwareBackend
 from pytest_vela.rigfile.loader import load_rig
 from tests.support.rigs import write_rig
 

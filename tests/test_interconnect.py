@@ -8,8 +8,9 @@ import pytest
 from pytest_vela import BleError, ErrorCode, ReadyState
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
-from pytest_vela.plugin.faults import VelaSim
+from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
+from tests.support.rigs import fast_sim_rig, write_rig
 
 
 def test_the_message_limit_fault_moves_the_limit(
@@ -159,3 +160,28 @@ def test_a_link_dropped_on_the_way_out_is_restored_for_the_next_test(
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_the_rigs_command_timeout_bounds_an_agent_command(pytester: pytest.Pytester) -> None:
+    """``timeouts.command`` is how long the harness waits for an agent's answer: a send the
+    watch keeps waiting on (an unresponsive phone, a 1 s acknowledgement timeout) is given up
+    after it, and a send with its own ``timeout`` waits that long instead."""
+    write_rig(
+        pytester.path / "rigs",
+        "sim",
+        fast_sim_rig(command=0.3),
+    )
+    pytester.makepyfile(
+        r"""
+        import pytest
+        from pytest_vela import AgentError
+
+        def test_bounded(interconnect, peer):
+            peer.set_responsive(False)
+            gave_up = r"waited 0\.[23]\d* s for the agent's answer to 'send'"
+            with pytest.raises(AgentError, match=gave_up):
+                interconnect.send({"n": 1})
+            assert interconnect.send({"n": 2}, timeout=10).code == 204
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -8,7 +8,6 @@ Two pytest runs and two report builds serve every test of this module (module sc
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -25,20 +24,10 @@ import pytest
 
 from pytest_vela.report.command import make_server
 from pytest_vela.report.scrub import third_party_requests
-from tests.support.browser import chromium, open_page
-from tests.support.rigs import write_rig
+from tests.support.browser import open_page
+from tests.support.rigs import fast_sim_rig, write_rig
 
-FAST_SIM = """
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 2
-    install = 5
-    launch = 5
-    connect = 5
-    [sim]
-    boot_ms = 20
-"""
+FAST_SIM = fast_sim_rig(shell=2)
 
 DOWN = """
     kind = "hardware"
@@ -427,10 +416,6 @@ def served(night: Night) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.mark.skipif(
-    chromium() is None and not os.environ.get("CI"),
-    reason="no chromium here (Debian: apt-get install chromium); CI installs it",
-)
 def test_a_browser_shows_the_failed_test_and_asks_only_the_local_host(
     night: Night, served: str
 ) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from tests.support.leftovers import helper_processes, wait_gone
-from tests.support.projects import FAST_SIM, outcome, run_project
-from tests.support.rigs import write_rig
+from tests.support.projects import outcome, run_project
+from tests.support.rigs import FAST_SIM, write_rig
 
 RIG_ONLY = """
     def test_rig(rig):

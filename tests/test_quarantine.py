@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.plugin.verdict import RIG_FAULTS, Verdict
+from pytest_vela.plugin.verdict import RIG_FAULTS, RunVerdict
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from tests.support.leftovers import sim_run_dir
+from tests.support.rigs import FAST_SIM
 
 LOSES_ITS_PORT = """
 import os
@@ -56,7 +57,7 @@ def _farm(
         "[ble]\nname = 'Vela-flaky'\n"
         "[timeouts]\nconnect = 1\nshell = 3\n"
     )
-    rigs.joinpath("sim.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+    rigs.joinpath("sim.toml").write_text(FAST_SIM)
     pytester.makepyfile(test_port=LOSES_ITS_PORT)
     mp.setenv("FLAKY_CONTROL", str(sim.control_path))
     mp.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))
@@ -112,7 +113,7 @@ def _never_up_rig(pytester: pytest.Pytester, extra: str = "") -> None:
         "kind = 'hardware'\n[serial]\nport = '/dev/serial/by-id/no-such-adapter'\n"
         f"[ble]\nname = 'Vela-gone'\n{extra}"
     )
-    rigs.joinpath("sim.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+    rigs.joinpath("sim.toml").write_text(FAST_SIM)
 
 
 def test_product_failures_win_over_rig_faults(
@@ -177,7 +178,7 @@ def test_a_bad_ini_limit_is_a_usage_error(pytester: pytest.Pytester) -> None:
     ],
 )
 def test_the_exit_status(status: int, product: int, faults: bool, expected: int) -> None:
-    verdict = Verdict()
+    verdict = RunVerdict()
     verdict.product_failures = product
     if faults:
         verdict.quarantined["desk"] = "rig 'desk' quarantined"

@@ -6,18 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from pytest_vela.sim.quickapp import pipe
-from pytest_vela.sim.quickapp.host import HOST_JS, NodeAppHost, find_node
+from pytest_vela.sim.quickapp.host import HOST_JS, find_node
+from tests.support.bundles import HEAD, Host, run
 
 pytestmark = pytest.mark.skipif(find_node() is None, reason="Node.js (node) is not on PATH")
 
-HEAD = "export default function(global, globalThis, window, $app_exports$, $app_evaluate$){"
 APP_JS = (
     HEAD + "var r = $app_require$; $app_exports$.default = {"
     " onCreate() { console.log('app onCreate') },"
@@ -78,35 +76,6 @@ def make_app(root: Path, page: str = PAGE_JS, log_level: str = "log") -> Path:
     return root
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.out: list[pipe.FromHost] = []
-
-    def __call__(self, message: pipe.FromHost) -> None:
-        self.out.append(message)
-
-    def lines(self) -> list[str]:
-        return [m.text for m in self.out if isinstance(m, pipe.ConsoleOutput)]
-
-    async def until(self, ready: Callable[[], bool], timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            assert time.monotonic() < deadline, self.out
-            await asyncio.sleep(0.005)
-
-
-def run(body: Callable[[NodeAppHost, Recorder], Awaitable[None]]) -> None:
-    async def main() -> None:
-        recorder = Recorder()
-        host = NodeAppHost(time.monotonic_ns(), recorder)
-        try:
-            await body(host, recorder)
-        finally:
-            await host.stop()
-
-    asyncio.run(main())
-
-
 def test_the_pipe_ops_of_the_host_are_the_protocols() -> None:
     table = re.search(r"const PIPE = \{(.*?)\n\}", HOST_JS.read_text(), re.S)
     assert table is not None
@@ -116,7 +85,8 @@ def test_the_pipe_ops_of_the_host_are_the_protocols() -> None:
 def test_life_cycle_data_timers_and_app(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         assert await host.start_app("com.example.t", app) is None
         assert rec.lines() == ["app onCreate", "onInit 1 [1,2] hi from app", "onReady", "onShow"]
         await rec.until(lambda: "tick late 1" in rec.lines())
@@ -137,7 +107,8 @@ def test_life_cycle_data_timers_and_app(tmp_path: Path) -> None:
 def test_stopped_apps_timers_never_fire(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         assert await host.start_app("com.example.t", app) is None
         await host.stop_app("com.example.t")
         await asyncio.sleep(0.1)
@@ -149,7 +120,8 @@ def test_stopped_apps_timers_never_fire(tmp_path: Path) -> None:
 def test_a_missing_module_is_a_stub_that_fails(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         await host.start_app("com.example.t", app)
         host.send(pipe.Event("com.example.t", "message", {"data": "foo"}))
         await rec.until(lambda: "done" in rec.lines())
@@ -162,13 +134,14 @@ def test_a_missing_module_is_a_stub_that_fails(tmp_path: Path) -> None:
 def test_send_serialises_once_and_waits_for_the_platform(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         await host.start_app("com.example.t", app)
         host.send(pipe.Event("com.example.t", "message", {"data": "send"}))
         await rec.until(lambda: any(isinstance(m, pipe.Call) for m in rec.out))
         call = next(m for m in rec.out if isinstance(m, pipe.Call))
         assert (call.module, call.method) == ("system.interconnect", "send")
-        assert call.args == {"data": '{"a":[1,"é"]}'}
+        assert call.args == {"data": '{"a":[1,"é"]}', "type": "object"}
         host.send(pipe.Reply("com.example.t", call.call, False, code=1006, data="disconnected"))
         await rec.until(lambda: "send failed 1006 disconnected" in rec.lines())
 
@@ -178,7 +151,8 @@ def test_send_serialises_once_and_waits_for_the_platform(tmp_path: Path) -> None
 def test_an_unhandled_rejection_is_the_apps_uncaught_error(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         await host.start_app("com.example.t", app)
         host.send(pipe.Event("com.example.t", "message", {"data": "reject"}))
         await rec.until(lambda: any(isinstance(m, pipe.Uncaught) for m in rec.out))
@@ -193,7 +167,8 @@ def test_an_unhandled_rejection_is_the_apps_uncaught_error(tmp_path: Path) -> No
 def test_the_manifest_log_level_filters_the_console(tmp_path: Path) -> None:
     app = make_app(tmp_path / "app", log_level="warn")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         await host.start_app("com.example.t", app)
         host.send(pipe.Event("com.example.t", "message", {"data": "x"}))
         await rec.until(lambda: "got x" in rec.lines())
@@ -206,7 +181,8 @@ def test_a_bytecode_bundle_or_a_load_error_fails_the_start(tmp_path: Path) -> No
     bytecode = make_app(tmp_path / "jsc", page="\x00\x01binary")
     throws = make_app(tmp_path / "throws", page=HEAD + "throw new Error('at load') }")
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         error = await host.start_app("com.example.t", bytecode)
         assert error is not None and "--enable-jsc" in error
         error = await host.start_app("com.example.t", throws)
@@ -225,7 +201,8 @@ def test_a_custom_component_build_defines_its_page_through_entry(tmp_path: Path)
     )
     app = make_app(tmp_path / "app", page=page)
 
-    async def body(host: NodeAppHost, rec: Recorder) -> None:
+    async def body(h: Host) -> None:
+        host, rec = h.node, h.rec
         assert await host.start_app("com.example.t", app) is None
         assert "entry page" in rec.lines()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import builtins
 import json
 import re
 import subprocess
@@ -13,8 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela import cli
-from pytest_vela.report.categories import allure2_categories, allure3_categories
+from pytest_vela import cli, errors
+from pytest_vela.report.categories import (
+    LABEL,
+    allure2_categories,
+    allure3_categories,
+    classify,
+)
 from pytest_vela.report.command import run as run_report
 from pytest_vela.report.scrub import scrub, scrub_html, third_party_requests
 from pytest_vela.report.sources import category_of, find_results, outcome_of
@@ -25,22 +31,43 @@ MESSAGES = [
         "broken",
         "pytest_vela.errors.RigDown: watch01 down: SerialLost: cannot open",
         "Rig infrastructure",
+        "rig",
     ),
-    ("broken", "pytest_vela.errors.WatchHung: the watch did not return", "Rig infrastructure"),
-    ("broken", "pytest_vela.errors.LoopTimeout: waited", "Rig infrastructure"),
-    ("failed", "pytest_vela.errors.WatchCrashed: the watch crashed during", "Watch crashed"),
-    ("failed", "AssertionError: expected events in order", "Product failures"),
-    ("failed", "pytest_vela.errors.ExpectTimeout: expected 'x'", "Product failures"),
-    ("broken", "RuntimeError: the test mentions SerialLost in passing", "Test errors"),
+    (
+        "broken",
+        "pytest_vela.errors.WatchHung: the watch did not return",
+        "Rig infrastructure",
+        "rig",
+    ),
+    ("broken", "pytest_vela.errors.LoopTimeout: waited", "Rig infrastructure", "rig"),
+    (
+        "failed",
+        "pytest_vela.errors.WatchCrashed: the watch crashed during",
+        "Watch crashed",
+        "crash",
+    ),
+    ("failed", "AssertionError: expected events in order", "Product failures", "product"),
+    ("failed", "pytest_vela.errors.ExpectTimeout: expected 'x'", "Product failures", "product"),
+    ("broken", "RuntimeError: the test mentions SerialLost in passing", "Test errors", "test"),
 ]
 
 
-@pytest.mark.parametrize(("status", "message", "category"), MESSAGES)
+@pytest.mark.parametrize(("status", "message", "category", "key"), MESSAGES)
 def test_one_classification_for_allure_2_allure_3_and_the_terminal(
-    status: str, message: str, category: str
+    status: str, message: str, category: str, key: str
 ) -> None:
-    result = {"status": status, "statusDetails": {"message": message}, "labels": []}
-    assert category_of(result) == category  # as the report command counts
+    error_type = message.split(":", 1)[0].rsplit(".", 1)[-1]
+    error = getattr(errors, error_type, None) or getattr(builtins, error_type)
+    raised = error.__new__(error)  # as raised: only its class decides
+    assert classify(raised).key == key  # as the plugin decides, where the error is raised
+    labelled = {"status": status, "labels": [{"name": LABEL, "value": key}]}
+    assert category_of(labelled) == category  # as the report command counts
+    allure3 = next(  # Allure 3 files a result by its label
+        c["name"]
+        for c in allure3_categories()
+        if status in c["matchers"]["statuses"] and re.search(c["matchers"]["labels"][LABEL], key)
+    )
+    assert allure3 == category
     allure2 = next(  # Allure 2: the whole message must match
         c["name"]
         for c in allure2_categories()
@@ -48,13 +75,8 @@ def test_one_classification_for_allure_2_allure_3_and_the_terminal(
         and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)
     )
     assert allure2 == category
-    allure3 = next(  # Allure 3: the pattern is searched (JavaScript's RegExp.test)
-        c["name"]
-        for c in allure3_categories()
-        if status in c["matchers"]["statuses"]
-        and re.search(c["matchers"].get("message", ""), message)
-    )
-    assert allure3 == category
+    unlabelled = {"status": status, "statusDetails": {"message": message}, "labels": []}
+    assert category_of(unlabelled) == category  # a result without the label: Allure 2's rule
 
 
 def test_the_closing_line_names_each_rigs_faults() -> None:
@@ -179,9 +201,10 @@ def test_pytest_fixtures_is_the_reference_with_units(pytester: pytest.Pytester) 
     out = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider").stdout.str()
     flat = " ".join(out.replace("``", "").split())
     assert ".diagnosis(timeout=10000) — **milliseconds**" in flat
-    assert ".send(data, timeout=15.0) — **seconds**" in flat
+    assert ".send(data, timeout=None) — **seconds**" in flat
     assert (
-        ".expect_message(timeout=10.0) (s) → the next object the watch app sent, **parsed**" in flat
+        ".expect_message(timeout=10.0) (s) → the next message the watch app sent, **parsed**"
+        in flat
     )
     assert ".data is the string the app received" in flat
     assert ".shell(cmd, timeout=None)" in flat and ".set_latency(ms)" in flat

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.rigs import FAST_SIM
+
 
 def _results(root: Path, rig: str) -> dict[str, dict[str, Any]]:
     found = {}
@@ -19,8 +21,15 @@ def _results(root: Path, rig: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _failure(result: dict[str, Any]) -> str | None:
+    """The class the plugin gave a failed result (its ``failure`` label, which Allure 3's
+    categories match)."""
+    return next((la["value"] for la in result["labels"] if la["name"] == "failure"), None)
+
+
 def _category(root: Path, rig: str, result: dict[str, Any]) -> str | None:
-    """The first category of categories.json that this result falls into, as Allure decides."""
+    """The first category of categories.json that this result falls into, as Allure 2
+    decides."""
     categories = json.loads(
         (root / "reports" / rig / "allure-results" / "categories.json").read_text()
     )
@@ -58,6 +67,7 @@ def test_interconnect_tests_carry_their_evidence(pytester: pytest.Pytester) -> N
     assert attachments["sequence diagram"].read_text().startswith("<svg")
     assert "timeline" in result["statusDetails"]["message"]  # the failure shows it too
     assert _category(pytester.path, "sim", result) == "Product failures"
+    assert _failure(result) == "product"
 
 
 def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> None:
@@ -79,6 +89,7 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
     assert hung["status"] == "broken"
     assert "WatchHung" in hung["statusDetails"]["message"]
     assert _category(pytester.path, "sim", hung) == "Rig infrastructure"
+    assert _failure(hung) == "rig"
     assert crashed["status"] == "failed"
     assert "Assertion failed" in crashed["statusDetails"]["message"]
     results_dir = pytester.path / "reports" / "sim" / "allure-results"
@@ -86,6 +97,7 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
     assert len(console) == 1  # the crash's own console slice, panic included
     assert "Assertion failed" in (results_dir / console[0]["source"]).read_text()
     assert _category(pytester.path, "sim", crashed) == "Watch crashed"
+    assert _failure(crashed) == "crash"
 
 
 def test_tests_that_use_no_rig_leave_no_reports(pytester: pytest.Pytester) -> None:
@@ -137,7 +149,7 @@ def farm_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     rigs = root / "rigs"
     rigs.mkdir()
     for name in ("left", "right"):
-        (rigs / f"{name}.toml").write_text("kind = 'sim'\n[sim]\nboot_ms = 20\n")
+        (rigs / f"{name}.toml").write_text(FAST_SIM)
     (rigs / "desk.toml").write_text(
         "kind = 'hardware'\n[serial]\nport = '/dev/serial/by-id/usb-none'\n[ble]\nname = 'x'\n"
     )
@@ -172,6 +184,7 @@ def test_under_xdist_each_rig_keeps_its_results_labels_and_environment(
         assert len(env["environment"]["firmware"]) == 64
         crashed = _results(root, rig)[f"test_crash[{rig}]"]
         assert _category(root, rig, crashed) == "Watch crashed"
+        assert _failure(crashed) == "crash"
         wrong = _results(root, rig)[f"test_wrong[{rig}]"]
         assert _category(root, rig, wrong) == "Product failures"
     down = _results(root, "desk")["test_link[desk]"]

@@ -50,6 +50,22 @@ def test_a_sim_file_overrides_the_builtin_sim_and_stays_a_sim(tmp_path: Path) ->
     assert rig.settings.sim.pace is False
 
 
+def test_one_message_limit_the_suite_expects_and_the_simulated_watch_enforces(
+    tmp_path: Path,
+) -> None:
+    write_rig(tmp_path, "sim", "[app]\nmessage_limit = 20000\n")
+    rig = load_rig("sim", tmp_path)
+    assert rig.settings.app.message_limit == rig.settings.sim.interconnect.message_limit == 20000
+    # A simulated watch that breaks the limit on purpose says so in its own table.
+    write_rig(
+        tmp_path,
+        "sim",
+        "[app]\nmessage_limit = 20000\n[sim.interconnect]\nmessage_limit = 19999\n",
+    )
+    broken = load_rig("sim", tmp_path).settings
+    assert (broken.app.message_limit, broken.sim.interconnect.message_limit) == (20000, 19999)
+
+
 def test_unknown_rig_lists_the_known_ones(tmp_path: Path) -> None:
     write_rig(tmp_path, "watch01", HARDWARE)
     write_rig(tmp_path, "bench2", HARDWARE)
@@ -158,12 +174,12 @@ def test_with_settings_replaces_a_section_and_keeps_the_rest(tmp_path: Path) -> 
     assert moved.settings.timeouts == rig.settings.timeouts
 
 
-@pytest.mark.parametrize("name", ["sim", "watch01"])
+@pytest.mark.parametrize("name", ["sim", "sim-openvela", "watch01"])
 def test_the_shipped_rig_files_are_valid(name: str) -> None:
     rigs = Path(__file__).resolve().parents[1] / "rigs"
     rig = load_rig(name, rigs)
     assert rig.path == rigs / f"{name}.toml"
-    assert rig.kind == ("sim" if name == "sim" else "hardware")
+    assert rig.kind == ("hardware" if name == "watch01" else "sim")
 
 
 # --- what is in the file is not a rig file at all ------------------------------------------

@@ -205,12 +205,14 @@ def test_the_documents_are_not_all_refused(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("path", FIELDS, ids=".".join)
+# Fields whose default is None (an optional path, a port) have nothing to write.
+WITH_DEFAULTS = [path for path in FIELDS if default_of(path) is not None]
+
+
+@pytest.mark.parametrize("path", WITH_DEFAULTS, ids=".".join)
 def test_each_fields_default_written_as_toml_loads(tmp_path: Path, path: tuple[str, ...]) -> None:
     """The serialiser writes each default so that it reads back as that default."""
     default = default_of(path)
-    if default is None:
-        pytest.skip("no default to write")
     section = "\n[" + ".".join(path[:-1]) + "]" if len(path) > 1 else ""
     kind = "" if path == ("kind",) else 'kind = "sim"'
     document = f"{kind}{section}\n{path[-1]} = {toml_value(default)}\n"

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_vela.rig.backend import with_sim_identity
+from pytest_vela.rig.backends.simulated import with_sim_identity
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from tests.support.leftovers import sim_run_dir
-from tests.support.rigs import write_rig
+from tests.support.rigs import FAST_SIM, write_rig
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         )
         port = sim.start()
         rigs = tmp_path / "rigs"
-        write_rig(rigs, "sim", "kind = 'sim'\n[sim]\nboot_ms = 20\n")
+        write_rig(rigs, "sim", FAST_SIM)
         write_rig(
             rigs,
             "desk",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,13 +16,15 @@ import serial
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import InstallError, SimulatorError
-from pytest_vela.plugin.faults import ORDER_TIMEOUT, VelaSim
-from pytest_vela.rig.backend import SimPowerCycle
+from pytest_vela.rig.backends.simulated import SimPowerCycle
+from pytest_vela.rig.sim_faults import ORDER_TIMEOUT, VelaSim
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.pacing import LineRate
+from pytest_vela.sim.process import SimulatedWatch
+from pytest_vela.wire.control import ControlOp, parse_reply
 from tests.support.rigs import fast_sim_settings, write_rig
 
 
@@ -44,19 +47,30 @@ def test_line_rate_schedule_persists_across_writes() -> None:
 
 
 def test_control_channel_refuses_unknown_orders(simulated_watch: SimulatorProcess) -> None:
-    with pytest.raises(SimulatorError) as err:
-        simulated_watch.control("explode")
-    assert "explode" in str(err.value)
-    assert "crash" in str(err.value)  # the known orders are listed
-    assert simulated_watch.control("ping")["plugged"] is True
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(simulated_watch.control_path))
+        sock.sendall(b'{"op": "explode"}\n')
+        answer = sock.makefile("rb").readline()
+    refused = parse_reply(answer)
+    assert refused["ok"] is False
+    assert "explode" in refused["error"]
+    assert "crash" in refused["error"]  # the known orders are listed
+    assert simulated_watch.control(ControlOp.PING)["plugged"] is True
+
+
+def test_the_watch_serves_every_order_the_host_can_send(tmp_path: Path) -> None:
+    """The two ends of the control channel agree: one handler per ``ControlOp``, no more."""
+    watch = SimulatedWatch(fast_sim_settings(), tmp_path / "run")
+    assert set(watch.control.handlers) == set(ControlOp)
 
 
 def test_a_failing_order_is_answered_with_its_error(simulated_watch: SimulatorProcess) -> None:
     with pytest.raises(SimulatorError, match=r"garbage: ValueError: .*'many'"):
-        simulated_watch.control("garbage", n="many")
+        simulated_watch.control(ControlOp.GARBAGE, n="many")
     with pytest.raises(SimulatorError, match="has no BLE bridge"):
-        simulated_watch.control("drop_link")  # this one was started without a bus
-    assert simulated_watch.control("ping")["plugged"] is True
+        simulated_watch.control(ControlOp.DROP_LINK)  # this one was started without a bus
+    assert simulated_watch.control(ControlOp.PING)["plugged"] is True
 
 
 def test_sim_process_ends_on_stop(simulated_watch: SimulatorProcess) -> None:
@@ -64,7 +78,7 @@ def test_sim_process_ends_on_stop(simulated_watch: SimulatorProcess) -> None:
     simulated_watch.stop()
     assert not simulated_watch.alive
     with pytest.raises(SimulatorError, match="not running"):
-        simulated_watch.control("ping")
+        simulated_watch.control(ControlOp.PING)
 
 
 # --- the pytest-vela sim command ----------------------------------------------------------
@@ -206,7 +220,7 @@ def test_garbage_that_outlasts_the_order_timeout_is_written_whole(tmp_path: Path
         started = time.monotonic()
         VelaSim(sim).garbage(11_000)
         assert time.monotonic() - started > ORDER_TIMEOUT
-        assert sim.control("ping")["plugged"] is True
+        assert sim.control(ControlOp.PING)["plugged"] is True
     finally:
         console.close()
 

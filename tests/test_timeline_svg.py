@@ -10,7 +10,8 @@ import pytest
 
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.events import Event
-from pytest_vela.plugin.timeline_svg import MAX_ROWS, render_svg
+from pytest_vela.report.sequence_rows import MAX_ROWS
+from pytest_vela.report.sequence_svg import render_svg
 from pytest_vela.wire.framing import encode as frames
 from pytest_vela.wire.messages import AppData, Command, Message, Result, encode
 

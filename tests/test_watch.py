@@ -17,8 +17,11 @@ from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import FlashError, InstallError, SerialLost, WatchHung
 from pytest_vela.peer.phone import Peer
-from pytest_vela.plugin.faults import VelaSim
+from pytest_vela.rig.session import RigSession
+from pytest_vela.rig.sim_faults import VelaSim
+from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
+from pytest_vela.wire.control import ControlOp
 from tests.support.ptys import RawPty
 from tests.support.rigs import fast_sim_settings, make_rpk
 
@@ -169,9 +172,15 @@ def test_after_an_unplug_the_next_test_gets_the_port_back(watch: Watch) -> None:
 # --- on a private simulated watch, with short retry settings ----------------------------
 
 
-def test_installer_busy_is_retried(own_watch: Watch, tmp_path: Path) -> None:
+def simulator(session: RigSession) -> SimulatorProcess:
+    sim = session.simulator
+    assert sim is not None, "a simulated rig"
+    return sim
+
+
+def test_installer_busy_is_retried(own_rig: RigSession, own_watch: Watch, tmp_path: Path) -> None:
     rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
-    own_watch.power.sim.control("install_busy", n=2)  # type: ignore[attr-defined]
+    simulator(own_rig).control(ControlOp.INSTALL_BUSY, n=2)
     mark = own_watch.console.mark()
     assert own_watch.install(rpk) == "com.example.busy"
     log = own_watch.console.text_since(mark)
@@ -179,9 +188,11 @@ def test_installer_busy_is_retried(own_watch: Watch, tmp_path: Path) -> None:
     assert log.count("onInstallResult: com.example.busy(success 0)") == 1
 
 
-def test_installer_busy_for_too_long_raises_install_error(own_watch: Watch, tmp_path: Path) -> None:
+def test_installer_busy_for_too_long_raises_install_error(
+    own_rig: RigSession, own_watch: Watch, tmp_path: Path
+) -> None:
     rpk = make_rpk(tmp_path / "com.example.busy.rpk", "com.example.busy")
-    own_watch.power.sim.control("install_busy", n=10)  # type: ignore[attr-defined]
+    simulator(own_rig).control(ControlOp.INSTALL_BUSY, n=10)
     with pytest.raises(InstallError) as err:
         own_watch.install(rpk)
     message = str(err.value)

@@ -2,9 +2,7 @@
 
 import allure
 
-from pytest_vela import ReadyState
-from pytest_vela.peer.interconnect import Interconnect
-from pytest_vela.peer.phone import Peer
+from pytest_vela import Interconnect, Peer, ReadyState
 
 pytestmark = allure.feature("connect.getReadyState")
 

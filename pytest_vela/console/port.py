@@ -27,10 +27,8 @@ from pytest_vela.console.lines import LineListener, LineSplitter
 from pytest_vela.console.log import ConsoleLog
 from pytest_vela.console.prompt import SETTLE_S, prompt_regex
 from pytest_vela.console.reader import PortReader, open_port
-from pytest_vela.console.window import RECENT_CHARS, SEARCH_OVERLAP, WINDOW_LIMIT, ExpectWindow
+from pytest_vela.console.window import ExpectWindow
 from pytest_vela.errors import SerialLost
-
-__all__ = ["RECENT_CHARS", "SEARCH_OVERLAP", "WINDOW_LIMIT", "Console", "RawChannel"]
 
 
 class RawChannel(ByteQueue):

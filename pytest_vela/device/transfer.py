@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ymodem.Protocol import ProtocolType
-from ymodem.Socket import ModemSocket
 
 from pytest_vela.console.port import Console
 from pytest_vela.errors import FlashError, VelaError
-from pytest_vela.wire.ymodem_crc import use_c_crc
+from pytest_vela.wire.ymodem_crc import ModemSocket
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
-use_c_crc()
 
 Progress = Callable[[int, int], None]
 _HASH = re.compile(r"\b([0-9a-f]{64})\b")

@@ -16,15 +16,14 @@ from pytest_vela.console.port import Console
 from pytest_vela.device import apps, files
 from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.crashes import CrashLog, ExpectedCrash
-from pytest_vela.device.power import PowerControl
+from pytest_vela.device.power import ConsoleReboot, PowerControl
 from pytest_vela.device.transfer import FileDigest
 from pytest_vela.errors import (
     ExpectTimeout,
-    WatchCrashed,
     WatchHung,
 )
 from pytest_vela.rigfile.loader import Rig
-from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
+from pytest_vela.wire.profile import is_agent_line
 
 Step = Callable[[str], AbstractContextManager[Any]]
 FileProgress = Callable[[str, int, int], None]  # (file name, bytes sent, total bytes)
@@ -58,12 +57,21 @@ class Watch:
         self._progress = progress
         serial = rig.settings.serial
         self._boot = re.compile(serial.boot_marker)
-        self.crashes = CrashLog(console, serial.crash_marker)
+        # After ``reboot``: the boot, or the shell saying it has no such command.
+        self._no_reboot = re.compile(
+            rf"(?P<booted>{serial.boot_marker})|(?P<no_reboot>\breboot: command not found)"
+        )
+        self.crashes = CrashLog(
+            console,
+            serial.crash_marker,
+            boot_marker=serial.boot_marker,
+            prompt=serial.prompt,
+            elf=rig.settings.firmware.elf,
+        )
         self.boots = MarkerLog()
         console.watch_lines(self._boot, self.boots.record)
         self._reset_listeners: list[Callable[[], None]] = []
         self._stop_listeners: list[Callable[[str], None]] = []
-        self._expecting_crash = 0
         self._settled = 0  # crashes whose reboot has been waited for
         # Uncaught JS errors of the watch's apps, each with its stack, from the console.
         self.app_errors = AppErrors(rig.settings.serial.app_error_marker)
@@ -80,16 +88,12 @@ class Watch:
         fills ``crash.line``, and returns with the watch back at a ready shell; the crash does
         not fail the test. No crash in time is ``ExpectTimeout``."""
         timeout = timeout or self.rig.settings.timeouts.boot
-        before = len(self.crashes)
         seen = ExpectedCrash()
-        self._expecting_crash += 1
-        try:
+        with self.crashes.expecting() as before:
             yield seen
             event = self.crashes.wait_for_one_after(before, timeout)
-        finally:
-            self._expecting_crash -= 1
-            self.crashes.expect(before)
         seen.line, seen.ts = event.line, event.ts
+        seen.report = self.crashes.evidence(before)
         self.settle()
 
     def settle(self) -> None:
@@ -184,12 +188,9 @@ class Watch:
             ) from None
 
     def _check_crash(self, before: int, doing: str) -> None:
-        if len(self.crashes) > before and not self._expecting_crash:
-            crash = self.crashes[before]
-            raise WatchCrashed(
-                f"the watch crashed while {doing}: {crash.line!r}; "
-                f"full console log: {self.log_path}"
-            )
+        failure = self.crashes.failure(before, during=f"while {doing}")
+        if failure is not None:
+            raise failure
 
     # --- resets ---------------------------------------------------------------------------
 
@@ -200,27 +201,43 @@ class Watch:
             return self._reset(hard)
 
     def _reset(self, hard: bool) -> float:
-        timeouts = self.rig.settings.timeouts
+        """A soft reset types ``reboot``; a firmware whose shell has none (the Vela fork's
+        sim, some release builds) is power-cycled instead, where the rig has a way to."""
         started = time.monotonic()
         self.console.discard_pending()
         if hard:
             self.power.hard_reset()
+            self._booted("a hard reset")
         else:
             self.console.write_line("reboot")
-        try:
-            self.console.expect(self._boot, timeouts.boot)
-        except ExpectTimeout as exc:
-            raise WatchHung(
-                f"no boot-done marker {self._boot.pattern!r} within {timeouts.boot:g} s after "
-                f"{'a hard reset' if hard else 'reboot'}; last output:\n{exc.seen}\n"
-                f"full console log: {self.log_path}"
-            ) from None
-        self.expect_prompt(timeouts.shell, "booting")
+            if self._booted("reboot", self._no_reboot).lastgroup == "no_reboot":
+                if isinstance(self.power, ConsoleReboot):
+                    raise WatchHung(
+                        "the firmware has no reboot command and this rig has no other way to "
+                        f"reset it (reset.method = {self.rig.settings.reset.method!r}): give "
+                        "the rig a reset.method of dtr, command, restart or labgrid; full "
+                        f"console log: {self.log_path}"
+                    )
+                self.console.note("the firmware has no reboot command: a hard reset instead")
+                self.power.hard_reset()
+                self._booted("a hard reset")
+        self.expect_prompt(self.rig.settings.timeouts.shell, "booting")
         elapsed = time.monotonic() - started
         self.boot_times.append(elapsed)
         for listener in self._reset_listeners:
             listener()
         return elapsed
+
+    def _booted(self, after: str, also: re.Pattern[str] | None = None) -> re.Match[str]:
+        """The boot-done marker (or ``also``) after ``after``; WatchHung without it."""
+        timeout = self.rig.settings.timeouts.boot
+        try:
+            return self.console.expect(also or self._boot, timeout)
+        except ExpectTimeout as exc:
+            raise WatchHung(
+                f"no boot-done marker {self._boot.pattern!r} within {timeout:g} s after "
+                f"{after}; last output:\n{exc.seen}\nfull console log: {self.log_path}"
+            ) from None
 
     # --- files, images and apps -----------------------------------------------------------
 
@@ -281,4 +298,4 @@ def _output(text: str) -> str:
     """A command's output as text lines, without the agent's console mirror lines (log lines
     of the app that interleave with any command; the log keeps them)."""
     lines = text.replace("\r\n", "\n").replace("\r", "").split("\n")
-    return "\n".join(line for line in lines if AGENT_CONSOLE_PREFIX not in line)
+    return "\n".join(line for line in lines if not is_agent_line(line))

@@ -20,6 +20,7 @@ from pytest_vela.doctor import certs
 from pytest_vela.doctor.apk import apk_signers
 from pytest_vela.doctor.bounded import load_json_object, read_file
 from pytest_vela.doctor.keystore import CERT_FILE, KEY_FILE, MODES
+from pytest_vela.doctor.machine_paths import FIX, scan
 from pytest_vela.doctor.report import Report
 from pytest_vela.doctor.rpk import verify_rpk
 from pytest_vela.errors import DoctorInputError
@@ -306,6 +307,7 @@ def _check_rpk(
             f"{name}: " + "; ".join(result.problems) + ": the watch will refuse to install it",
             rebuild,
         )
+    _check_machine_paths(inp.rpk, report)
     if result.manifest_problem is not None:
         report.failed(
             "rpk.manifest",
@@ -349,3 +351,24 @@ def _check_rpk(
         )
     else:
         report.passed("rpk.signer", f"{name} is signed by {certs.describe(signer)}")
+
+
+def _check_machine_paths(rpk: Path, report: Report) -> None:
+    """A WARN: paths of the building machine in the bundles (the toolkit's default build)."""
+    try:
+        found = scan(rpk)
+    except DoctorInputError:
+        return  # rpk.signature has said why it cannot be read
+    if not found.found:
+        report.passed(
+            "rpk.paths", f"{rpk.name}: no build-machine paths in its {found.scanned} text files"
+        )
+        return
+    member, paths = next(iter(found.found.items()))
+    report.warned(
+        "rpk.paths",
+        f"{rpk.name} holds {found.count} absolute paths of the machine that built it, in "
+        f"{len(found.found)} of its files (e.g. {member}: {paths[0]}): whoever installs it "
+        "learns where and by whom it was built, and its bytes change with the machine",
+        FIX,
+    )

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from bleak import BleakClient, BleakScanner
+from bleak import BleakClient
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.exc import (
@@ -34,10 +35,18 @@ from tenacity import (
     wait_exponential,
 )
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.common.tasks import BackgroundTasks
-from pytest_vela.errors import BleError, BridgeProfileError, FramingError, MessageTooLarge
+from pytest_vela.errors import (
+    BleError,
+    BleTimeout,
+    BridgeProfileError,
+    FramingError,
+    LoopTimeout,
+    MessageTooLarge,
+)
 from pytest_vela.link.leftover import release_leftover
-from pytest_vela.link.loop import LoopThread
+from pytest_vela.link.scan import find_watch
 from pytest_vela.link.system_bus import system_bus
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rigfile.schema import BleSettings
@@ -129,13 +138,21 @@ class LinkClient:
             self._mtu = self._rx.max_write_without_response_size + ATT_OVERHEAD
         return self._mtu
 
+    def _run(self, coro: Coroutine[Any, Any, None], timeout: float, doing: str) -> None:
+        """Run a link operation on the loop; one that does not finish in time is the link's
+        fault (``BleTimeout``), named by what it was doing."""
+        try:
+            self._loop.run(coro, timeout, doing)
+        except LoopTimeout as exc:
+            raise BleTimeout(str(exc)) from None
+
     # -- connect / disconnect ---------------------------------------------------------------
 
     def connect(self, timeout: float = 30.0) -> None:
         """Find the watch and connect, retrying transient failures; BleError when it cannot."""
         if self.is_connected:
             return
-        self._loop.run(self._connect(timeout), timeout + 5.0, f"connecting to {self.target}")
+        self._run(self._connect(timeout), timeout + 5.0, f"connecting to {self.target}")
 
     async def _connect(self, timeout: float) -> None:
         attempts = 0
@@ -199,6 +216,7 @@ class LinkClient:
             self._device,
             disconnected_callback=self._bleak_disconnected,
             timeout=self.settings.scan_timeout,
+            bluez={"adapter": self.settings.adapter},
         )
         try:
             with system_bus(self.bus_address):
@@ -224,11 +242,7 @@ class LinkClient:
 
     async def _find(self) -> BLEDevice:
         wait = self.settings.scan_timeout
-        if self.settings.address:
-            device = await BleakScanner.find_device_by_address(self.settings.address, timeout=wait)
-        else:
-            assert self.settings.name is not None
-            device = await BleakScanner.find_device_by_name(self.settings.name, timeout=wait)
+        device = await find_watch(self.settings, wait)
         if device is None:
             raise BleakDeviceNotFoundError(
                 self.settings.address or "",
@@ -261,7 +275,7 @@ class LinkClient:
         """Close the link from the phone side. Idempotent."""
         if self._client is None:
             return
-        self._loop.run(self._disconnect(), timeout, f"disconnecting from {self.target}")
+        self._run(self._disconnect(), timeout, f"disconnecting from {self.target}")
 
     async def _disconnect(self) -> None:
         client = self._client
@@ -309,7 +323,7 @@ class LinkClient:
             raise MessageTooLarge(len(payload), limit)
         if not self.is_connected:
             raise BleError(f"cannot send: the link to the watch ({self.target}) is down")
-        self._loop.run(
+        self._run(
             self._send(bytes(payload)),
             timeout,
             f"writing a message of {len(payload)} bytes to the watch",

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from bleak import BleakScanner
+from bleak.args.bluez import BlueZScannerArgs
+from bleak.backends.device import BLEDevice
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import BleError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.system_bus import system_bus
 from pytest_vela.rigfile.schema import BleSettings
+
+
+async def find_watch(settings: BleSettings, timeout: float) -> BLEDevice | None:
+    """The watch named by ``ble.address`` (else ``ble.name``), seen advertising through the
+    rig's ``ble.adapter`` within ``timeout`` s; None when it is not."""
+    adapter: BlueZScannerArgs = {"adapter": settings.adapter}
+    if settings.address:
+        return await BleakScanner.find_device_by_address(
+            settings.address, timeout=timeout, bluez=adapter
+        )
+    assert settings.name is not None
+    return await BleakScanner.find_device_by_name(settings.name, timeout=timeout, bluez=adapter)
 
 
 def seen_advertising(settings: BleSettings, bus_address: str | None, timeout: float) -> str | None:
@@ -20,11 +34,7 @@ def seen_advertising(settings: BleSettings, bus_address: str | None, timeout: fl
 
     async def scan() -> str | None:
         with system_bus(bus_address):
-            if settings.address:
-                found = await BleakScanner.find_device_by_address(settings.address, timeout=timeout)
-            else:
-                assert settings.name is not None
-                found = await BleakScanner.find_device_by_name(settings.name, timeout=timeout)
+            found = await find_watch(settings, timeout)
         return found.address if found is not None else None
 
     with LoopThread("vela-scan") as loop:

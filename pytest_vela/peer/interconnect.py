@@ -1,5 +1,6 @@
 """``interconnect``: the watch app's ``@system.interconnect`` connection, driven through the
-on-watch agent. Thin: the protocol lives in ``agent_client``; each call is a report step."""
+on-watch agent. Thin: the protocol lives in ``watch_end`` and ``bridge``; each call is a report
+step."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from typing import Any
 
 from pytest_vela.codes import DiagnosisStatus, ReadyState
 from pytest_vela.errors import CallFailed
-from pytest_vela.peer.agent_client import AgentClient
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.steps import CallStep, no_step, shown
-
-RESULT_MARGIN = 5.0  # seconds beyond the watch's own timeout before the harness gives up
+from pytest_vela.peer.watch_end import AgentEnd
 
 
 @dataclass(frozen=True)
@@ -48,15 +47,24 @@ def _named(value: int) -> str:
 class Interconnect:
     """The watch app's connection object (``interconnect.instance()``)."""
 
-    def __init__(self, agent: AgentClient, events: EventLog, step: CallStep | None = None) -> None:
+    def __init__(
+        self,
+        agent: AgentEnd,
+        events: EventLog,
+        step: CallStep | None = None,
+        command_timeout: float = 15.0,
+    ) -> None:
         self._agent = agent
         self.events = events
         self._step: CallStep = step or no_step
+        #: Seconds a command may take before the harness gives up (the rig's
+        #: ``timeouts.command``), beyond the watch's own timeout where the call has one.
+        self._command_timeout = command_timeout
 
     def get_ready_state(self) -> ReadyState:
         """``connect.getReadyState()``: CONNECTED (1) or DISCONNECTED (2)."""
         with self._step("interconnect.getReadyState()", {}) as outcome:
-            result = self._agent.command("getReadyState", RESULT_MARGIN)
+            result = self._agent.command("getReadyState", self._command_timeout)
             if not result.ok:
                 raise CallFailed("getReadyState", result.code or 0, result.data)
             state: ReadyState = _status(ReadyState, result.status)
@@ -69,7 +77,7 @@ class Interconnect:
             f"interconnect.diagnosis(timeout={timeout} ms)", {"timeout": f"{timeout} ms"}
         ) as outcome:
             result = self._agent.command(
-                "diagnosis", timeout / 1000 + RESULT_MARGIN, timeout=timeout
+                "diagnosis", timeout / 1000 + self._command_timeout, timeout=timeout
             )
             if not result.ok:
                 raise CallFailed("diagnosis", result.code or 0, result.data)
@@ -77,9 +85,11 @@ class Interconnect:
             outcome(f"status {_named(diagnosis.status)}")
             return diagnosis
 
-    def send(self, data: Any, timeout: float = 15.0) -> SendResult:
+    def send(self, data: Any, timeout: float | None = None) -> SendResult:
         """``connect.send({data})``: ``data`` is an object, serialised once by the watch.
-        ``timeout`` (seconds) bounds the whole call, writing the command included."""
+        ``timeout`` (seconds, default the rig's ``timeouts.command``) bounds the whole call,
+        writing the command included."""
+        timeout = self._command_timeout if timeout is None else timeout
         params = {"data": data, "timeout": f"{timeout:g} s"}
         with self._step(f"interconnect.send({shown(data)})", params) as outcome:
             result = self._agent.command("send", timeout, data=data)

@@ -7,27 +7,28 @@ every method, with its units.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from pytest_vela.device.watch import Watch
-from pytest_vela.errors import AppThrew
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
-from pytest_vela.plugin.faults import VelaSim
-from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, EVENTS, MARK, SESSION, TRACE_MARK
+from pytest_vela.peer.watch_end import AgentEnd
+from pytest_vela.plugin.record import record_of
+from pytest_vela.plugin.run import SESSION, console_name
 from pytest_vela.plugin.steps import call_steps
 from pytest_vela.rig.session import RigSession
+from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
 
 
 @pytest.fixture(scope="session")
 def rig(request: pytest.FixtureRequest) -> Rig:
     """The rig this test runs on (tests are parametrized over every ``--rig``).
-    ``.name`` (str, part of the test id), ``.kind`` (``"sim"`` or ``"hardware"``),
+    ``.name`` (str, part of the test id), ``.kind`` (``"sim"``, ``"hardware"`` or
+    ``"process"``),
     ``.settings`` (the validated rig file: ``.settings.timeouts.connect`` in seconds,
     ``.settings.app.message_limit`` in bytes…), ``.path`` (the rig file, None for the
     built-in ``sim``)."""
@@ -59,55 +60,18 @@ def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
 
 
 @pytest.fixture(autouse=True)
-def _vela_test_on_rig(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Around every test that uses the watch: recovery from an earlier rig fault, the
-    evidence marks, the test's start in the console log, and a crash check at the end (a
-    panic fails the test even when it never looked at the console)."""
-    if "rig" not in request.fixturenames or "watch" not in request.fixturenames:
-        yield
+def _vela_test_on_rig(request: pytest.FixtureRequest) -> None:
+    """Before every test that uses the watch: recovery from an earlier rig fault, and the
+    test's record begun — the evidence marks, what the watch had seen so far (crashes and
+    apps' errors after this point are this test's), its start in the console log."""
+    record = record_of(request.node)
+    if record is None or "watch" not in request.fixturenames:
         return
-    rig: Rig = request.getfixturevalue("rig")
-    session = rig_session(request, rig)
+    session = rig_session(request, request.getfixturevalue("rig"))
     device: Watch = request.getfixturevalue("watch")
-    request.node.stash[CRASHES] = session.begin_test()
-    app_errors = len(device.app_errors.errors)
-    request.node.stash[MARK] = device.console.begin(f"test start: {console_name(request.node)}")
-    yield
-    if not request.node.stash.get(CRASH_REPORTED, False):
-        failure = device.crashes.failure(request.node.stash[CRASHES])
-        if failure is not None:
-            request.node.stash[CRASH_REPORTED] = True
-            raise failure
-    _check_app_errors(device, app_errors, request.node.stash[MARK])
-
-
-APP_ERROR_SETTLE = 0.1  # seconds for the rest of a stack to arrive after its first line
-CONSOLE_LINES_SHOWN = 40
-
-
-def _check_app_errors(device: Watch, before: int, mark: int) -> None:
-    """An uncaught JS error of a watch app during the test fails it, with the stack and the
-    console of the test."""
-    __tracebackhide__ = True
-    if not device.app_errors.since(before):
-        return
-    time.sleep(APP_ERROR_SETTLE)
-    errors = device.app_errors.since(before)
-    lines = device.console.text_since(mark).splitlines()
-    shown = "\n".join(lines[-CONSOLE_LINES_SHOWN:])
-    cut = len(lines) > CONSOLE_LINES_SHOWN
-    more = f" (last {CONSOLE_LINES_SHOWN} of {len(lines)} lines)" if cut else ""
-    raise AppThrew(
-        f"a watch app threw during this test ({len(errors)} uncaught error"
-        f"{'s' if len(errors) > 1 else ''}):\n"
-        + "\n".join(error.render() for error in errors)
-        + f"\n\nconsole during the test{more}:\n{shown}\nconsole log: {device.log_path}"
-    )
-
-
-def console_name(item: pytest.Item) -> str:
-    """A test as the console log names it: ``test_x[sim] in tests/test_a.py``."""
-    return f"{item.name} in {item.nodeid.split('::')[0]}"
+    record.crashes_before = session.begin_test()
+    record.app_errors_before = len(device.app_errors.errors)
+    record.console_mark = device.console.begin(f"test start: {console_name(request.node)}")
 
 
 @pytest.fixture
@@ -118,7 +82,13 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
     ``.unplug(replug_after_ms=None)`` (ms), ``.installer_busy(times)``, ``.set_latency(ms)``
     (every BLE frame, both ways), ``.fail_next_connects(n)``, ``.set_message_limit(nbytes)``
     (bytes of serialised JSON), ``.drop_link()``, ``.set_mtu(n)`` (bytes), ``.boots`` (int).
-    Faults are cleared after the test."""
+    Faults are cleared after the test. An app's own data, as a user's earlier session left it
+    (it stays; set it after ``watch.install``, which uninstalls first):
+    ``.set_storage(package, {key: str})`` (its ``@system.storage``, replaced),
+    ``.storage(package)`` → dict, ``.put_file(package, "internal://files/x.json", str | bytes)``
+    (or mass, cache, tmp), ``.read_file(package, uri)`` → bytes; and the person at the watch:
+    ``.answer_dialogs(0, None, …)`` (the button tapped in each next dialog or context menu,
+    None to dismiss; one shown with no answer left stays open)."""
     session = rig_session(request, rig)
     if session.simulator is None:
         pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")
@@ -131,13 +101,19 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
 
 
 @pytest.fixture
-def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog:
+def _vela_link(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> EventLog | None:
     """A test's starting state of the link, made once for ``interconnect`` and ``peer``."""
     session = rig_session(request, rig)
+    if session.backend.ble is None:
+        pytest.skip(
+            f"rig {rig.name!r} has no BLE link ({session.backend.reach().summary}): there is no "
+            "phone side, so no peer and no interconnect to test"
+        )
     events = session.ensure_ready()
-    request.node.stash[TRACE_MARK] = session.trace.mark()
-    if session.app_under_test is None:
-        request.node.stash[EVENTS] = events
+    record = record_of(request.node)
+    if record is not None:
+        record.trace_mark = session.trace.mark()
+        record.events = events
     return events
 
 
@@ -147,7 +123,8 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
     ``.get_ready_state()`` → ``ReadyState`` (CONNECTED 1, DISCONNECTED 2);
     ``.diagnosis(timeout=10000)`` — **milliseconds**, as the vendor API — → ``.status``, a
     ``DiagnosisStatus`` (OK 0, CONNECT_TIMEOUT 204, OTHERS 1000, APP_UNINSTALLED 1001);
-    ``.send(data, timeout=15.0)`` — **seconds**, the whole call — → ``SendResult(.ok: bool,
+    ``.send(data, timeout=None)`` — **seconds**, the whole call (default the rig's
+    ``timeouts.command``, 15 s) — → ``SendResult(.ok: bool,
     .code: int | None, .data)`` (codes: ``ErrorCode``, e.g. 204 no acknowledgement, 1006
     disconnected); ``.events`` an ``EventLog``: ``.wait_for(kind, timeout=10.0, **fields)`` (s)
     → ``Event``, ``.assert_order([kinds])``, ``.kinds()``. A watch-side ``message`` event's
@@ -163,28 +140,35 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
             "and the console"
         )
     events: EventLog = request.getfixturevalue("_vela_link")
-    agent = session.agent()
-    hello = agent.hello
+    side = session.phone_side()
+    assert isinstance(side.end, AgentEnd), "no app under test: the agent is the watch's end"
+    hello = side.bridge.hello
     if hello is not None:
         request.config.stash[SESSION].record_agent(rig.name, hello.agent, hello.package)
     step = call_steps(request.config)
     events.report_steps(step)
-    return Interconnect(agent, events, step=step)
+    return Interconnect(side.end, events, step=step, command_timeout=rig.settings.timeouts.command)
 
 
 @pytest.fixture
-def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog) -> Peer:
+def peer(request: pytest.FixtureRequest, rig: Rig, _vela_link: EventLog | None) -> Peer:
     """The phone app at the other end of the link, played by the harness over BLE.
-    ``.send(obj)`` (the watch app gets ``onmessage`` with ``data`` the JSON string);
-    ``.expect_message(timeout=10.0)`` (s) → the next object the watch app sent, **parsed**
-    (a dict, not the JSON text); ``.messages`` (list, every one this test); ``.drop()``
-    (abrupt loss: error 1006 then close 1006); ``.disconnect()`` (clean close 1000);
+    ``.send(obj)`` (the watch app gets ``onmessage`` with ``data`` a string: a ``str`` sent
+    verbatim, anything else as its JSON); ``.expect_message(timeout=10.0)`` (s) → the next
+    message the watch app sent, **parsed** from JSON (a dict, not the JSON text; a text that
+    is not JSON as it is); ``.expect_text(timeout=10.0)`` (s) → the next one as the text it
+    sent; ``.collect(seconds, text=False)`` → every unread message after waiting ``seconds``,
+    none is no failure; ``.expect_no_message(within=1.0)`` (s) silence, or a failure naming
+    what came; ``.messages`` / ``.texts`` (lists, every one this test); ``.drop()`` (abrupt
+    loss: error 1006 then close 1006); ``.disconnect()`` (clean close 1000);
     ``.reconnect()``; ``.is_connected`` (bool); ``.set_app_installed(bool)`` (diagnosis then
     answers 1001); ``.set_responsive(bool)`` (an unresponsive phone acknowledges nothing: sends
-    time out with 204). Its other end is the agent, or on a rig with an app under test
-    (``--vela-app``) that app itself."""
+    time out with 204 — not on a watch that follows the openvela source, whose sends and
+    diagnosis never wait for the phone). Its other end is the agent, or on a rig with an app
+    under test (``--vela-app``) that app itself."""
     return Peer(
-        rig_session(request, rig).agent(),
+        rig_session(request, rig).phone_side(),
         rig.settings.timeouts.connect,
         step=call_steps(request.config),
+        link_profile=rig.settings.expected_link_profile,
     )

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.errors import RigConfigError, RigDown, RigError, Terminated, WatchHung
-from pytest_vela.plugin import fixtures, outcomes, terminal
-from pytest_vela.plugin.evidence import attach_evidence
-from pytest_vela.plugin.run import CRASH_REPORTED, CRASHES, SESSION, VelaSession, item_rig
-from pytest_vela.plugin.verdict import Verdict
-from pytest_vela.rig.session import RigSession
+from pytest_vela.errors import RigConfigError, RigError, Terminated
+from pytest_vela.plugin import evidence, failures, fixtures, link_profile, terminal
+from pytest_vela.plugin.judge import judge
+from pytest_vela.plugin.record import item_rig, record_of
+from pytest_vela.plugin.run import SESSION, VelaSession, console_name
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.register(fixtures, "vela-fixtures")
-    pluginmanager.register(outcomes, "vela-outcomes")
+    pluginmanager.register(failures, "vela-failures")
+    pluginmanager.register(link_profile, "vela-link-profile")
     group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
     group.addoption(
         "--rig",
@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION] = vela
     config.pluginmanager.register(terminal.RunReporter(config, vela), "vela-terminal")
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
-        config.pluginmanager.register(Verdict(), "vela-verdict")
+        config.pluginmanager.register(vela.verdict, "vela-verdict")
     _end_cleanly_on_sigterm(config)
     config.addinivalue_line(
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
@@ -147,17 +147,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if name is not None:
             item.add_marker(pytest.mark.allure_label(name, label_type="parentSuite"))
             item.add_marker(pytest.mark.allure_label(name, label_type="rig"))
-            outcomes.prune_rig_faults(item)
+            failures.prune_rig_faults(item)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``-n N``, one worker per rig (see ``farm``). A lone simulated rig is left to
-    xdist's own scheduling: every worker then runs a simulated watch of its own."""
-    rigs = config.stash[SESSION].rigs
+    """Under ``-n N``, one worker per rig (see ``farm``). A lone rig that every worker can
+    start a copy of (a simulated watch) is left to xdist's own scheduling."""
+    vela = config.stash[SESSION]
+    rigs = vela.rigs
     if config.getoption("dist") not in ("load", "loadscope", "loadgroup"):
         return None
-    if len(rigs) == 1 and next(iter(rigs.values())).kind == "sim":
+    if len(rigs) == 1 and next(iter(vela.sessions.values())).backend.spreads_over_workers:
         return None
     from pytest_vela.plugin.farm import RigScheduling
 
@@ -189,87 +190,22 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, Any, None]:
+    """Outermost: the judge names the phase's root cause before the report is made; the
+    report made, a rig fault marks the rig for recovery and counts in its quarantine."""
     vela = item.config.stash[SESSION]
-    name = item_rig(item)
-    session = vela.sessions.get(name) if name else None
-    if session is not None and name is not None:
-        blame_the_crash(item, session, call)  # before anyone reads the outcome
-        blame_the_rig_for_a_timeout(session, call)
-        name_the_rig_down(name, session, call)
+    record = record_of(item)
+    session = vela.sessions.get(record.rig) if record is not None else None
+    if record is not None and session is not None:
+        judge(record, session, call)
         if call.when == "teardown":
-            console = session.console
-            if console is not None and item.stash.get(CRASHES, None) is not None:
-                console.note(f"test end: {fixtures.console_name(item)}")
+            if session.console is not None and record.started:
+                session.console.note(f"test end: {console_name(item)}")
             # After the fixtures' own teardown: the evidence covers a failed setup and a crash
             # found on the way out as well as the test itself.
-            attach_evidence(item, session)
+            evidence.attach(evidence.gather(record, session, vela.results_dir(record.rig)))
     outcome = yield
     error = call.excinfo.value if call.excinfo is not None else None
     if session is not None and isinstance(error, RigError):
         session.mark_faulty()
-    if name is not None:
-        vela.quarantine.phase_done(item, name, error, outcome.get_result(), session)
-
-
-def blame_the_crash(item: pytest.Item, session: RigSession, call: pytest.CallInfo[None]) -> None:
-    """Root cause first: a test whose setup or body failed after the watch crashed fails as
-    ``WatchCrashed``, the error it then raised named as its consequence, reported once."""
-    excinfo = call.excinfo
-    start = item.stash.get(CRASHES, None)
-    watch = session.started_watch
-    if (
-        start is None
-        or watch is None
-        or call.when not in ("setup", "call")
-        or (excinfo is None and call.when == "setup")
-        or item.stash.get(CRASH_REPORTED, False)
-        or (excinfo is not None and excinfo.errisinstance(pytest.skip.Exception))
-    ):
-        return
-    failure = watch.crashes.failure(start, consequence=excinfo.value if excinfo else None)
-    if failure is None:
-        return
-    item.stash[CRASH_REPORTED] = True
-    if excinfo is not None:  # where the test was when the crash's consequence reached it
-        failure = failure.with_traceback(excinfo.tb)
-    call.excinfo = _as_raised(failure)
-
-
-def blame_the_rig_for_a_timeout(session: RigSession, call: pytest.CallInfo[None]) -> None:
-    """A test that timed out (pytest-timeout) while the watch was busy with an operation
-    hung on the rig, not in the product: a rig fault, and the rig is recovered."""
-    excinfo = call.excinfo
-    watch = session.started_watch
-    if watch is None or watch.interrupted_while is None:
-        return
-    doing, watch.interrupted_while = watch.interrupted_while, None
-    if (
-        excinfo is None
-        or not excinfo.errisinstance(pytest.fail.Exception)
-        or not str(excinfo.value).startswith("Timeout")
-    ):
-        return
-    hung = WatchHung(
-        f"the test timed out ({str(excinfo.value).splitlines()[0]}) while the watch was busy "
-        f"with {doing!r}: the rig hung; full console log: {watch.log_path}",
-        log_path=watch.log_path,
-    )
-    call.excinfo = _as_raised(hung.with_traceback(excinfo.tb))
-
-
-def name_the_rig_down(rig: str, session: RigSession, call: pytest.CallInfo[None]) -> None:
-    """A test that failed because its rig never started fails with one line naming the rig
-    and what keeps it down (``RigDown``); the whole story is told once per run."""
-    error = session.start_error
-    excinfo = call.excinfo
-    if error is not None and excinfo is not None and excinfo.value is error:
-        call.excinfo = _as_raised(RigDown(rig, error))
-
-
-def _as_raised(error: BaseException) -> pytest.ExceptionInfo[BaseException]:
-    if error.__traceback__ is not None:
-        return pytest.ExceptionInfo.from_exception(error)
-    try:
-        raise error
-    except BaseException:
-        return pytest.ExceptionInfo.from_current()
+    if record is not None:
+        vela.quarantine.phase_done(record, error, outcome.get_result(), session)

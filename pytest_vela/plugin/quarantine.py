@@ -6,8 +6,8 @@ product — ends it; skipped tests leave it alone. When the streak reaches the r
 file ``farm.quarantine_after``, else ini ``vela_quarantine_after``, default 3; 0 never), the rig
 is shut down (its lock or place released) and its remaining tests are skipped with the reason,
 while the other rigs go on. Under xdist a rig runs on one worker, so the streak is that
-worker's; the controller learns of faults and quarantines from the reports' user properties
-(``FAULT`` and ``QUARANTINED``), which ``verdict`` reads.
+worker's; the controller learns of faults and quarantines from the reports' verdicts (a rig
+fault's class, and ``quarantined``), which ``verdict.RunVerdict`` reads.
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_vela.errors import RigConfigError, RigDown, RigError
+from pytest_vela.errors import RigConfigError, RigDown, RigError, first_line
+from pytest_vela.plugin.record import TestRecord
+from pytest_vela.plugin.verdict import note_quarantine
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rigfile.loader import Rig
 
 DEFAULT_AFTER = 3
-FAULT = "vela.rig_fault"  # "<rig>: <ErrorType>: <first line>": a rig fault broke this test
-QUARANTINED = "vela.quarantined"  # "<rig>: <reason>": the rig is out of the run
-
-_BROKEN = pytest.StashKey[str]()  # the first rig fault of a test, over its phases
-_SKIPPED = pytest.StashKey[bool]()  # the test was skipped: it says nothing of the rig
 
 
 @dataclass
@@ -55,7 +52,7 @@ def fault_summary(error: BaseException) -> str:
     rig that never started, of what kept it down."""
     if isinstance(error, RigDown):
         error = error.cause
-    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    first = first_line(error)
     return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
@@ -85,38 +82,34 @@ class Quarantine:
 
     def phase_done(
         self,
-        item: pytest.Item,
-        rig: str,
+        record: TestRecord,
         error: BaseException | None,
         report: pytest.TestReport,
         session: RigSession | None,
     ) -> None:
-        """After each phase's report: note a rig fault on the report; at teardown, count the
-        test in the rig's streak and take the rig out when the streak reaches its limit."""
-        health = self.rigs.get(rig)
+        """After each phase's report: at teardown, count the test in its rig's streak and take
+        the rig out when the streak reaches its limit (the report's verdict says so)."""
+        health = self.rigs.get(record.rig)
         if health is None:
             return
         if report.skipped:
-            item.stash[_SKIPPED] = True
+            record.skipped = True
             if health.out is not None:
-                report.user_properties.append((QUARANTINED, f"{rig}: {health.out}"))
-        if isinstance(error, RigError):
-            summary = fault_summary(error)
-            report.user_properties.append((FAULT, f"{rig}: {summary}"))
-            item.stash.setdefault(_BROKEN, summary)
+                note_quarantine(report, health.out)
+        if isinstance(error, RigError) and record.rig_fault is None:
+            record.rig_fault = fault_summary(error)
         if report.when != "teardown" or health.out is not None:
             return
-        broken = item.stash.get(_BROKEN, None)
-        if broken is not None:
+        if record.rig_fault is not None:
             health.streak += 1
-            health.last = broken
-        elif "watch" in getattr(item, "fixturenames", ()) and not item.stash.get(_SKIPPED, False):
+            health.last = record.rig_fault
+        elif record.started and not record.skipped:
             health.streak = 0
         if health.limit and health.streak >= health.limit:
             health.out = (
-                f"rig {rig!r} quarantined after {health.streak} rig faults in a row "
+                f"rig {record.rig!r} quarantined after {health.streak} rig faults in a row "
                 f"(last: {health.last}); its remaining tests are skipped"
             )
-            report.user_properties.append((QUARANTINED, f"{rig}: {health.out}"))
+            note_quarantine(report, health.out)
             if session is not None:
                 session.retire(health.out)

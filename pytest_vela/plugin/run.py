@@ -16,26 +16,20 @@ from pytest_vela.common.processes import interrupts_held
 from pytest_vela.device.identity import read_identity
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import RigConfigError
-from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin import reports
 from pytest_vela.plugin.quarantine import Quarantine, ini_limit
+from pytest_vela.plugin.verdict import RunVerdict
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rigfile.loader import SIM_RIG, Rig, known_rigs, load_rig, split_names
 
 SESSION = pytest.StashKey["VelaSession"]()
-MARK = pytest.StashKey[int]()  # the console log position where a test began
-TRACE_MARK = pytest.StashKey[int]()  # the link trace position where a test began
-EVENTS = pytest.StashKey[EventLog]()  # the test's event log
-CRASHES = pytest.StashKey[int]()  # the watch's crash count when the test began
-CRASH_REPORTED = pytest.StashKey[bool]()  # the test already failed as WatchCrashed
 RUN_ID = "vela_run"  # the workerinput key of the run's id
 RUN_MARKER = ".vela-run"  # in a results directory: the id of the run whose results it holds
 
 
-def item_rig(item: pytest.Item) -> str | None:
-    """The rig a collected test runs on, from its parametrization; None for other tests."""
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("rig") if callspec is not None else None
+def console_name(item: pytest.Item) -> str:
+    """A test as the console log names it: ``test_x[sim] in tests/test_a.py``."""
+    return f"{item.name} in {item.nodeid.split('::')[0]}"
 
 
 def rig_names(config: pytest.Config, rig_dir: Path) -> list[str]:
@@ -112,11 +106,11 @@ class VelaSession:
         say = _terminal_writer(config)
         self.say = say
         self.sessions = {
-            name: RigSession(rig, self.reports, self.flash, say, allure.step)
+            name: RigSession(rig, self.reports / name / "logs", self.flash, say, allure.step)
             for name, rig in self.rigs.items()
         }
         self.identities: dict[str, dict[str, str]] = {name: {} for name in self.rigs}
-        self.rigs_seen: set[str] = set()  # rigs whose tests reported (the controller's view)
+        self.verdict = RunVerdict()  # registered in the process that sees every report
         workerinput = getattr(config, "workerinput", {})
         self.run_id: str = workerinput.get(RUN_ID) or uuid.uuid4().hex
         self.clean = self.alluredir is None or bool(getattr(config.option, "clean_alluredir", 0))
@@ -180,7 +174,7 @@ class VelaSession:
         environment beside its results."""
         if self.is_worker:
             return
-        for name in sorted(self.rigs_seen & set(self.rigs)):
+        for name in sorted(self.verdict.rigs_seen & set(self.rigs)):
             reports.write_run_files(self.results_dir(name), self.environment(name))
 
     def close(self) -> None:

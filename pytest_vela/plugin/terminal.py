@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.plugin.outcomes import outcomes_by_test, verdicts
 from pytest_vela.plugin.run import RUN_ID, VelaSession
+from pytest_vela.plugin.verdict import verdicts
 from pytest_vela.report.summary import closing_line
 
 IDENTITIES = "vela_identities"  # the workeroutput key
@@ -56,11 +56,7 @@ class RunReporter:
         lines = []
         for name, rig in vela.rigs.items():
             settings = rig.settings
-            if rig.kind == "sim":
-                reached = "simulated watch (pty console, private BlueZ bus)"
-            else:
-                ble = settings.ble.address or settings.ble.name
-                reached = f"serial {settings.serial.port}, BLE {ble}"
+            reached = vela.sessions[name].backend.reach().summary
             image = settings.firmware.image
             firmware = (
                 f"firmware {_image_identity(image)} (--flash {vela.flash})"
@@ -79,10 +75,8 @@ class RunReporter:
         return lines
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """A rig that is down is said once; the rigs that reported are remembered (their run
-        files are written at the end)."""
+        """A rig that is down is said once, however many tests it fails."""
         for verdict in verdicts(report):
-            self.vela.rigs_seen.add(verdict.rig)
             if not verdict.down or verdict.rig in self.announced:
                 continue
             self.announced.add(verdict.rig)
@@ -116,13 +110,12 @@ class RunReporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         vela, config = self.vela, self.config
-        reports = [r for values in terminalreporter.stats.values() for r in values]
-        outcomes = outcomes_by_test(reports)
+        outcomes = vela.verdict.outcomes()
         if not outcomes:
             return
         terminalreporter.section("pytest-vela", sep="-")
         for name in vela.rigs:
-            if name not in vela.rigs_seen:
+            if name not in vela.verdict.rigs_seen:
                 continue
             identity = vela.identities.get(name, {})
             said = [vela.rigs[name].kind]
@@ -137,9 +130,9 @@ class RunReporter:
             )
         root = vela.alluredir if vela.alluredir is not None else vela.reports
         terminalreporter.write_line(f"report: pytest-vela report {_shown_path(config, root)}")
-        failed = any(v.failed for v in outcomes.values())
+        failed = vela.verdict.failed
         terminalreporter.write_line(
-            closing_line(v.outcome() for v in outcomes.values()),
+            closing_line(outcomes),
             red=failed,
             green=not failed,
             bold=True,

@@ -1,8 +1,11 @@
-"""The run's verdict for a nightly job: product failures, rig faults, or neither.
+"""The verdict: how each phase of a test on a rig ended, and what the whole run comes to.
 
-Worked out where every report arrives — the process that runs the tests, or under xdist the
-controller — from the reports alone: a failed report that carries a rig fault (``FAULT``, set
-by ``quarantine``) is the rig's, any other failure is the product's. The exit status:
+Every report of a test that runs on a rig carries a ``PhaseVerdict`` in its ``user_properties``
+(so it reaches the xdist controller with the report): the rig and, for a failure, its class
+(``report.categories.classify`` — a product failure, a watch crash, a rig fault or an error in
+the test itself) with a one-line reason. ``RunVerdict``, registered only in the process that
+sees every report (the controller under xdist), reads them — and nothing else — for the
+closing line, the "rig faults" summary and the exit status:
 
 - 0: every test passed (pytest's own);
 - 1: product failures (pytest's own), whether or not rigs failed too;
@@ -14,27 +17,88 @@ by ``quarantine``) is the rig's, any other failure is the product's. The exit st
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import pytest
 
-from pytest_vela.plugin.quarantine import FAULT, QUARANTINED
+from pytest_vela.errors import RigDown, first_line
+from pytest_vela.report.categories import classify
+from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, Outcome
 
+VERDICT = "vela"  # the user_properties key
 RIG_FAULTS = 10
 
 
-def _split(value: object) -> tuple[str, str]:
-    rig, _, text = str(value).partition(": ")
-    return rig, text
+@dataclass(frozen=True)
+class PhaseVerdict:
+    """How one phase of a test on ``rig`` ended. ``kind`` is ``passed``, ``skipped`` or a
+    failure class (``product``, ``crash``, ``rig``, ``test``); ``reason`` the exception's
+    class (for a rig that is down, the class of what keeps it down); ``quarantined`` why the
+    rig is out of the run, on the report that took it out and on the skips that followed."""
+
+    rig: str
+    kind: str
+    reason: str = ""
+    message: str = ""
+    down: bool = False
+    detail: str = ""
+    quarantined: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.kind in (PRODUCT, CRASH, RIG, TEST)
+
+    def outcome(self) -> Outcome:
+        reason = f"down: {self.reason}" if self.down else self.reason
+        return Outcome(self.rig, self.kind, reason if self.kind == RIG else "")
 
 
-class Verdict:
-    """A plugin of the process that sees every report (registered by the hooks' configure)."""
+def verdict_of(rig: str, error: BaseException | None, report: pytest.TestReport) -> PhaseVerdict:
+    if error is None or report.passed:
+        return PhaseVerdict(rig, "passed")
+    if report.skipped:
+        return PhaseVerdict(rig, "skipped")
+    if isinstance(error, RigDown):
+        cause = error.cause
+        return PhaseVerdict(
+            rig, RIG, type(cause).__name__, first_line(error), down=True, detail=str(cause)
+        )
+    cls = classify(error, product=(pytest.fail.Exception,))
+    return PhaseVerdict(rig, cls.key, type(error).__name__, first_line(error))
+
+
+def attach(report: pytest.TestReport, verdict: PhaseVerdict) -> None:
+    report.user_properties.append((VERDICT, asdict(verdict)))
+
+
+def verdicts(report: Any) -> Iterator[PhaseVerdict]:
+    for key, value in getattr(report, "user_properties", ()):
+        if key == VERDICT and isinstance(value, dict):
+            yield PhaseVerdict(**value)
+
+
+def note_quarantine(report: pytest.TestReport, why: str) -> None:
+    """The report's verdict says its rig is out of the run."""
+    for i, (key, value) in enumerate(report.user_properties):
+        if key == VERDICT and isinstance(value, dict):
+            verdict = replace(PhaseVerdict(**value), quarantined=why)
+            report.user_properties[i] = (VERDICT, asdict(verdict))
+
+
+class RunVerdict:
+    """Each test's outcome and the run's verdict, from the reports as they arrive."""
 
     def __init__(self) -> None:
         self.product_failures = 0
         self.broken: dict[str, set[str]] = {}  # rig → the tests its faults broke
         self.quarantined: dict[str, str] = {}  # rig → why it was taken out
         self.skipped: Counter[str] = Counter()  # rig → tests skipped in quarantine
+        self.rigs_seen: set[str] = set()
+        self._tests: dict[str, tuple[PhaseVerdict, str]] = {}  # node id → verdict, its phase
+
+    # --- hooks ---------------------------------------------------------------------------
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.add(report)
@@ -53,23 +117,43 @@ class Verdict:
             for line in lines:
                 terminalreporter.write_line(line)
 
+    # --- the reports -----------------------------------------------------------------------
+
     def add(self, report: pytest.TestReport | pytest.CollectReport) -> None:
-        faults = []
-        for name, value in getattr(report, "user_properties", ()):
-            if name == FAULT:
-                faults.append(_split(value)[0])
-            elif name == QUARANTINED:
-                rig, why = _split(value)
-                self.quarantined.setdefault(rig, why)
+        found = list(verdicts(report))
+        for verdict in found:
+            self.rigs_seen.add(verdict.rig)
+            self._keep(report, verdict)
+            if verdict.quarantined:
+                self.quarantined.setdefault(verdict.rig, verdict.quarantined)
                 if report.skipped:
-                    self.skipped[rig] += 1
+                    self.skipped[verdict.rig] += 1
         if not report.failed:
             return
-        if faults:
-            for rig in faults:
-                self.broken.setdefault(rig, set()).add(report.nodeid)
-        else:
+        faults = [v.rig for v in found if v.kind == RIG]
+        for rig in faults:
+            self.broken.setdefault(rig, set()).add(report.nodeid)
+        if not faults:
             self.product_failures += 1
+
+    def _keep(self, report: Any, verdict: PhaseVerdict) -> None:
+        """A test's outcome: its first failure (setup, call or teardown), else how its call
+        went."""
+        known = self._tests.get(report.nodeid)
+        when = getattr(report, "when", "")
+        if (
+            known is None
+            or (verdict.failed and not known[0].failed)
+            or (not known[0].failed and when == "call")
+        ):
+            self._tests[report.nodeid] = (verdict, when)
+
+    def outcomes(self) -> list[Outcome]:
+        return [verdict.outcome() for verdict, _ in self._tests.values()]
+
+    @property
+    def failed(self) -> bool:
+        return any(verdict.failed for verdict, _ in self._tests.values())
 
     @property
     def rig_faults(self) -> bool:

@@ -5,29 +5,16 @@ out, counted by the report's categories."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_vela.report.categories import (
-    PRODUCT_FAILURES,
-    RIG_INFRASTRUCTURE,
-    TEST_ERRORS,
-    WATCH_CRASHED,
-    categories,
-)
-from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, Outcome, rig_fault_reason
+from pytest_vela.report.categories import class_of_result
+from pytest_vela.report.summary import RIG, Outcome, rig_fault_reason
 
 RIG_FILE = "vela-rig.json"
 RESULT_GLOB = "*-result.json"
-_KINDS = {
-    RIG_INFRASTRUCTURE: RIG,
-    WATCH_CRASHED: CRASH,
-    PRODUCT_FAILURES: PRODUCT,
-    TEST_ERRORS: TEST,
-}
 
 
 @dataclass
@@ -94,27 +81,17 @@ def label(result: dict[str, Any], name: str) -> str | None:
 
 
 def category_of(result: dict[str, Any]) -> str | None:
-    """The category a result falls into, as Allure 3 decides with the report's rules."""
-    status = result.get("status")
-    message = (result.get("statusDetails") or {}).get("message") or ""
-    for category in categories():
-        if status != category.status:
-            continue
-        if category.exceptions:
-            pattern = rf"^(?:[\w.]+\.)?(?:{'|'.join(category.exceptions)})\b"
-            if not re.search(pattern, message):
-                continue
-        return category.name
-    return None
+    """The category a result falls into, as Allure 3 files it with the report's rules."""
+    cls = class_of_result(result)
+    return cls.name if cls is not None else None
 
 
 def outcome_of(result: dict[str, Any], rig: str) -> Outcome:
-    category = category_of(result)
-    if category is None:
+    cls = class_of_result(result)
+    if cls is None:
         return Outcome(rig, str(result.get("status", "unknown")))
-    kind = _KINDS[category]
     message = (result.get("statusDetails") or {}).get("message") or ""
-    return Outcome(rig, kind, rig_fault_reason(message) if kind == RIG else "")
+    return Outcome(rig, cls.key, rig_fault_reason(message) if cls.key == RIG else "")
 
 
 def latest_results(directories: Iterable[ResultsDir]) -> list[tuple[ResultsDir, dict[str, Any]]]:

@@ -17,8 +17,7 @@ from typing import Any
 from pytest_vela.console.port import Console
 from pytest_vela.errors import LockError, RigError
 from pytest_vela.link.scan import seen_advertising
-from pytest_vela.rig.backend import make_backend
-from pytest_vela.rig.lock import RigLock
+from pytest_vela.rig.backends import make_backend
 from pytest_vela.rigfile.loader import Rig, known_rigs, load_rig
 
 
@@ -56,30 +55,29 @@ class RigRow:
     kind: str = "?"
     model: str | None = None
     where: str = ""
-    labgrid: dict[str, Any] | None = None
+    details: dict[str, str] | None = None  # how it is reached, as its backend says
     holder: str | None = None
+    exclusive: bool = True  # held by one run at a time (a simulated rig is not)
     error: str | None = None  # the rig file is invalid, or who holds it is unknown
     health: Health | None = None
 
 
 def describe(rig: Rig) -> RigRow:
-    settings = rig.settings
-    row = RigRow(rig.name, rig.kind, settings.model)
-    if settings.labgrid is not None:
-        from pytest_vela.rig import labgrid_place
-
-        address = labgrid_place.coordinator_address(settings.labgrid)
-        row.where = f"labgrid place {settings.labgrid.place} on {address}"
-        row.labgrid = {"place": settings.labgrid.place, "coordinator": address}
-        try:
-            row.holder = labgrid_place.place_holder(rig)
-        except RigError as exc:
-            row.error = f"who holds it is unknown: {exc}"
-    elif rig.kind == "sim":
-        row.where = "simulated (a pty and a private bus, started for each run)"
-    else:
-        row.where = settings.serial.port or ""
-        row.holder = RigLock(rig.name).holder()
+    """The rig as its backend describes it, and who holds it now."""
+    backend = make_backend(rig)
+    reach = backend.reach()
+    row = RigRow(
+        rig.name,
+        rig.kind,
+        rig.settings.model,
+        reach.where,
+        reach.details or None,
+        exclusive=not backend.spreads_over_workers,
+    )
+    try:
+        row.holder = backend.holder()
+    except RigError as exc:
+        row.error = f"who holds it is unknown: {exc}"
     return row
 
 
@@ -119,6 +117,8 @@ def check(rig: Rig) -> Health:
             prompt_s = time.monotonic() - started
             scanned = time.monotonic()
             ble = backend.ble
+            if ble is None:
+                return Health(True, f"prompt in {prompt_s:.2f} s (no BLE on this rig)")
             address = seen_advertising(ble, backend.bus_address, ble.scan_timeout)
             if address is None:
                 return Health(
@@ -161,8 +161,8 @@ def table(found: list[RigRow], checking: bool) -> str:
     lines = [head]
     for row in found:
         cells = [row.name, row.kind, row.model or "-", row.where or "-", row.holder or "free"]
-        if row.kind in ("sim", "?"):
-            cells[4] = "-"  # no lock: a simulated watch of its own per run
+        if not row.exclusive or row.kind == "?":
+            cells[4] = "-"  # nobody holds it: each run starts one of its own
         if checking:
             cells.append(_health_cell(row))
         lines.append(cells)

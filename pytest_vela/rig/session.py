@@ -1,7 +1,7 @@
 """One rig for one pytest session: its life cycle, and the starting state of each test.
 
 It composes the rig's backend (hardware or simulated, chosen once), the console and watch on
-the port the backend gives, provisioning at start, and the agent client on the BLE link.
+the port the backend gives, provisioning at start, and the phone side on the BLE link.
 Started on first use, ended with the session; between tests it brings the rig back to what a
 test starts with after a rig fault (a replugged port, a hung shell), so one fault fails one test.
 """
@@ -15,15 +15,24 @@ from pathlib import Path
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.watch import Step, Watch
-from pytest_vela.errors import AppNotInstalled, InstallError, RigConfigError, RigError, SerialLost
-from pytest_vela.link.loop import LoopThread
+from pytest_vela.errors import (
+    AppNotInstalled,
+    InstallError,
+    RigConfigError,
+    RigError,
+    SerialLost,
+    WatchHung,
+)
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.peer.agent_client import AgentClient
+from pytest_vela.peer.bridge import BridgeClient
 from pytest_vela.peer.events import EventLog
-from pytest_vela.rig.backend import RigBackend, make_backend
+from pytest_vela.peer.phone_side import PhoneSide
+from pytest_vela.peer.watch_end import AgentEnd, AppEnd
+from pytest_vela.rig.backends import RigBackend, make_backend
 from pytest_vela.rig.provisioning import Provisioning
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
@@ -35,13 +44,13 @@ class RigSession:
     def __init__(
         self,
         rig: Rig,
-        reports: Path,
-        flash_mode: str,
+        logs: Path,
+        flash_mode: str = "never",
         say: Say | None = None,
         step: Step | None = None,
     ) -> None:
         self.rig = rig
-        self.logs = reports / rig.name / "logs"
+        self.logs = logs
         self.say = say or (lambda _msg: None)
         self.trace = LinkTrace()
         self._step = step
@@ -51,8 +60,8 @@ class RigSession:
         self._watch: Watch | None = None
         self._start_error: RigError | None = None
         self._loop: LoopThread | None = None
-        self._agent: AgentClient | None = None
-        self._agent_running = False
+        self._side: PhoneSide | None = None
+        self._app_running = False
         self._boots_seen = 0
         self._needs_recovery = False
         self._faults_injected = False
@@ -90,6 +99,11 @@ class RigSession:
     def started_watch(self) -> Watch | None:
         """The watch if it has been started (None before, or when it failed to start)."""
         return self._watch
+
+    @property
+    def backend(self) -> RigBackend:
+        """What kind of rig this is, how it is reached and who holds it."""
+        return self._backend
 
     @property
     def simulator(self) -> SimulatorProcess | None:
@@ -145,9 +159,32 @@ class RigSession:
             step=self._step,
             progress=self._provisioning.progress,
         )
-        watch.wake(settings.timeouts.boot)
+        self._backend.serve(watch)
+        self._bring_up(watch)
         self._provisioning.provision(watch)
         return watch
+
+    def _bring_up(self, watch: Watch) -> None:
+        """A ready shell at session start: a shell that does not answer (left dead by an
+        earlier run, a crash nobody reset) is power-cycled — its reset command, restart or
+        labgrid power — before the rig is declared down."""
+        timeouts = self.rig.settings.timeouts
+        try:
+            watch.wake(timeouts.boot)
+            return
+        except WatchHung as silent:
+            method = self.rig.settings.reset.method
+            self.say(
+                f"{self.rig.name}: no prompt at start; power-cycling it (reset.method {method})"
+            )
+            try:
+                watch.reset(hard=True)
+            except RigError as still:
+                raise WatchHung(
+                    f"{silent}\na power cycle (reset.method = {method!r}) did not bring it back "
+                    f"either: {still}",
+                    log_path=watch.log_path,
+                ) from None
 
     # --- faults ------------------------------------------------------------------------------
 
@@ -200,51 +237,51 @@ class RigSession:
             self._needs_recovery = True
             raise
 
-    # --- the bridge and the agent ------------------------------------------------------------
+    # --- the phone side and the app at the watch's end ----------------------------------------
 
-    def agent(self) -> AgentClient:
-        """The agent client on the BLE bridge to the watch (connected by ``ensure_ready``)."""
+    def phone_side(self) -> PhoneSide:
+        """The phone side on the BLE bridge to the watch (connected by ``ensure_ready``); its
+        watch end is the agent, or the app under test where the rig tests one."""
         watch = self.watch()
-        if self._agent is None:
+        if self._side is None:
+            ble = self._backend.ble
+            if ble is None:
+                raise RigConfigError(f"rig {self.rig.name!r} has no BLE link to a phone side")
             self._loop = LoopThread(f"vela-link-{self.rig.name}")
-            self._agent = AgentClient(
-                self._backend.ble,
-                self._loop,
-                self.trace,
-                self._backend.bus_address,
-                agent=self.app_under_test is None,
-            )
-            self._agent.follow_console(watch.console)
+            bridge = BridgeClient(ble, self._loop, self.trace, self._backend.bus_address)
+            end = AgentEnd(bridge) if self.app_under_test is None else AppEnd(bridge)
+            self._side = PhoneSide(bridge, end)
+            self._side.follow_console(watch.console)
             watch.on_reset(self._after_reset)
             watch.on_app_stopped(self._app_stopped)
-        return self._agent
+        return self._side
 
     def _after_reset(self) -> None:
-        """A rebooted watch: restart the agent and reconnect, as a phone would on its own."""
-        self._agent_running = False
+        """A rebooted watch: restart the app and reconnect, as a phone would on its own."""
+        self._app_running = False
         if self._watch is not None:
             self._boots_seen = len(self._watch.boots)
-        if self._agent is not None:
-            self._ensure_agent_running()
-            self._ensure_connected(self._agent)
-            self._agent.wait_app_link(self.rig.settings.timeouts.connect)
+        if self._side is not None:
+            self._ensure_app_running()
+            self._ensure_connected(self._side)
+            self._side.wait_app_link(self.rig.settings.timeouts.connect)
 
     def _app_stopped(self, package: str) -> None:
-        if package == self.rig.settings.app.package:
-            self._agent_running = False
+        if package == self.app_package:
+            self._app_running = False
 
-    def _ensure_connected(self, agent: AgentClient) -> None:
-        if not agent.connected:
-            with self.watch().step(f"connect to {agent.link.target} over BLE"):
-                agent.connect(self.rig.settings.timeouts.connect)
+    def _ensure_connected(self, side: PhoneSide) -> None:
+        if not side.connected:
+            with self.watch().step(f"connect to {side.bridge.link.target} over BLE"):
+                side.connect(self.rig.settings.timeouts.connect)
 
-    def _ensure_agent_running(self) -> None:
-        if self._agent_running:
+    def _ensure_app_running(self) -> None:
+        if self._app_running:
             return
         watch = self.watch()
         package = self.app_package
-        if self._agent is not None:
-            self._agent.app_restarted()  # before the launch: its first open may come at once
+        if self._side is not None:
+            self._side.app_restarted()  # before the launch: its first open may come at once
         try:
             watch.launch(package)
         except AppNotInstalled:
@@ -254,39 +291,40 @@ class RigSession:
                 raise
             watch.install(rpk)
             watch.launch(package)
-        self._agent_running = True
+        self._app_running = True
 
-    def ensure_ready(self) -> EventLog:
+    def ensure_ready(self) -> EventLog | None:
         """Bring the rig to a test's starting state — watch recovered, agent (or the app under
         test) running, link connected, phone app installed and responsive, faults cleared —
-        touching only what is off; returns the test's new event log."""
-        agent = self.agent()
+        touching only what is off; returns the test's new event log (None where the watch's
+        end reports no events)."""
+        side = self.phone_side()
         self.begin_test()
         watch = self.watch()
         if len(watch.boots) != self._boots_seen:
-            # The watch rebooted on its own (a panic, a watchdog): the agent is gone.
+            # The watch rebooted on its own (a panic, a watchdog): the app is gone.
             self._boots_seen = len(watch.boots)
-            self._agent_running = False
+            self._app_running = False
         if self._faults_injected:
             self._backend.clear_faults()
             self._faults_injected = False
-        self._ensure_agent_running()
-        if agent.connected:
+        self._ensure_app_running()
+        if side.connected:
             # One round trip: events the watch sent before its answer (say, the close of a
             # link the last test dropped on its way out) are in by then, so the link state
             # below is current and they stay out of this test's log; the clock is refreshed.
-            agent.sync_clock()
+            side.sync_clock()
         else:
-            self._ensure_connected(agent)
-        agent.restore_phone(self.rig.settings.timeouts.connect)
-        return agent.new_test()
+            self._ensure_connected(side)
+        side.restore(self.rig.settings.timeouts.connect)
+        return side.new_test()
 
     # --- end ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._agent is not None:
-            self._agent.close()
-            self._agent = None
+        if self._side is not None:
+            self._side.close()
+            self._side = None
         if self._loop is not None:
             self._loop.stop()
             self._loop = None

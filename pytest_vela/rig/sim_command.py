@@ -7,7 +7,7 @@ against a watch that stays up between runs. Runs until Ctrl-C, then stops the wa
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import signal
 import sys
 import time
@@ -15,11 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pytest_vela.common.processes import run_dir as make_run_dir
 from pytest_vela.errors import RigError
-from pytest_vela.rig.backend import RUN_DIR_PREFIX, with_sim_identity
-from pytest_vela.rig.private_bus import PrivateBus
-from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rig.backends.simulated import SimulatedBackend
 from pytest_vela.rigfile.loader import SIM_RIG, load_rig
 
 
@@ -41,6 +38,12 @@ def register(sub: Any) -> None:
         metavar="NAME",
         help="a sim rig to take settings from (default: sim, or rigs/sim.toml when present)",
     )
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        default=Path("reports"),
+        help="its log goes to REPORTS/<rig>/logs, as in a test run (default: reports)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -61,21 +64,22 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    run_dir = make_run_dir(RUN_DIR_PREFIX)
-    settings = with_sim_identity(rig.settings, rig.name)
-    bus = PrivateBus()
-    sim = SimulatorProcess(settings, run_dir, log_path=run_dir / "sim.log")
+    backend = SimulatedBackend(rig)
+    logs = args.reports / rig.name / "logs"
     previous = signal.signal(signal.SIGTERM, _stop_on_term)
     try:
-        sim.bus_address = bus.start()
-        port = sim.start()
-        baud = settings.serial.baud
+        logs.mkdir(parents=True, exist_ok=True)
+        port = backend.start(logs, f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-by-hand")
+        sim = backend.simulator
+        assert sim is not None, "started"
+        ble = backend.ble
         print(f"simulated watch {rig.name!r} is up; its console port: {port}")
-        print(f"  talk to it:  python -m serial.tools.miniterm {port} {baud}")
+        print(f"  talk to it:  python -m serial.tools.miniterm {port} {rig.settings.serial.baud}")
         print(
-            f"  its BLE bridge {settings.ble.name!r} ({settings.ble.address}) is on a private "
-            f"bus; point bleak at it with\n    export DBUS_SYSTEM_BUS_ADDRESS='{bus.address}'"
+            f"  its BLE bridge {ble.name!r} ({ble.address}) is on a private bus; point bleak "
+            f"at it with\n    export DBUS_SYSTEM_BUS_ADDRESS='{backend.bus_address}'"
         )
+        print(f"  its log: {sim.stderr_path}")
         print("Ctrl-C stops it.", flush=True)
         while sim.alive:
             time.sleep(0.5)
@@ -88,7 +92,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"pytest-vela sim: {exc}", file=sys.stderr)
         return 1
     finally:
-        sim.stop()
-        bus.stop()
+        backend.stop()
         signal.signal(signal.SIGTERM, previous)
-        shutil.rmtree(run_dir, ignore_errors=True)

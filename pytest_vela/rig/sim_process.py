@@ -17,6 +17,7 @@ from typing import Any
 from pytest_vela.common.processes import log_tail, read_line, spawn_tied, stop_process
 from pytest_vela.errors import SimulatorError
 from pytest_vela.rigfile.schema import RigSettings
+from pytest_vela.wire.control import ControlOp, parse_reply, request
 
 
 class SimulatorProcess:
@@ -90,29 +91,28 @@ class SimulatorProcess:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def control(self, op: str, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
+    def control(self, op: ControlOp, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
         """Send one order to the simulated watch and return its reply."""
         if not self.alive:
             raise SimulatorError(f"the simulated watch is not running; its log: {self.stderr_path}")
-        request = json.dumps({"op": op, **args}).encode() + b"\n"
+        answer = b""
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout)
                 sock.connect(str(self.control_path))
-                sock.sendall(request)
-                reply = b""
-                while not reply.endswith(b"\n"):
+                sock.sendall(request(op, **args))
+                while not answer.endswith(b"\n"):
                     chunk = sock.recv(65536)
                     if not chunk:
                         break
-                    reply += chunk
+                    answer += chunk
         except OSError as exc:
             raise SimulatorError(
-                f"control order {op!r} failed: {exc}; log: {self.stderr_path}"
+                f"control order {op.value!r} failed: {exc}; log: {self.stderr_path}"
             ) from None
-        result: dict[str, Any] = json.loads(reply or b'{"ok": false, "error": "no reply"}')
+        result = parse_reply(answer)
         if not result.get("ok"):
-            raise SimulatorError(f"the simulated watch refused {op!r}: {result.get('error')}")
+            raise SimulatorError(f"the simulated watch refused {op.value!r}: {result.get('error')}")
         return result
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_vela.errors import RigConfigError
+from pytest_vela.rigfile.process import resolve_process
 from pytest_vela.rigfile.schema import RigSettings
 
 SIM_RIG = "sim"
@@ -22,7 +23,8 @@ MAX_RIG_FILE_BYTES = 1024 * 1024  # rig files are a few hundred bytes
 
 
 class Rig:
-    """A named, validated rig. ``settings`` is immutable; the simulator fills in sim ports."""
+    """A named, validated rig: its name, its settings (immutable) and the file they came from
+    (None for the built-in ``sim``)."""
 
     def __init__(self, name: str, settings: RigSettings, path: Path | None) -> None:
         self.name = name
@@ -34,7 +36,7 @@ class Rig:
         return self.settings.kind
 
     def with_settings(self, **sections: Any) -> Rig:
-        """A copy with some sections replaced (used to point a sim rig at its live pty)."""
+        """A copy with some sections replaced (``--vela-app`` names the app under test)."""
         return Rig(self.name, self.settings.model_copy(update=sections), self.path)
 
     def __repr__(self) -> str:
@@ -82,8 +84,21 @@ def load_rig(name: str, rig_dir: Path) -> Rig:
     try:
         settings = RigSettings.model_validate(data)
     except ValidationError as exc:
-        raise RigConfigError(_explain(path, exc)) from None
-    return Rig(name, _resolve_paths(settings, path.parent), path)
+        message = _explain(path, exc)
+        if "kind" not in data and "sim" in data:
+            message += (
+                "\n  (this file has a [sim] table but no kind: a rig other than 'sim' is a "
+                'hardware rig unless it says kind = "sim")'
+            )
+        raise RigConfigError(message) from None
+    settings = _resolve_paths(settings, path.parent, path)
+    elf = settings.firmware.elf
+    if elf is not None and not elf.is_file():
+        raise RigConfigError(
+            f"{path}: invalid rig file\n  field firmware.elf: {elf} is not a file: give the "
+            "firmware's ELF (relative to the rig file), or leave the field out"
+        )
+    return Rig(name, settings, path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -153,16 +168,18 @@ def _shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
 
 
-def _resolve_paths(settings: RigSettings, base: Path) -> RigSettings:
+def _resolve_paths(settings: RigSettings, base: Path, rig_file: Path) -> RigSettings:
     """Relative paths in a rig file are relative to the file, not to the working directory."""
 
     def fix(p: Path | None) -> Path | None:
         return p if p is None or p.is_absolute() else (base / p).resolve()
 
+    process = settings.process
     return settings.model_copy(
         update={
+            "process": process and resolve_process(process, base, rig_file),
             "firmware": settings.firmware.model_copy(
-                update={"image": fix(settings.firmware.image)}
+                update={"image": fix(settings.firmware.image), "elf": fix(settings.firmware.elf)}
             ),
             "app": settings.app.model_copy(
                 update={

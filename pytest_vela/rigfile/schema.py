@@ -8,131 +8,39 @@ empty, and patterns compile and do not match the empty string.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable
-from pathlib import Path, PurePath
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from pytest_vela.rigfile.link_rules import InterconnectRules, Profile
+from pytest_vela.rigfile.process import ProcessSettings, process_misfit, with_restart_default
+from pytest_vela.rigfile.sim_device import DeviceSettings
+from pytest_vela.rigfile.values import (
+    MAX_MESSAGE_BYTES,
+    DelayMillis,
+    FilePath,
+    HostPort,
+    Millis,
+    Pattern,
+    PauseSeconds,
+    Seconds,
+    Text,
+    VisibleWord,
+    Word,
 )
-
+from pytest_vela.rigfile.values import Section as _Section
 from pytest_vela.wire.profile import BRIDGE_RX_UUID, BRIDGE_SERVICE_UUID, BRIDGE_TX_UUID
 
-DAY_S = 86_400
-DAY_MS = DAY_S * 1000
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MIN_BAUD, MAX_BAUD = 50, 20_000_000
-MAX_CODE = 65_535
+PACKAGE_PATTERN = r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$"
+UUID_PATTERN = r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$"
 # What NuttX prints (shared/nuttx-sim/README.md beside the project; sched/misc/assert.c …).
 NUTTX_BOOT_MARKER = r"NuttShell \(NSH\)"
 NUTTX_CRASH_MARKER = (
     r"Assertion failed|up_dump_register|dump_tasks|Reset board on recursive assert"
     r"|Segmentation fault in|PANIC: Unhandled user exception|PANIC!!!"
 )
-PACKAGE_PATTERN = r"^[A-Za-z][\w]*(\.[A-Za-z][\w]*)+$"
-UUID_PATTERN = r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$"
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL byte (\\u0000), which no path, command or text may hold")
-    return value
-
-
-def _not_empty(value: str) -> str:
-    if not value:
-        raise ValueError("must not be empty")
-    return _no_nul(value)
-
-
-def _path_text(value: Any) -> Any:
-    """Checks on a path as written; pydantic then makes it a ``Path`` (``Path("")`` would be
-    the rig file's own folder, so an empty path is refused here, not resolved)."""
-    if isinstance(value, PurePath):
-        value = str(value)
-    if not isinstance(value, str):
-        raise ValueError('a path is a string, as in "dist/app.rpk"')
-    if not value.strip():
-        raise ValueError("empty path: give the file's path, or leave the field out")
-    return _no_nul(value)
-
-
-def _visible(value: str) -> str:
-    """A text the console looks for in what it received: no control characters, since the
-    console strips ANSI escapes (such as the erase to the end of the line nsh prints after its
-    prompt) before it matches."""
-    found = next((ch for ch in value if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
-    if found is not None:
-        raise ValueError(
-            f"holds the control character {found!r}: the console strips escapes (such as the "
-            "\\x1b[K nsh prints after its prompt) before matching, so write only the text "
-            'the prompt shows, as in "nsh> "'
-        )
-    return value
-
-
-def _pattern(value: str) -> str:
-    try:
-        compiled = re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc}): {value!r}") from None
-    if compiled.search("") is not None:
-        raise ValueError(
-            f"the regular expression {value!r} matches the empty string, so it would match "
-            "any console output; make it match only the line it stands for"
-        )
-    return value
-
-
-def _host_port(value: str) -> str:
-    host, _, port = value.rpartition(":")
-    if not host or any(c.isspace() or c == "/" for c in host) or not port.isdigit():
-        raise ValueError(f'not HOST:PORT (got {value!r}): write it as "127.0.0.1:20408", no scheme')
-    if not 0 < int(port) < 65536:
-        raise ValueError(f"port {port} is out of range (1 … 65535)")
-    return value
-
-
-def _duration(unit: str, day: int, *, zero: bool) -> Callable[[float], float]:
-    """A duration's check: finite, above 0 (or 0 itself when ``zero``), and at most ``day``."""
-    low = "at least 0" if zero else "more than 0"
-
-    def check(value: float) -> float:
-        if not (math.isfinite(value) and (value >= 0 if zero else value > 0) and value <= day):
-            raise ValueError(f"must be a finite number of {unit}, {low} and at most {day} (a day)")
-        return value
-
-    return check
-
-
-# Texts: no NUL byte; those that are looked for or sent must not be empty either.
-Text = Annotated[str, AfterValidator(_no_nul)]
-Word = Annotated[str, AfterValidator(_not_empty)]
-VisibleWord = Annotated[str, AfterValidator(_not_empty), AfterValidator(_visible)]
-Pattern = Annotated[str, AfterValidator(_not_empty), AfterValidator(_pattern)]
-HostPort = Annotated[str, AfterValidator(_not_empty), AfterValidator(_host_port)]
-FilePath = Annotated[Path, Strict(False), BeforeValidator(_path_text)]
-# Numbers: finite, and bounded by what a test run can use.
-Seconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=False))]
-PauseSeconds = Annotated[float, AfterValidator(_duration("seconds", DAY_S, zero=True))]
-Millis = Annotated[int, AfterValidator(_duration("ms", DAY_MS, zero=False))]
-DelayMillis = Annotated[int, AfterValidator(_duration("ms", DAY_MS, zero=True))]
-Code = Annotated[int, Field(ge=0, le=MAX_CODE)]
-
-
-class _Section(BaseModel):
-    # strict: a value must have the type the field declares (TOML gives each value its type);
-    # where seconds are expected, an integer is accepted as well as a float.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SerialSettings(_Section):
@@ -193,10 +101,11 @@ class SerialSettings(_Section):
 class ResetSettings(_Section):
     """How to reboot the watch."""
 
-    method: Literal["console", "dtr", "command", "labgrid"] = Field(
+    method: Literal["console", "dtr", "command", "labgrid", "restart"] = Field(
         default="console",
         description="console (reboot), dtr (pulse), command (an external program), labgrid "
-        "(the power resource of the rig's labgrid place: off, pulse_ms, on)",
+        "(the power resource of the rig's labgrid place: off, pulse_ms, on), restart (kill "
+        "and start again the program of a process rig; its default)",
     )
     command: list[Text] | None = Field(
         default=None, description="argv of an external reset command (method = 'command')"
@@ -221,7 +130,11 @@ class Timeouts(_Section):
     install: Seconds = 60.0
     launch: Seconds = 10.0
     connect: Seconds = 10.0
-    command: Seconds = 15.0
+    command: Seconds = Field(
+        default=15.0,
+        description="an agent command (getReadyState, send) answered within this, or the "
+        "harness gives up; interconnect.send(timeout=…) overrides it for one call",
+    )
     install_retry_wait: PauseSeconds = Field(
         default=3.0, description="pause after 'installer busy'"
     )
@@ -230,6 +143,11 @@ class Timeouts(_Section):
 
 class FirmwareSettings(_Section):
     image: FilePath | None = Field(default=None, description="firmware image flashed with --flash")
+    elf: FilePath | None = Field(
+        default=None,
+        description="the firmware's ELF with symbols and debug info: a crash's backtrace "
+        "addresses are decoded with it into function and file:line",
+    )
     dest: Word = Field(default="/data", description="directory the device's rb receives into")
     receive_command: Word = Field(default="rb", description="starts the YMODEM receiver")
     hash_command: Word = Field(default="sha256", description="prints '<sha256> <size>' of a file")
@@ -259,8 +177,8 @@ class AppSettings(_Section):
         default=30 * 1024,
         gt=8,
         le=MAX_MESSAGE_BYTES,
-        description="bytes of serialised JSON one send must carry (the conformance suite checks "
-        "this size passes and one byte more is refused)",
+        description="bytes of serialised JSON one send may carry: the conformance suite checks "
+        "this size passes and one byte more is refused, and a simulated watch enforces it",
     )
 
 
@@ -273,36 +191,16 @@ class BleSettings(_Section):
     service_uuid: str = Field(default=BRIDGE_SERVICE_UUID, pattern=UUID_PATTERN)
     rx_uuid: str = Field(default=BRIDGE_RX_UUID, pattern=UUID_PATTERN)
     tx_uuid: str = Field(default=BRIDGE_TX_UUID, pattern=UUID_PATTERN)
-    mtu: int = Field(default=247, ge=23, le=517)
+    mtu: int = Field(
+        default=247,
+        ge=23,
+        le=517,
+        description="the ATT MTU a simulated watch offers (a simulated rig only: a real watch "
+        "and its adapter agree on theirs, which the harness reads from the link)",
+    )
     max_message_bytes: int = Field(default=65536, gt=0, le=MAX_MESSAGE_BYTES)
     scan_timeout: Seconds = 10.0
     connect_attempts: int = Field(default=3, ge=1, le=20)
-
-
-class InterconnectRules(_Section):
-    """The simulated platform's link rules (docs/interconnect.md). Each can be set to break on
-    purpose, which is how the conformance suite is shown to catch a watch that breaks it."""
-
-    first_open_reconnected: bool = False
-    later_open_reconnected: bool = True
-    loss_events: list[Literal["error", "close"]] = ["error", "close"]
-    loss_code: Code = 1006
-    clean_close_code: Code = 1000
-    ready_state_tracks_link: bool = True
-    send_down_code: Code = 1006
-    ack_timeout_ms: Millis = 1000
-    timeout_code: Code = 204
-    connect_ms: DelayMillis = 30
-    diagnosis_waits_for_connect: bool = True
-    diagnosis_ok_status: Code = 0
-    diagnosis_down_status: Code = 1000
-    diagnosis_timeout_status: Code = 204
-    uninstalled_status: Code = 1001
-    message_limit: int = Field(default=30 * 1024, gt=0, le=MAX_MESSAGE_BYTES)
-    oversize_code: Code = 202
-    message_as_string: bool = True
-    lost_sends_after_open_ms: DelayMillis = 0
-    reconnect_after_boot: bool = True
 
 
 class SimSettings(_Section):
@@ -328,6 +226,20 @@ class SimSettings(_Section):
         "a '\\r' (its ONLCR set)",
     )
     interconnect: InterconnectRules = InterconnectRules()
+    device: DeviceSettings = Field(
+        default=DeviceSettings(), description="what the apps' system modules answer"
+    )
+
+
+class ConformanceSettings(_Section):
+    """Which link model the conformance suite expects this rig's watch to follow."""
+
+    profile: Literal["documented", "openvela", "any"] | None = Field(
+        default=None,
+        description="documented or openvela: the suite checks that one; any: it checks neither "
+        "and tells, per difference, which one the watch followed; unset: any on a hardware "
+        "rig, the simulator's own sim.interconnect.profile on a simulated one",
+    )
 
 
 class FarmSettings(_Section):
@@ -359,7 +271,7 @@ class LabgridSettings(_Section):
 
 
 class RigSettings(_Section):
-    kind: Literal["sim", "hardware"] = "hardware"
+    kind: Literal["sim", "hardware", "process"] = "hardware"
     description: Text = ""
     model: Text | None = Field(
         default=None, description="the watch model, as the farm lists it (pytest-vela rigs)"
@@ -373,11 +285,49 @@ class RigSettings(_Section):
     sim: SimSettings = SimSettings()
     farm: FarmSettings = FarmSettings()
     labgrid: LabgridSettings | None = None
+    conformance: ConformanceSettings = ConformanceSettings()
+    process: ProcessSettings | None = None
+
+    @property
+    def expected_link_profile(self) -> Profile | None:
+        """The link model this watch is expected to follow; None when the run is to tell."""
+        chosen = self.conformance.profile
+        if chosen is None:
+            return self.sim.interconnect.profile if self.kind == "sim" else None
+        return None if chosen == "any" else chosen
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_message_limit(cls, data: Any) -> Any:
+        """``app.message_limit`` is the watch's limit: the conformance suite expects it, and a
+        simulated watch enforces it unless ``sim.interconnect.message_limit`` says otherwise."""
+        if not isinstance(data, dict):
+            return data
+        app, sim = data.get("app"), data.get("sim")
+        if not isinstance(app, dict) or "message_limit" not in app:
+            return data
+        sim = dict(sim) if isinstance(sim, dict) else {}
+        rules = sim.get("interconnect")
+        rules = dict(rules) if isinstance(rules, dict) else {}
+        if "interconnect" in sim and not isinstance(sim["interconnect"], dict):
+            return data  # not a table: the field's own check says so
+        rules.setdefault("message_limit", app["message_limit"])
+        return {**data, "sim": {**sim, "interconnect": rules}}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _process_resets_by_restart(cls, data: Any) -> Any:
+        return with_restart_default(data)
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> RigSettings:
         """A hardware rig can be reached; a simulated one is seen to boot."""
         self._fits_its_place()
+        misfit = process_misfit(self.kind, self.process, self.reset.method, self.serial.port)
+        if misfit:
+            raise ValueError(misfit)
+        if self.kind == "process":
+            return self
         if self.kind == "hardware":
             if not (self.serial.port or self.labgrid):
                 raise ValueError(

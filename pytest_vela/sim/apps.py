@@ -1,19 +1,23 @@
-"""The simulated watch's apps: installed packages unpacked under ``/data/app/<package>/``, and
-the one app running in the foreground, run by the quick-app host on top of the platform."""
+"""The simulated watch's apps: installed packages unpacked under ``/data/app/<package>/`` (their
+own data under ``/data/appdata/<package>/``, see ``appdata``), and the one app running in the
+foreground, run by the quick-app host on top of the platform."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pytest_vela.common.tasks import BackgroundTasks
+from pytest_vela.sim import appdata
+from pytest_vela.sim.dialogs import DialogAnswers
 from pytest_vela.sim.filestore import FileStore
-from pytest_vela.sim.platform import InterconnectPlatform, Outcome
+from pytest_vela.sim.platform import InterconnectPlatform, LinkEvent, Outcome
 from pytest_vela.sim.quickapp import pipe
 from pytest_vela.sim.quickapp.host import NodeAppHost
 
@@ -67,6 +71,13 @@ def unpack(store: FileStore, rpk: Path, package: str | None = None) -> str:
     return package
 
 
+def uninstall(store: FileStore, package: str) -> None:
+    """``pm uninstall``: the package and the app's own data (storage, files) both go."""
+    shutil.rmtree(app_dir(store, package), ignore_errors=True)
+    with contextlib.suppress(appdata.BadAppData):
+        appdata.remove(store, package)
+
+
 def installed(store: FileStore) -> list[str]:
     root = store.resolve(APP_ROOT)
     if not root.is_dir():
@@ -87,12 +98,16 @@ class AppRuntime:
         host: NodeAppHost,
         app_log: AppLog,
         intercept: Intercept | None = None,
+        device: Mapping[str, Any] | None = None,
     ) -> None:
         self.store = store
         self.platform = platform
         self.host = host
         self.app_log = app_log
         self.intercept = intercept
+        #: The watch's ``[sim.device]`` settings, handed to each app its modules answer from.
+        self.device = dict(device or {})
+        self.dialogs = DialogAnswers()
         self.running: str | None = None
         self._lock = asyncio.Lock()
         self._background = BackgroundTasks()
@@ -100,9 +115,6 @@ class AppRuntime:
 
     def installed(self) -> list[str]:
         return installed(self.store)
-
-    def is_installed(self, package: str) -> bool:
-        return (app_dir(self.store, package) / "manifest.json").is_file()
 
     def running_apps(self) -> list[str]:
         return [self.running] if self.running else []
@@ -114,13 +126,19 @@ class AppRuntime:
                 return None
             if self.running is not None:
                 await self._stop(self.running)
-            error = await self.host.start_app(package, app_dir(self.store, package))
-            if error is not None:
-                return error
+            # It runs from its first line: what it calls in onInit (a dialog, the link's
+            # state) is answered, not taken for a call of an app that has gone.
             self.running = package
-            self.platform.app_started(
-                lambda kind, fields: self.host.send(pipe.Event(package, kind, fields))
+            error = await self.host.start_app(
+                package,
+                app_dir(self.store, package),
+                device=self.device,
+                data=appdata.layout(self.store, package),
             )
+            if error is not None:
+                self.running = None
+                return error
+            self.platform.app_started(lambda event: self.host.send(_order(package, event)))
             return None
 
     async def stop_app(self, package: str) -> None:
@@ -134,9 +152,13 @@ class AppRuntime:
                 await self._stop(self.running)
 
     async def _stop(self, package: str) -> None:
+        self._ended()
+        await self.host.stop_app(package)
+
+    def _ended(self) -> None:
         self.running = None
         self.platform.app_stopped()
-        await self.host.stop_app(package)
+        self.dialogs.close_all()
 
     # --- what the apps do --------------------------------------------------------------------
 
@@ -149,6 +171,8 @@ class AppRuntime:
                 self.app_log("error", line)
         elif isinstance(message, pipe.Call):
             self._background.spawn(self._call(message))
+        elif isinstance(message, pipe.Exited) and self.running == message.app:
+            self._ended()
 
     async def _call(self, call: pipe.Call) -> None:
         outcome = await self._outcome(call)
@@ -161,6 +185,9 @@ class AppRuntime:
     async def _outcome(self, call: pipe.Call) -> Outcome:
         if self.running != call.app:
             return Outcome(False, code=1000, data=f"{call.app} is not running")
+        if call.module == "system.prompt":
+            answer = await self.dialogs.next()
+            return Outcome(True, {} if answer is None else {"index": answer})
         if call.module != "system.interconnect":
             return Outcome(False, code=203, data=f"@{call.module} is not simulated")
         platform = self.platform
@@ -174,5 +201,11 @@ class AppRuntime:
                 claimed = await self.intercept(text)
                 if claimed is not None:
                     return claimed
-            return await platform.send(text)
+            data_type = str(call.args.get("type", "object"))
+            return await platform.send(text, data_type, call.args.get("timeout"))
         return Outcome(False, code=203, data=f"connect.{call.method}() is not simulated")
+
+
+def _order(package: str, event: LinkEvent) -> pipe.Event:
+    """A platform event as the host's ``event`` order for the app ``package``."""
+    return pipe.Event(package, event.kind, event.fields, event.replay, list(event.forget) or None)

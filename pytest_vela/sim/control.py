@@ -1,26 +1,24 @@
-"""The simulated watch's control channel: JSON lines over a unix socket.
-
-Fault orders (``crash``, ``hang``, ``garbage``…) arrive here from the host's ``vela_sim``
-fixture; each request gets exactly one reply line, ``{"ok": true, …}`` or ``{"ok": false,
-"error": "…"}``.
-"""
+"""The simulated watch's end of its control channel (the orders are defined in
+``wire/control.py``): fault orders from the host's ``vela_sim`` fixture, power cycles and the
+between-tests clean-up, each answered by exactly one reply line."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from pytest_vela.wire.control import BadRequest, ControlOp, parse_request, reply
 
 Handler = Callable[..., Awaitable[dict[str, Any] | None]]
 
 
 class ControlServer:
-    def __init__(self, path: Path, handlers: dict[str, Handler]) -> None:
+    def __init__(self, path: Path, handlers: Mapping[ControlOp, Handler]) -> None:
         self.path = path
-        self._handlers = handlers
+        self.handlers = handlers
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -37,26 +35,20 @@ class ControlServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while line := await reader.readline():
-                reply = await self._dispatch(line)
-                writer.write(json.dumps(reply).encode() + b"\n")
+                writer.write(await self._dispatch(line))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
 
-    async def _dispatch(self, line: bytes) -> dict[str, Any]:
+    async def _dispatch(self, line: bytes) -> bytes:
         try:
-            request = json.loads(line)
-            op = request.pop("op")
-            handler = self._handlers[op]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return {
-                "ok": False,
-                "error": f"bad request {line[:200]!r}; ops: {sorted(self._handlers)}",
-            }
+            op, args = parse_request(line)
+        except BadRequest as exc:
+            return reply(error=str(exc))
         try:
-            result = await handler(**request)
+            result = await self.handlers[op](**args)
         except Exception as exc:  # one bad order must not cost the watch its control channel
-            return {"ok": False, "error": f"{op}: {type(exc).__name__}: {exc}"}
-        return {"ok": True, **(result or {})}
+            return reply(error=f"{op.value}: {type(exc).__name__}: {exc}")
+        return reply(result)

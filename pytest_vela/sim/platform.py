@@ -4,11 +4,10 @@ rules live.
 Apps run on top of it (their ``connect`` object is a thin proxy in the quick-app host that
 calls ``ready_state`` / ``diagnosis`` / ``send`` here and gets its events from here); the phone
 side reaches it through the bridge relay. Every rule is read from the rig's
-``[sim.interconnect]`` table: the first open of an app run is not a reconnection, later ones
-are; an abrupt loss fires error then close; a clean close from the phone fires close(1000);
-``send`` fails 1006 while down, 204 without an acknowledgement in time and refuses a message
-over the size limit; ``diagnosis`` waits for a connection attempt in progress, then answers
-0 / 1001 / 204 / 1000.
+``[sim.interconnect]`` table, whose profile (documented or openvela) sets their defaults: what
+an open says in ``isReconnected``, what a loss fires after an open and while still connecting,
+what the phone app's uninstall fires, whether a late handler gets its event replayed. The
+calls' rules are in ``app_calls``.
 
 One app at a time holds the link (the watch runs one quick app in the foreground).
 """
@@ -19,17 +18,34 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_vela.common.tasks import BackgroundTasks
-from pytest_vela.rigfile.schema import InterconnectRules
-from pytest_vela.wire.messages import AppData, Message, Ping, SessionState
+from pytest_vela.rigfile.link_rules import InterconnectRules
+from pytest_vela.sim.app_calls import GO, GONE, AppCalls, Outcome
+from pytest_vela.wire.messages import Message, SessionState
+
+__all__ = ["AppEvents", "InterconnectPlatform", "LinkEvent", "Outcome", "WatchClock"]
 
 ToPhone = Callable[[Message], Awaitable[None]]
-#: The running app's end: ``(kind, fields)`` for its connection's ``on<kind>`` handler.
-AppEvents = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """One event for the running app's connection: its ``on<kind>`` handler gets ``fields``.
+    ``replay``: what a handler assigned later gets when none is set now (None: nothing);
+    ``forget``: kinds whose kept replay is dropped first. Kind ``status`` calls no handler:
+    it carries only a ``forget``."""
+
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    replay: dict[str, Any] | None = None
+    forget: tuple[str, ...] = ()
+
+
+AppEvents = Callable[[LinkEvent], None]
 
 
 class WatchClock:
@@ -42,48 +58,58 @@ class WatchClock:
         return round((time.monotonic_ns() - self.epoch_ns) / 1e6, 3)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What an API call's callbacks get: ``success(value)`` or ``fail(data, code)``."""
-
-    ok: bool
-    value: dict[str, Any] | None = None
-    code: int | None = None
-    data: Any = None
-
-
-class InterconnectPlatform:
+class InterconnectPlatform(AppCalls):
     def __init__(self, rules: InterconnectRules, to_phone: ToPhone | None = None) -> None:
         self.rules = rules
-        self.message_limit = rules.message_limit
         self._to_phone = to_phone
         self._app: AppEvents | None = None
         self.bridge_ready = False
         self.session_open = True
         self.phone_installed = True
         self.link_up = False
-        self.opened_once = False
         self.last_open = 0.0
+        # The app run's phone state is known: it opened (or, where the link counts as
+        # connecting only until the first status, a loss or an uninstall was reported).
+        self._reported = False
+        self._first_status = asyncio.Event()
         self._connecting: asyncio.Task[None] | None = None
         self._connect_done = asyncio.Event()
         self._connect_done.set()
-        self._next_out = 0
-        self._acks: dict[int, asyncio.Future[None]] = {}
-        self._pongs: dict[int, asyncio.Future[None]] = {}
         self._background = BackgroundTasks()
+        self._init_calls()
 
     @property
     def app_running(self) -> bool:
         return self._app is not None
 
+    @property
+    def connecting(self) -> bool:
+        """The app's link is still connecting: during an attempt, or (openvela) from the app's
+        start until the phone's state is first known, whatever happens meanwhile."""
+        if not self.app_running:
+            return False
+        if self.rules.connecting_ends_at_first_status:
+            return not self._reported
+        return self._connecting is not None
+
+    def _connecting_over(self) -> asyncio.Event:
+        if self.rules.connecting_ends_at_first_status:
+            return self._first_status
+        return self._connect_done
+
     def attach(self, to_phone: ToPhone) -> None:
         """Where messages for the phone go (the bridge relay)."""
         self._to_phone = to_phone
 
-    async def _emit(self, message: Message) -> None:
-        if self.bridge_ready and self._to_phone is not None:
-            with contextlib.suppress(Exception):  # the link went down mid-send: it is lost
-                await self._to_phone(message)
+    async def _emit(self, message: Message) -> bool:
+        """True when the bridge took ``message``; lost (False) when it is down."""
+        if not (self.bridge_ready and self._to_phone is not None):
+            return False
+        try:
+            await self._to_phone(message)
+        except Exception:  # the link went down mid-send: it is lost
+            return False
+        return True
 
     # --- life cycle of the app and the bridge -------------------------------------------------
 
@@ -92,13 +118,16 @@ class InterconnectPlatform:
         self._cancel_connect()
         self._link_down_quietly()
         self._app = events
-        self.opened_once = False
+        self._reported = False
+        self._first_status.clear()
         self._try_connect()
 
     def app_stopped(self) -> None:
         self._app = None
         self._cancel_connect()
         self._link_down_quietly()
+        self._release_queued(GONE)
+        self._first_status.set()
 
     def watch_booted(self) -> None:
         if not self.rules.reconnect_after_boot:
@@ -110,9 +139,7 @@ class InterconnectPlatform:
 
     def bridge_down(self) -> None:
         self.bridge_ready = False
-        self._cancel_connect()
-        if self.link_up:
-            self._lose_link(self.rules.loss_code, "bridge link lost")
+        self._session_ended(clean=False, reason="bridge link lost")
 
     # --- the link ------------------------------------------------------------------------------
 
@@ -130,22 +157,20 @@ class InterconnectPlatform:
     async def _connect(self) -> None:
         try:
             await asyncio.sleep(self.rules.connect_ms / 1000)
-            if (
-                self.app_running
-                and self.bridge_ready
-                and self.session_open
-                and self.phone_installed
-            ):
-                self.link_up = True
-                self.last_open = time.monotonic()
-                reconnected = (
-                    self.rules.later_open_reconnected
-                    if self.opened_once
-                    else self.rules.first_open_reconnected
-                )
-                self.opened_once = True
-                self._session(True)
-                self._event("open", isReconnected=reconnected)
+            if not (self.app_running and self.bridge_ready and self.session_open):
+                return
+            if not self.phone_installed:
+                self._phone_app_uninstalled()
+                return
+            self.link_up = True
+            self.last_open = time.monotonic()
+            rules = self.rules
+            first = not self._reported
+            self._report()
+            self._session(True)
+            self._release_queued(GO)  # queued sends go out before onopen, as on the watch
+            reconnected = rules.first_open_reconnected if first else rules.later_open_reconnected
+            self._event("open", isReconnected=reconnected)
         finally:
             self._connecting = None
             self._connect_done.set()
@@ -156,10 +181,16 @@ class InterconnectPlatform:
             self._connecting = None
             self._connect_done.set()
 
-    def _fail_pending(self) -> None:
-        for future in list(self._acks.values()) + list(self._pongs.values()):
-            if not future.done():
-                future.set_exception(ConnectionError("link down"))
+    def _report(self) -> None:
+        """The app run's phone state is known: it no longer counts as connecting."""
+        self._reported = True
+        self._first_status.set()
+
+    def _report_status(self) -> None:
+        """A status other than an open: it ends the connecting phase only where the link
+        counts as connecting until the first status."""
+        if self.rules.connecting_ends_at_first_status:
+            self._report()
 
     def _link_down_quietly(self) -> None:
         if self.link_up:
@@ -167,14 +198,49 @@ class InterconnectPlatform:
         self.link_up = False
         self._fail_pending()
 
-    def _lose_link(self, code: int, reason: str) -> None:
-        self._link_down_quietly()
-        for kind in self.rules.loss_events:
-            self._event(kind, code=code, data=reason)
+    def _session_ended(self, clean: bool, reason: str) -> None:
+        """The phone's session ended (a clean close, a drop, the bridge gone): after an open
+        the app sees the loss's events; while still connecting, the connecting loss's."""
+        rules = self.rules
+        was_connecting = self.connecting
+        self._cancel_connect()
+        if self.link_up:
+            self._link_down_quietly()
+            if clean:
+                self._loss(["close"], rules.clean_close_code, "closed by peer")
+            else:
+                self._loss(rules.loss_events, rules.loss_code, reason)
+        elif was_connecting:
+            self._report_status()
+            self._loss(rules.connecting_loss_events, rules.connecting_loss_code, reason)
 
-    def _event(self, kind: str, **fields: Any) -> None:
+    def _loss(self, kinds: Sequence[str], code: int, reason: str) -> None:
+        """A loss's events; the first drops a kept open (a handler assigned now gets none)."""
+        forget = ("open",) if self.rules.handler_replay else ()
+        if not kinds and forget:
+            self._send_event(LinkEvent("status", forget=forget))
+        for n, kind in enumerate(kinds):
+            self._event(kind, forget=forget if n == 0 else (), code=code, data=reason)
+
+    def _phone_app_uninstalled(self) -> None:
+        rules = self.rules
+        if self.link_up and rules.uninstall_drops_link:
+            self._link_down_quietly()
+        self._report_status()
+        for kind in rules.uninstall_events:
+            self._event(kind, code=rules.uninstall_code, data="phone app uninstalled")
+
+    def _event(self, kind: str, forget: tuple[str, ...] = (), **fields: Any) -> None:
+        replay: dict[str, Any] | None = None
+        if self.rules.handler_replay and kind == "open":
+            replay = {"isReconnected": True}  # what a late onopen gets, whatever the open said
+        elif self.rules.handler_replay and kind == "error":
+            replay = fields
+        self._send_event(LinkEvent(kind, fields, replay, forget))
+
+    def _send_event(self, event: LinkEvent) -> None:
         if self._app is not None:
-            self._app(kind, fields)
+            self._app(event)
 
     def _session(self, up: bool) -> None:
         """The phone app sees its side of the link change."""
@@ -202,108 +268,17 @@ class InterconnectPlatform:
         self._event("message", data=data)
         return True
 
-    def acknowledged(self, key: int) -> None:
-        self._resolve(self._acks, key)
-
-    def ponged(self, key: int) -> None:
-        self._resolve(self._pongs, key)
-
     def set_phone_installed(self, installed: bool) -> None:
+        was = self.phone_installed
         self.phone_installed = installed
+        if was and not installed and self.app_running:
+            self._phone_app_uninstalled()
         self._try_connect()
-
-    @staticmethod
-    def _resolve(waiting: dict[int, asyncio.Future[None]], key: int) -> None:
-        future = waiting.get(key)
-        if future is not None and not future.done():
-            future.set_result(None)
 
     def link_order(self, op: str) -> None:
         if op == "open":
             self.session_open = True
             self._try_connect()
-        elif op == "close":
+        elif op in ("close", "drop"):
             self.session_open = False
-            self._cancel_connect()
-            if self.link_up:
-                self._link_down_quietly()
-                self._event("close", code=self.rules.clean_close_code, data="closed by peer")
-        elif op == "drop":
-            self.session_open = False
-            self._cancel_connect()
-            if self.link_up:
-                self._lose_link(self.rules.loss_code, "connection lost")
-
-    # --- the API the app calls -------------------------------------------------------------------
-
-    async def ready_state(self) -> Outcome:
-        up = self.link_up or not self.rules.ready_state_tracks_link
-        return Outcome(True, {"status": 1 if up else 2})
-
-    async def diagnosis(self, timeout_ms: Any = 10000) -> Outcome:
-        rules = self.rules
-        try:
-            timeout = float(timeout_ms) / 1000
-        except (TypeError, ValueError):
-            return Outcome(False, code=202, data=f"timeout must be a number of ms: {timeout_ms!r}")
-        deadline = time.monotonic() + timeout
-        status = rules.diagnosis_ok_status
-        if self._connecting is not None and rules.diagnosis_waits_for_connect:
-            try:
-                await asyncio.wait_for(self._connect_done.wait(), deadline - time.monotonic())
-            except TimeoutError:
-                return Outcome(True, {"status": rules.diagnosis_timeout_status})
-        if not self.phone_installed:
-            status = rules.uninstalled_status
-        elif not self.link_up:
-            status = rules.diagnosis_down_status
-        else:
-            try:
-                await self._round_trip(self._pongs, Ping, deadline - time.monotonic())
-            except (TimeoutError, ConnectionError):
-                status = rules.diagnosis_timeout_status
-        return Outcome(True, {"status": status})
-
-    async def send(self, text: str) -> Outcome:
-        """``connect.send``: ``text`` is the data, serialised once by the app's runtime."""
-        rules = self.rules
-        if not self.link_up:
-            return Outcome(False, code=rules.send_down_code, data="disconnected")
-        size = len(text.encode())
-        if size > self.message_limit:
-            return Outcome(
-                False,
-                code=rules.oversize_code,
-                data=f"message of {size} bytes exceeds the limit of {self.message_limit}",
-            )
-        lost = (time.monotonic() - self.last_open) * 1000 < rules.lost_sends_after_open_ms
-        try:
-            await self._round_trip(
-                self._acks,
-                lambda key: AppData(text, key),
-                rules.ack_timeout_ms / 1000,
-                lost=lost,
-            )
-        except TimeoutError:
-            return Outcome(False, code=rules.timeout_code, data="no acknowledgement")
-        except ConnectionError:
-            return Outcome(False, code=rules.send_down_code, data="disconnected")
-        return Outcome(True)
-
-    async def _round_trip(
-        self,
-        waiting: dict[int, asyncio.Future[None]],
-        message: Callable[[int], Message],
-        timeout: float,
-        lost: bool = False,
-    ) -> None:
-        self._next_out += 1
-        key = self._next_out
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiting[key] = future
-        try:
-            if not lost:
-                await self._emit(message(key))
-            await asyncio.wait_for(future, max(timeout, 0.001))
-        finally:
-            waiting.pop(key, None)
+            self._session_ended(clean=op == "close", reason="connection lost")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -21,6 +22,7 @@ from typing import Any
 from pytest_vela.agent.project import shipped_rpk
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.rigfile.schema import RigSettings
+from pytest_vela.sim import appdata
 from pytest_vela.sim.apps import AppRuntime, unpack
 from pytest_vela.sim.bluez.bridge import BridgePeripheral
 from pytest_vela.sim.bluez.peripheral import BluezPeripheral
@@ -31,6 +33,7 @@ from pytest_vela.sim.pty_port import PtyPort
 from pytest_vela.sim.quickapp.host import HostUnavailable, NodeAppHost
 from pytest_vela.sim.relay import BridgeRelay
 from pytest_vela.sim.shell import Shell, ShellConfig
+from pytest_vela.wire.control import ControlOp
 
 
 class SimulatedWatch:
@@ -43,7 +46,14 @@ class SimulatedWatch:
         store = FileStore(run_dir / "fs")
         self.platform = InterconnectPlatform(settings.sim.interconnect)
         self.host = NodeAppHost(self.clock.epoch_ns, lambda _message: None)
-        self.apps = AppRuntime(store, self.platform, self.host, self._app_log)
+        self.store = store
+        self.apps = AppRuntime(
+            store,
+            self.platform,
+            self.host,
+            self._app_log,
+            device=settings.sim.device.model_dump(),
+        )
         self.relay = BridgeRelay(
             self.platform, self.clock, lambda: self.apps.running, settings.app.package
         )
@@ -106,24 +116,27 @@ class SimulatedWatch:
         await bridge.start()
         self.bridge = bridge
 
-    def _handlers(self) -> dict[str, Handler]:
+    def _handlers(self) -> dict[ControlOp, Handler]:
         return {
-            "ping": self._ping,
-            "crash": self._crash,
-            "hang": self._hang,
-            "unhang": self._unhang,
-            "garbage": self._garbage,
-            "install_busy": self._install_busy,
-            "unplug": self._unplug,
-            "replug": self._replug,
-            "power_cycle": self._power_cycle,
-            "clear_faults": self._clear_faults,
-            "drop_link": self._drop_link,
-            "fail_next_connects": self._fail_next_connects,
-            "set_latency": self._set_latency,
-            "set_mtu": self._set_mtu,
-            "set_message_limit": self._set_message_limit,
-            "shutdown": self._shutdown,
+            ControlOp.PING: self._ping,
+            ControlOp.CRASH: self._crash,
+            ControlOp.HANG: self._hang,
+            ControlOp.GARBAGE: self._garbage,
+            ControlOp.INSTALL_BUSY: self._install_busy,
+            ControlOp.UNPLUG: self._unplug,
+            ControlOp.REPLUG: self._replug,
+            ControlOp.POWER_CYCLE: self._power_cycle,
+            ControlOp.CLEAR_FAULTS: self._clear_faults,
+            ControlOp.DROP_LINK: self._drop_link,
+            ControlOp.FAIL_NEXT_CONNECTS: self._fail_next_connects,
+            ControlOp.SET_LATENCY: self._set_latency,
+            ControlOp.SET_MTU: self._set_mtu,
+            ControlOp.SET_MESSAGE_LIMIT: self._set_message_limit,
+            ControlOp.SET_STORAGE: self._set_storage,
+            ControlOp.GET_STORAGE: self._get_storage,
+            ControlOp.PUT_FILE: self._put_file,
+            ControlOp.READ_FILE: self._read_file,
+            ControlOp.ANSWER_DIALOGS: self._answer_dialogs,
         }
 
     async def _ping(self) -> dict[str, Any]:
@@ -139,9 +152,6 @@ class SimulatedWatch:
 
     async def _hang(self) -> None:
         self.shell.faults.hung = True
-
-    async def _unhang(self) -> None:
-        self.shell.faults.hung = False
 
     async def _garbage(self, n: int) -> None:
         await self.shell.garbage(int(n))
@@ -172,8 +182,9 @@ class SimulatedWatch:
         link without added latency or refusals, the runtime's own message limit."""
         self.shell.faults.hung = False
         self.shell.faults.install_busy = 0
+        self.apps.dialogs.clear()
         self._replug_now()
-        self.platform.message_limit = self.settings.sim.interconnect.message_limit
+        self.platform.reset_message_limit()
         if self.bridge is not None:
             peripheral = self.bridge.peripheral
             peripheral.refuse_next_connects(0)
@@ -201,8 +212,23 @@ class SimulatedWatch:
     async def _set_message_limit(self, nbytes: int) -> None:
         self.platform.message_limit = int(nbytes)
 
-    async def _shutdown(self) -> None:
-        self.stopped.set()
+    # --- an app's own data (appdata): set up by tests, read back by them ---
+
+    async def _set_storage(self, package: str, values: dict[str, str]) -> None:
+        appdata.write_storage(self.store, package, values)
+
+    async def _get_storage(self, package: str) -> dict[str, Any]:
+        return {"values": appdata.read_storage(self.store, package)}
+
+    async def _put_file(self, package: str, uri: str, data: str) -> None:
+        appdata.put_file(self.store, package, uri, base64.b64decode(data))
+
+    async def _read_file(self, package: str, uri: str) -> dict[str, Any]:
+        found = appdata.file_path(self.store, package, uri).read_bytes()
+        return {"data": base64.b64encode(found).decode()}
+
+    async def _answer_dialogs(self, answers: list[int | None]) -> None:
+        self.apps.dialogs.add(list(answers))
 
     async def _start_host(self) -> str | None:
         """Start the quick-app host; why apps cannot run (said once, in this log), or None."""

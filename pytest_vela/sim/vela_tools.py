@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_vela.common.byte_queue import ByteQueue, QueueClosed
 from pytest_vela.sim import ymodem_rx
-from pytest_vela.sim.apps import APP_ROOT, BadPackage, app_dir, installed, unpack
+from pytest_vela.sim.apps import APP_ROOT, BadPackage, installed, uninstall, unpack
 from pytest_vela.sim.nsh_commands import EISDIR, ENOENT, Command, failed
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ class VelaTools:
                 await shell.out(f"uninstall failed: {package} is not installed\n")
                 return
             await shell.apps.stop_app(package)
-            shutil.rmtree(app_dir(shell.store, package), ignore_errors=True)
+            uninstall(shell.store, package)
             await shell.out(f"uninstalled app: {package}\n")
         elif sub == "list":
             await shell.out("".join(f"{p}\n" for p in installed(shell.store)))

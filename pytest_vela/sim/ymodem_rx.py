@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from ymodem.Protocol import ProtocolType
-from ymodem.Socket import ModemSocket
 
 from pytest_vela.common.byte_queue import ByteQueue, QueueClosed
-from pytest_vela.wire.ymodem_crc import use_c_crc
+from pytest_vela.wire.ymodem_crc import ModemSocket
 
 logging.getLogger("ModemSocket").setLevel(logging.CRITICAL)
-use_c_crc()
 
 
 async def receive(

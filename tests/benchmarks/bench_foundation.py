@@ -32,7 +32,7 @@ import pytest_vela.device.files as files_module
 from pytest_vela.console.port import Console
 from pytest_vela.device.transfer import ymodem_send
 from pytest_vela.device.watch import Watch
-from pytest_vela.rig.backend import SimPowerCycle
+from pytest_vela.rig.backends.simulated import SimPowerCycle
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings

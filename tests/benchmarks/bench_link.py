@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.link.client import LinkClient
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rigfile.schema import BleSettings

@@ -20,10 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pytest_vela.console.port import Console
-from pytest_vela.device.watch import Watch
-from pytest_vela.rig.backend import SimPowerCycle
-from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rig.factory import open_watch
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.sim.quickapp.host import NodeAppHost, find_node
@@ -35,25 +32,17 @@ PACKAGE = "com.vela.agent"
 
 def launch_ms() -> list[float]:
     settings = RigSettings.model_validate({"kind": "sim", "sim": {"boot_ms": 20}})
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        sim = SimulatorProcess(settings, root / "run", log_path=root / "sim.log")
-        sim.start()
-        console = Console(sim.port, 921600, root / "console.log")
-        console.open()
-        try:
-            watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
-            watch.wake()
-            times = []
-            for _ in range(LAUNCHES):
-                started = time.perf_counter()
-                watch.launch(PACKAGE)
-                times.append((time.perf_counter() - started) * 1000)
-                watch.stop_app(PACKAGE)
-            return times
-        finally:
-            console.close()
-            sim.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open_watch(Rig("sim", settings, None), Path(tmp)) as watch,
+    ):
+        times = []
+        for _ in range(LAUNCHES):
+            started = time.perf_counter()
+            watch.launch(PACKAGE)
+            times.append((time.perf_counter() - started) * 1000)
+            watch.stop_app(PACKAGE)
+        return times
 
 
 def cold_start_ms() -> list[float]:

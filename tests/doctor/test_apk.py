@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.doctor.vectors import (
     sign_apk_v2,
     zip_bytes,
 )
+from tests.support.tools import required_tool
 
 
 def _apk(tmp_path: Path, data: bytes) -> Path:
@@ -109,9 +109,7 @@ def test_not_an_apk(tmp_path: Path) -> None:
 
 def test_apk_signed_by_apksigner(tmp_path: Path) -> None:
     """An APK signed by Android's own apksigner (v1 + v2 + v3) with a keytool keystore."""
-    apksigner = shutil.which("apksigner")
-    if apksigner is None:
-        pytest.skip("apksigner is not installed (Debian package 'apksigner')")
+    apksigner = required_tool("apksigner", package="apksigner")
     store = tmp_path / "release.p12"
     keytool_genkey(store, "PKCS12", "store-pass-1", "release")
     unsigned = tmp_path / "unsigned.apk"

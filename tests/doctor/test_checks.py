@@ -68,7 +68,7 @@ def test_good_project_passes_every_check(project: Path, tmp_path: Path, identity
         "sign.debug.files", "sign.debug.keypair", "sign.debug.validity",
         "sign.release.files", "sign.release.keypair", "sign.release.validity",
         "android.apk", "android.signer.debug", "android.signer.release",
-        "rpk.signature", "rpk.signer",
+        "rpk.signature", "rpk.paths", "rpk.signer",
     }  # fmt: skip
     assert "imported in src/pages/index/index.ux" in report.get("manifest.feature").summary
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import struct
 import subprocess
 import zipfile
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -27,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 from pytest_vela.doctor.sigblock import content_digest, sha256
+from tests.support.tools import required_tool
 
 PACKAGE = "com.example.watchapp"
 
@@ -332,10 +331,7 @@ def sign_apk_v1(files: dict[str, bytes], identity: Identity) -> bytes:
 
 
 def keytool() -> str:
-    path = shutil.which("keytool")
-    if path is None:
-        pytest.skip("keytool (a JDK) is not installed")
-    return path
+    return required_tool("keytool", package="openjdk-17-jre-headless")
 
 
 def keytool_genkey(

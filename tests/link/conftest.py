@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import FramingError
 from pytest_vela.link.client import LinkClient
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rigfile.schema import BleSettings

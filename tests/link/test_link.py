@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from bleak import BleakScanner
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import BleError, BridgeProfileError, MessageTooLarge, RigError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.wire.framing import encode
 from tests.link.conftest import Link, make_link
@@ -181,6 +181,23 @@ def test_watch_not_found_exhausts_the_budget(loop: LoopThread, watch: EchoWatchP
     link = make_link(loop, name="Vela-nobody", scan_timeout=0.3, connect_attempts=2)
     with pytest.raises(BleError, match=r"after 2 attempts.*not seen advertising"):
         link.client.connect(timeout=20)
+
+
+def test_the_rigs_adapter_is_the_one_used(loop: LoopThread, private_bus: PrivateBus) -> None:
+    """A desk with two adapters chooses by ``ble.adapter``: the watch is seen only through
+    the adapter it advertises on."""
+    assert private_bus.address is not None
+    watch = EchoWatchProcess(private_bus.address, adapter="hci1")
+    try:
+        elsewhere = make_link(loop, adapter="hci0", scan_timeout=0.3, connect_attempts=1)
+        with pytest.raises(BleError):
+            elsewhere.client.connect(timeout=10)
+        there = make_link(loop, adapter="hci1")
+        there.client.connect(timeout=20)
+        assert there.client.is_connected
+        there.client.disconnect()
+    finally:
+        watch.stop()
 
 
 def test_mtu_change_reframes_later_messages(link: Link, watch: EchoWatchProcess) -> None:

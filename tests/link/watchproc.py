@@ -29,11 +29,12 @@ class EchoWatchProcess:
         address: str = WATCH_ADDRESS,
         mtu: int = 247,
         max_message_bytes: int = 65536,
+        adapter: str = "hci0",
     ) -> None:
         argv = [
             sys.executable, str(ECHO_WATCH), "--bus", bus_address,
             "--name", name, "--address", address, "--mtu", str(mtu),
-            "--max-message-bytes", str(max_message_bytes),
+            "--max-message-bytes", str(max_message_bytes), "--adapter", adapter,
         ]  # fmt: skip
         self.proc = spawn_tied(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.replies: queue.Queue[str] = queue.Queue()

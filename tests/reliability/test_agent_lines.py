@@ -1,6 +1,6 @@
 """Property: whatever text follows ``VELA-AGENT `` on a console line — a mirror line cut or
-garbled by noise, JSON of any shape or depth, numbers JSON has no words for — the agent
-client's console-line path drops it or takes it as the message it is, and ``decode`` either
+garbled by noise, JSON of any shape or depth, numbers JSON has no words for — the agent's
+end's console-line path drops it or takes it as the message it is, and ``decode`` either
 returns a message or raises ``ProtocolError``; nothing else escapes. Well-formed event reports
 come back equal, through ``encode`` / ``decode`` and through the console mirror."""
 
@@ -15,12 +15,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.lines import LineListener, LineSplitter
 from pytest_vela.errors import ProtocolError
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.peer.agent_client import AgentClient
-from pytest_vela.plugin.timeline_svg import render_svg
+from pytest_vela.peer.bridge import BridgeClient
+from pytest_vela.peer.watch_end import AgentEnd
+from pytest_vela.report.sequence_svg import render_svg
 from pytest_vela.rigfile.schema import BleSettings
 from pytest_vela.wire.messages import EventReport, Message, decode, encode
 from pytest_vela.wire.profile import AGENT_CONSOLE_PREFIX
@@ -51,15 +52,16 @@ def loop() -> Iterator[LoopThread]:
     thread.stop()
 
 
-def follower(loop: LoopThread) -> tuple[AgentClient, LinesOnly]:
-    """A new agent client following a console, never connected: only the console path is
-    used. Its clock is mapped as ``sync_clock`` leaves it (watch time 0 a minute ago), so that
-    watch timestamps are turned into host times as in a real session."""
-    client = AgentClient(BleSettings(name="Vela-lines"), loop, LinkTrace())
-    client._clock_offset = time.time() - 60.0
+def follower(loop: LoopThread) -> tuple[AgentEnd, LinesOnly]:
+    """The agent's end of a new bridge following a console, never connected: only the
+    console path is used. Its clock is mapped as ``sync_clock`` leaves it (watch time 0 a
+    minute ago), so that watch timestamps are turned into host times as in a real session."""
+    bridge = BridgeClient(BleSettings(name="Vela-lines"), loop, LinkTrace())
+    bridge.clock_offset = time.time() - 60.0
+    end = AgentEnd(bridge)
     console = LinesOnly()
-    client.follow_console(console)  # type: ignore[arg-type]
-    return client, console
+    end.follow_console(console)  # type: ignore[arg-type]
+    return end, console
 
 
 # --- what may follow the prefix ------------------------------------------------------------

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.rigs import write_rig
+from tests.support.rigs import FAST_SIM, write_rig
 
 TEST = """
 def test_shell(watch):
@@ -17,7 +17,7 @@ def test_shell(watch):
 
 def test_two_runs_at_once_write_logs_of_their_own(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    write_rig(tmp_path / "rigs", "sim", 'kind = "sim"\n[sim]\nboot_ms = 20\n')
+    write_rig(tmp_path / "rigs", "sim", FAST_SIM)
     (tmp_path / "test_one.py").write_text(TEST)
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_one.py"]
     runs = [

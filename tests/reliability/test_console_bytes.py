@@ -22,11 +22,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
-from pytest_vela.link.loop import LoopThread
 from pytest_vela.link.trace import LinkTrace
-from pytest_vela.peer.agent_client import AgentClient
+from pytest_vela.peer.bridge import BridgeClient
+from pytest_vela.peer.watch_end import AgentEnd
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings
 from tests.support.ptys import RawPty
@@ -77,7 +78,8 @@ def listened_console(loop: LoopThread) -> Iterator[tuple[RawPty, Console, list[s
         console = Console(pty.path, 921600, Path(tmp) / "console.log").open()
         try:
             Watch(Rig("noise", fast_sim_settings(), None), console, NoPower())
-            AgentClient(BleSettings(name="Vela-noise"), loop, LinkTrace()).follow_console(console)
+            bridge = BridgeClient(BleSettings(name="Vela-noise"), loop, LinkTrace())
+            AgentEnd(bridge).follow_console(console)
             lines: list[str] = []
             console.on_line(lambda line, _ts: lines.append(line))
             yield pty, console, lines

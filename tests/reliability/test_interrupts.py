@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.leftovers import run_dirs, wait_gone
-from tests.support.rigs import write_rig
+from tests.support.rigs import FAST_SIM, write_rig
 
 SLEEPER = """
 import os, time
@@ -52,7 +52,7 @@ def start_run(root: Path) -> subprocess.Popen[str]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    write_rig(tmp_path / "rigs", "sim", 'kind = "sim"\n[sim]\nboot_ms = 20\n')
+    write_rig(tmp_path / "rigs", "sim", FAST_SIM)
     (tmp_path / "test_sleep.py").write_text(SLEEPER)
     (tmp_path / "test_quick.py").write_text(QUICK)
     return tmp_path

@@ -5,7 +5,8 @@ Allure file; and the next run passes.
 
 The run works on two rigs at once: the simulated one, and a hardware rig (its lock in a
 directory of the test's own) whose watch is a simulated watch started by hand. The moments are
-random (seeded: ``VELA_FAULT_SEED``), one in each part of a run: its start (interpreter,
+random (seeded: a fixed seed and a new one each run, ``tests/support/seeds.py``; printed, and
+``VELA_FAULT_SEED`` replays them), one in each part of a run: its start (interpreter,
 plugin, rigs coming up, provisioning), its tests, and its end (session teardown, rigs shutting
 down, reports written).
 """
@@ -33,7 +34,8 @@ from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from tests.support.allure_results import unreadable
 from tests.support.leftovers import run_dirs, sim_run_dir, wait_gone
-from tests.support.rigs import write_rig
+from tests.support.rigs import FAST_SIM, write_rig
+from tests.support.seeds import fault_seeds
 
 # Each part of a run, and the seconds after it began within which a kill comes.
 KILLS = [("start", 0.0, 3.0), ("tests", 0.0, 4.0), ("end", 0.0, 1.0)]
@@ -109,7 +111,7 @@ def desk_port() -> Iterator[str]:
 def project(tmp_path: Path, desk_port: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))  # for the runs and for us
     (tmp_path / "pytest.ini").write_text("[pytest]\ntimeout = 60\n")
-    write_rig(tmp_path / "rigs", "sim", 'kind = "sim"\n[sim]\nboot_ms = 20\n')
+    write_rig(tmp_path / "rigs", "sim", FAST_SIM)
     write_rig(
         tmp_path / "rigs",
         "desk",
@@ -195,9 +197,8 @@ def kill_run(project: Path, kill: Kill) -> Kill:
     return kill
 
 
-def plan_kills(sig: signal.Signals) -> list[Kill]:
+def plan_kills(sig: signal.Signals, seed: int) -> list[Kill]:
     """One moment in each part of a run and one more in any part, in random order."""
-    seed = int(os.environ.get("VELA_FAULT_SEED") or random.SystemRandom().randrange(2**32))
     rnd = random.Random(seed ^ zlib.crc32(sig.name.encode()))
     print(f"\n{sig.name}: kill seed {seed} (VELA_FAULT_SEED={seed} picks the same moments)")
     phases = [*KILLS, rnd.choice(KILLS)]
@@ -207,15 +208,16 @@ def plan_kills(sig: signal.Signals) -> list[Kill]:
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.parametrize("seed", fault_seeds(), ids=lambda seed: f"seed{seed}")
 @pytest.mark.parametrize(
     "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda sig: sig.name
 )
 def test_a_run_killed_at_a_random_moment_leaves_nothing_and_the_next_passes(
-    project: Path, sig: signal.Signals
+    project: Path, sig: signal.Signals, seed: int
 ) -> None:
     results = [project / "reports" / rig / "allure-results" for rig in ("sim", "desk")]
     rows = []
-    kills = plan_kills(sig)
+    kills = plan_kills(sig, seed)
     for kill in kills:
         kill_run(project, kill)
         said = f"{sig.name} {kill.after:.2f} s into its {kill.phase} (pid {kill.pid})"

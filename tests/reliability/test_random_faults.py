@@ -1,10 +1,12 @@
 """After any fault the next test starts healthy: random faults of the simulated watch,
 interleaved with checks of the conformance suite, in a user project run by pytest.
 
-The project is generated from a seed (printed; ``VELA_FAULT_SEED`` replays it): rounds in
-which every kind of fault is injected once, in random order and with random sizes and moments,
-each followed by a conformance check and a shell command. The run injects faults for a bounded
-time (``VELA_FAULT_SECONDS``, 60 s by default; whole rounds, the first one always). What it
+The project is generated from a seed (``tests/support/seeds.py``: a fixed one and a new one
+each run, printed; ``VELA_FAULT_SEED`` replays them): rounds in which every kind of fault is
+injected once, in random order and with random sizes and moments, each followed by a
+conformance check and a shell command. The runs inject faults for a bounded time between them
+(``VELA_FAULT_SECONDS``, 60 s by default, shared by the seeds; whole rounds, the first one
+always). What it
 wrote to its Allure results must show every fault test ended as its fault implies — passed, or
 failed or broken with the error that fault makes — within its timeout, and the test after it
 passed. A table of the faults injected and survived is printed (``-s`` shows it).
@@ -25,7 +27,8 @@ from textwrap import dedent, indent
 import pytest
 
 from tests.support.allure_results import Outcome, outcomes, unreadable
-from tests.support.rigs import write_rig
+from tests.support.rigs import fast_sim_rig, write_rig
+from tests.support.seeds import fault_seeds
 
 BUDGET = float(os.environ.get("VELA_FAULT_SECONDS") or 60)
 MAX_ROUNDS = 40
@@ -33,22 +36,9 @@ TEST_TIMEOUT = 45  # seconds any one test of the project may take (pytest-timeou
 CONNECT_ATTEMPTS = 3
 INSTALL_ATTEMPTS = 3
 
-RIG = f"""
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 3
-    install = 5
-    launch = 5
-    connect = 5
-    flash = 5
-    install_retry_wait = 0.1
-    install_attempts = {INSTALL_ATTEMPTS}
-    [ble]
-    connect_attempts = {CONNECT_ATTEMPTS}
-    [sim]
-    boot_ms = 20
-"""
+RIG = fast_sim_rig(
+    f"[ble]\nconnect_attempts = {CONNECT_ATTEMPTS}\n", flash=5, install_attempts=INSTALL_ATTEMPTS
+)
 
 PYTEST_INI = f"""
     [pytest]
@@ -286,13 +276,13 @@ CHECKS = {
     ),
     "send": ("send_suite.test_send_succeeds_and_the_phone_gets_the_object", "ip"),
     "send_disconnected": ("send_suite.test_send_while_disconnected_fails_1006", "ip"),
-    "events_order": (
-        "events_suite.test_abrupt_loss_fires_error_then_close_and_reopens_as_reconnected",
-        "ip",
-    ),
+    "events_order": ("events_suite.test_an_abrupt_loss_and_the_reopen", "ipl"),
     "messages_in_order": ("events_suite.test_messages_arrive_in_order", "ip"),
     "clean_close": ("events_suite.test_clean_close_fires_close_1000_without_error", "ip"),
 }
+
+
+ARGS = {"i": "interconnect", "ip": "interconnect, peer", "ipl": "interconnect, peer, link_profile"}
 
 
 @dataclass(frozen=True)
@@ -321,7 +311,7 @@ def plan(seed: int) -> tuple[str, list[Planned]]:
             step += 1
             check, takes = CHECKS[rnd.choice(sorted(CHECKS))]
             name = f"test_r{round_no:02d}_{step:02d}_after_{kind}"
-            args = "interconnect, peer" if takes == "ip" else "interconnect"
+            args = ARGS[takes]
             source.append(
                 f"\n\ndef {name}({args}, watch):\n"
                 f"    {check}({args})\n"
@@ -341,9 +331,13 @@ class FaultRun:
     unreadable: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
-    seed = int(os.environ.get("VELA_FAULT_SEED") or random.SystemRandom().randrange(2**32))
+SEEDS = fault_seeds()
+SEED_BUDGET = BUDGET / len(SEEDS)
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=lambda seed: f"seed{seed}")
+def fault_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> FaultRun:
+    seed: int = request.param
     print(f"\nfault seed {seed} (VELA_FAULT_SEED={seed} runs the same faults)")
     root = tmp_path_factory.mktemp("random-faults")
     (root / "pytest.ini").write_text(dedent(PYTEST_INI).lstrip())
@@ -357,8 +351,8 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> FaultRun:
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=BUDGET + 240,  # a round, the session's start and end: far less
-        env={**os.environ, "VELA_FAULT_BUDGET": str(BUDGET), "COLUMNS": "200"},
+        timeout=SEED_BUDGET + 240,  # a round, the session's start and end: far less
+        env={**os.environ, "VELA_FAULT_BUDGET": str(SEED_BUDGET), "COLUMNS": "200"},
     )
     seconds = time.monotonic() - started
     results_dir = root / "reports" / "sim" / "allure-results"

@@ -6,19 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.support.projects import outcome, run_project
+from tests.support.rigs import fast_sim_rig
 
-FAST_SIM = """
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 3
-    install = 5
-    launch = 5
-    connect = 5
-    flash = 20
-    [sim]
-    boot_ms = 20
-"""
+FAST_SIM = fast_sim_rig(flash=20)
 
 TRANSFER_TESTS = """
     import os, threading, zipfile

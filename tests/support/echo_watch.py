@@ -85,7 +85,14 @@ class EchoWatch:
 
 async def _serve(args: argparse.Namespace) -> int:
     peripheral = BluezPeripheral(
-        args.bus, args.name, args.address, args.service, args.rx, args.tx, args.mtu
+        args.bus,
+        args.name,
+        args.address,
+        args.service,
+        args.rx,
+        args.tx,
+        args.mtu,
+        adapter=args.adapter,
     )
     watch = EchoWatch(BridgePeripheral(peripheral, args.max_message_bytes))
     await peripheral.start()
@@ -127,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tx", default=BRIDGE_TX_UUID)
     ap.add_argument("--mtu", type=int, default=247)
     ap.add_argument("--max-message-bytes", type=int, default=65536)
+    ap.add_argument("--adapter", default="hci0", help="the adapter it is seen on")
     return asyncio.run(_serve(ap.parse_args(argv)))
 
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pytest_vela.common.processes import run_dir
-from pytest_vela.rig.backend import RUN_DIR_PREFIX
+from pytest_vela.rig.backends.simulated import RUN_DIR_PREFIX
 
-RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-")
+RUN_DIR_PREFIXES = ("vela-sim-", "vela-dbus-", "vela-process-")
 
 
 def _cmdlines() -> list[bytes]:

@@ -1,153 +1,154 @@
-"""Real NuttX for the tests: the shared ``sim:nsh`` builds and transcripts, and a build running
-as a watch behind a pty whose console pyserial opens, as a USB serial adapter's would be.
+"""The real NuttX builds (``shared/nuttx-sim/``: the apache tree's and the Vela fork's
+``sim:nsh``) for tests that run the harness against them as process rigs.
 
-The builds are found through ``VELA_NUTTX_SIM_DIR``, else in ``shared/nuttx-sim`` beside the
-repository or beside any folder above it; tests that need them skip, naming the variable.
+Found through ``VELA_NUTTX_SIM_DIR``, else in ``shared/nuttx-sim`` of an ancestor directory of
+the repository (a clone beside ``shared/`` finds it). Without them the tests skip naming the
+variable; under CI (``VELA_CI=1``, set by ``.ci/run``) they fail instead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import select
-import signal
 import subprocess
-import termios
-import threading
-import tty
-from collections.abc import Iterator
+import sys
 from pathlib import Path
+from textwrap import dedent
 
 import pytest
 
-ENV = "VELA_NUTTX_SIM_DIR"
-BUILDS = {"apache": "nuttx-apache-sim", "vela": "nuttx-vela-sim"}
+# The rig file's defaults are NuttX's markers; the test rigs name them all the same.
+from pytest_vela.rigfile.schema import NUTTX_BOOT_MARKER as NUTTX_BOOT_MARKER
+from pytest_vela.rigfile.schema import NUTTX_CRASH_MARKER as NUTTX_CRASH_MARKER
+from tests.support.rigs import write_rig
+from tests.support.tools import missing
+
+ENV_DIR = "VELA_NUTTX_SIM_DIR"
 REPO = Path(__file__).resolve().parents[2]
+BUILDS = {"apache": "nuttx-apache-sim", "vela": "nuttx-vela-sim"}
 
 
 def nuttx_sim_dir() -> Path | None:
-    """The folder of the shared NuttX builds and transcripts, or None."""
-    given = os.environ.get(ENV)
+    """The directory that holds the NuttX builds, or None when there is none."""
+    given = os.environ.get(ENV_DIR)
     if given:
         return Path(given)
-    for folder in (REPO, *REPO.parents):
-        found = folder / "shared" / "nuttx-sim"
-        if found.is_dir():
-            return found
+    for parent in REPO.parents:
+        candidate = parent / "shared" / "nuttx-sim"
+        if candidate.is_dir():
+            return candidate
     return None
 
 
-def shared_file(name: str) -> Path:
-    """A file of the shared folder; the test skips, naming the variable, without it."""
-    folder = nuttx_sim_dir()
-    if folder is None or not (folder / name).is_file():
-        where = folder if folder is not None else f"no shared/nuttx-sim above {REPO}"
-        pytest.skip(f"{name} not found ({where}): set {ENV} to the folder of the NuttX sim builds")
-    return folder / name
+def nuttx_build(name: str) -> Path:
+    """The executable of build ``name`` (``apache`` or ``vela``); skips without it, or fails
+    under CI (``tests/support/tools.missing``)."""
+    where = nuttx_sim_dir()
+    path = where / BUILDS[name] if where is not None else None
+    if path is not None and path.is_file() and os.access(path, os.X_OK):
+        return path
+    why = (
+        f"the NuttX {name} build is not at {path}"
+        if path is not None
+        else "no shared/nuttx-sim directory above the repository"
+    )
+    missing(f"{why}: set {ENV_DIR} to the directory holding {BUILDS[name]}")
+    raise AssertionError("unreachable")  # missing() skipped or failed
 
 
-KICK_AFTER_S = 0.1
+def symbol_address(elf: Path, name: str) -> int:
+    """Where function ``name`` is in ``elf``, from its symbol table (what ``nm`` lists)."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    with elf.open("rb") as fh:
+        symtab = ELFFile(fh).get_section_by_name(".symtab")
+        assert isinstance(symtab, SymbolTableSection), f"{elf} has no symbol table"
+        for symbol in symtab.get_symbol_by_name(name) or []:
+            if symbol["st_info"]["type"] == "STT_FUNC":
+                return int(symbol["st_value"])
+    raise LookupError(f"{name} is not a function in {elf}'s symbols")
 
 
-class NuttxOnPty:
-    """A NuttX sim build whose stdin/stdout is a pty, bridged byte for byte to a second, raw
-    pty whose path the console opens. NuttX sets output processing on its terminal, so its
-    lines end ``\\r\\r\\n``; ``clear_onlcr()`` makes the stream a real UART's (``\\r\\n``).
-
-    The sim builds sometimes miss input that arrives at their console: about one command in a
-    hundred typed at the prompt is not read (not even echoed) until more input comes. A UART
-    never loses its receive interrupt, so the bridge stands in for it: when NuttX has said
-    nothing for ``KICK_AFTER_S`` since input went to it, a NUL follows (nsh's readline ignores
-    NUL bytes) and wakes it.
-    """
-
-    def __init__(self, executable: Path, cwd: Path) -> None:
-        self.executable = executable
-        self.cwd = cwd
-        self._nuttx_side, self._nuttx_tty = os.openpty()
-        self._host_side, host_tty = os.openpty()
-        tty.setraw(host_tty)  # the cable: nothing of its own added or taken away
-        self._host_tty = host_tty
-        self.path = os.ttyname(host_tty)
-        self._wake_r, self._wake_w = os.pipe()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._bridge = threading.Thread(target=self._pump, name="nuttx-bridge", daemon=True)
-
-    def start(self) -> NuttxOnPty:
-        self.cwd.mkdir(parents=True, exist_ok=True)
-        self._process = subprocess.Popen(
-            [str(self.executable)],
-            stdin=self._nuttx_tty,
-            stdout=self._nuttx_tty,
-            stderr=self._nuttx_tty,
-            cwd=self.cwd,
-            start_new_session=True,
-        )
-        self._bridge.start()
-        return self
-
-    def clear_onlcr(self) -> None:
-        """Clear the pty's ONLCR, after NuttX set up its terminal at start."""
-        attrs = termios.tcgetattr(self._nuttx_tty)
-        attrs[1] &= ~termios.ONLCR
-        termios.tcsetattr(self._nuttx_tty, termios.TCSANOW, attrs)
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def _pump(self) -> None:
-        route = {self._nuttx_side: self._host_side, self._host_side: self._nuttx_side}
-        unanswered = False  # input went to NuttX and nothing came back yet
-        while True:
-            try:
-                timeout = KICK_AFTER_S if unanswered else None
-                ready, _, _ = select.select([*route, self._wake_r], [], [], timeout)
-                if self._wake_r in ready:
-                    return
-                if not ready:
-                    _write_all(self._nuttx_side, b"\x00")
-                for fd in ready:
-                    data = os.read(fd, 65536)
-                    if data:
-                        _write_all(route[fd], data)
-                        unanswered = fd == self._host_side
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        if self._process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
-        os.write(self._wake_w, b"x")
-        if self._bridge.is_alive():
-            self._bridge.join(5)
-        for fd in (
-            self._nuttx_side,
-            self._nuttx_tty,
-            self._host_side,
-            self._host_tty,
-            self._wake_r,
-            self._wake_w,
-        ):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+def process_rig(build: Path, **extra: str) -> str:
+    """A process rig file's text for ``build``, with NuttX's real markers and short timeouts;
+    ``extra`` adds top-level tables' lines (``{"firmware": 'elf = "…"'}``)."""
+    tables = {
+        "process": f"command = ['{build}']",
+        "serial": f"boot_marker = '{NUTTX_BOOT_MARKER}'\ncrash_marker = '{NUTTX_CRASH_MARKER}'",
+        "timeouts": "boot = 5\nshell = 3",
+    }
+    for table, lines in extra.items():
+        tables[table] = f"{tables[table]}\n{lines}" if table in tables else lines
+    body = 'kind = "process"\n'
+    for table, lines in tables.items():
+        body += f"\n[{table}]\n{lines}\n"
+    return body
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def run_on_nuttx(
+    root: Path, rig_name: str, rig_text: str, tests: str, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``tests`` (a test file's text) with pytest in a process of its own on the process
+    rig ``rig_name``, as a user runs it, with every outcome in the summary (``-rA``)."""
+    (root / "pytest.ini").write_text("[pytest]\n")
+    write_rig(root / "rigs", rig_name, rig_text)
+    (root / "test_nuttx.py").write_text(dedent(tests))
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            "--rig",
+            rig_name,
+            "test_nuttx.py",
+            *args,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "300"},
+    )
 
 
-@contextlib.contextmanager
-def nuttx_on_pty(dialect: str, tmp_path: Path) -> Iterator[NuttxOnPty]:
-    """The shared build of ``dialect`` ("apache" or "vela"), to run in a scratch folder (the
-    apache build mounts its working folder at /data); killed afterwards. Open the console on
-    ``path`` before ``start()``: opening a port drops what arrived before (its boot banner)."""
-    nuttx = NuttxOnPty(shared_file(BUILDS[dialect]), tmp_path / f"nuttx-{dialect}")
-    try:
-        yield nuttx
-    finally:
-        nuttx.stop()
+def programs_of(build: Path, marker: str) -> list[int]:
+    """The running processes of ``build`` whose environment holds ``marker`` (a test's own
+    ``VELA_TEST_RUN=…``: other runs of the same build on this machine are not the test's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "exe")) != build.resolve():
+                continue
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if marker.encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def transcript_output(name: str) -> bytes:
+    """What the build printed in ``transcript-<name>.txt``, as raw bytes: the file holds it
+    escaped, broken after each ``\\n``, with the commands typed on ``##>> …`` lines between."""
+    where = nuttx_sim_dir()
+    path = where / f"transcript-{name}.txt" if where is not None else None
+    if path is None or not path.is_file():
+        nuttx_build("apache" if name.startswith("apache") else "vela")  # skips or fails
+        pytest.fail(f"the builds are there but not {path}")
+    kept: list[str] = []
+    for line in path.read_text().splitlines():
+        if line.startswith("##>>"):
+            # The line before a command is the prompt, which ends no line: the "\n" the
+            # transcript put after it is its own.
+            if kept and kept[-1].endswith("\\n") and not kept[-1].endswith("\\r\\n"):
+                kept[-1] = kept[-1][:-2]
+            continue
+        if line not in ("'", ""):
+            kept.append(line)
+    text = "".join(kept).replace("''", "").strip("'")
+    return text.encode("latin-1").decode("unicode_escape").encode("latin-1")

@@ -11,20 +11,7 @@ from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
-from tests.support.rigs import write_rig
-
-FAST_SIM = """
-    kind = "sim"
-    [timeouts]
-    boot = 8
-    shell = 3
-    install = 5
-    launch = 5
-    connect = 5
-    install_retry_wait = 0.1
-    [sim]
-    boot_ms = 20
-"""
+from tests.support.rigs import FAST_SIM, write_rig
 
 
 def run_project(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import tomllib
 import zipfile
 from pathlib import Path
 from textwrap import dedent
 
-from pytest_vela.rigfile.schema import RigSettings, SimSettings
+from pytest_vela.rigfile.schema import RigSettings
 
 
 def write_rig(rig_dir: Path, name: str, body: str) -> Path:
@@ -18,15 +19,31 @@ def write_rig(rig_dir: Path, name: str, body: str) -> Path:
     return path
 
 
+FAST_TIMEOUTS: dict[str, float] = {
+    "boot": 8,
+    "shell": 3,
+    "install": 5,
+    "launch": 5,
+    "connect": 5,
+    "install_retry_wait": 0.1,
+}
+
+
+def fast_sim_rig(extra: str = "", **timeouts: float) -> str:
+    """The rig file of a simulated watch with a short boot and short timeouts (``timeouts``
+    changes some), so that runs and their faults end quickly; ``extra`` adds tables."""
+    merged = {**FAST_TIMEOUTS, **timeouts}
+    lines = ['kind = "sim"', "[timeouts]", *(f"{k} = {v}" for k, v in merged.items())]
+    return "\n".join([*lines, "[sim]", "boot_ms = 20", dedent(extra).strip()]) + "\n"
+
+
+FAST_SIM = fast_sim_rig()
+
+
 def fast_sim_settings(**sim: object) -> RigSettings:
-    """Sim rig settings with a short boot and short timeouts, so fault tests end quickly."""
-    return RigSettings.model_validate(
-        {
-            "kind": "sim",
-            "timeouts": {"boot": 10, "shell": 5, "install": 5, "launch": 5, "connect": 5},
-            "sim": SimSettings(boot_ms=20, **sim).model_dump(),  # type: ignore[arg-type]
-        }
-    )
+    """The settings of ``FAST_SIM``, with ``sim`` settings changed."""
+    settings = RigSettings.model_validate(tomllib.loads(FAST_SIM))
+    return settings.model_copy(update={"sim": settings.sim.model_copy(update=sim)})
 
 
 BUNDLE_HEAD = "export default function(global, globalThis, window, $app_exports$, $app_evaluate$)"

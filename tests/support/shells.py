@@ -15,7 +15,7 @@ import serial
 
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.shell import Shell, ShellConfig
-from tests.support.nuttx import nuttx_on_pty
+from tests.support.nuttx_pty import nuttx_on_pty
 from tests.support.transcripts import read_transcript
 
 PROMPT = "nsh> \x1b[K"

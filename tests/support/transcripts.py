@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 
-from tests.support.nuttx import shared_file
+from tests.support.nuttx_pty import shared_file
 
 TYPED = "##>> "
 PROMPT_END = "nsh> \x1b[K"

@@ -8,8 +8,9 @@ import contextlib
 import logging
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pytest_vela.sim.quickapp import pipe
 
@@ -129,11 +130,20 @@ class NodeAppHost:
         self.send(order)
         return await asyncio.wait_for(future, timeout)
 
-    async def start_app(self, app: str, directory: Path, timeout: float = 5.0) -> str | None:
-        """Run ``app``; None once it runs, or why it could not start."""
+    async def start_app(
+        self,
+        app: str,
+        directory: Path,
+        timeout: float = 5.0,
+        device: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """Run ``app`` (``device``: the watch's settings its modules answer from; ``data``:
+        its data directories); None once it runs, or why it could not start."""
+        order = pipe.Start(app, str(directory), dict(device or {}), dict(data or {}))
         try:
             await self.start()
-            answer = await self._ask(app, pipe.Start(app, str(directory)), timeout)
+            answer = await self._ask(app, order, timeout)
         except HostUnavailable as exc:
             return str(exc)
         except (TimeoutError, ConnectionError) as exc:

@@ -9,11 +9,16 @@ Watch → host:
 
 ====================  =========================================================================
 ``start``             load the app unpacked in ``dir`` and run its life cycle; answered by
-                      ``started`` or ``failed``
+                      ``started`` or ``failed``. ``device``: the rig's ``[sim.device]`` settings
+                      (device, battery, network, screen); ``data``: the app's data directories
+                      (``files``, ``mass``, ``cache``, ``tmp``) and its ``storage`` file
 ``stop``              end it (page ``onHide``, ``onDestroy``, app ``onDestroy``, its timers
                       cleared); answered by ``stopped``
 ``event``             an interconnect event for the app's connection: ``kind`` (``open``,
-                      ``message``, ``close``, ``error``) and the handler's argument ``fields``
+                      ``message``, ``close``, ``error``) and the handler's argument ``fields``;
+                      ``replay``: what a handler assigned later gets when none is set now;
+                      ``forget``: kinds whose kept replay is dropped first; kind ``status``
+                      calls no handler (it only forgets)
 ``reply``             the outcome of the app's ``call`` ``call``: ``ok`` with ``value`` (the
                       ``success`` argument), or ``code`` and ``data`` (``fail(data, code)``)
 ====================  =========================================================================
@@ -24,12 +29,18 @@ Host → watch:
 ``ready``             the host is up (``node``: its version); sent once, first
 ``started``           the app runs (its life cycle up to ``onShow`` done)
 ``failed``            the app could not be loaded: ``error`` says why
-``stopped``           the app has ended
+``stopped``           the app has ended (after ``stop``)
+``exited``            the app ended itself (``app.terminate()``, ``router.back()`` from its last
+                      page), its life cycle's end run
 ``console``           the app printed ``text`` at ``level`` (``debug``, ``log``, ``info``,
                       ``warn``, ``error``)
 ``uncaught``          app code threw and nothing caught it: ``text`` (``Uncaught Error: …``) and
                       the app's own ``stack`` lines
-``call``              the app called ``module``.``method`` with ``args``; answered by ``reply``
+``call``              the app called ``module``.``method`` with ``args``; answered by ``reply``:
+                      ``system.interconnect`` ``getReadyState`` / ``diagnosis`` / ``send`` (the
+                      link's platform), ``system.prompt`` ``showDialog`` / ``showContextMenu``
+                      (``choices``; the person's answer: ``value`` ``{"index": i}``, or ``{}``
+                      when dismissed)
 ====================  =========================================================================
 """
 
@@ -50,6 +61,8 @@ class Start:
     op: ClassVar[str] = "start"
     app: str
     dir: str
+    device: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Event:
     app: str
     kind: str
     fields: dict[str, Any] = field(default_factory=dict)
+    replay: dict[str, Any] | None = None
+    forget: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,12 @@ class Stopped:
 
 
 @dataclass(frozen=True)
+class Exited:
+    op: ClassVar[str] = "exited"
+    app: str
+
+
+@dataclass(frozen=True)
 class ConsoleOutput:
     op: ClassVar[str] = "console"
     app: str
@@ -134,13 +155,14 @@ class Call:
 
 
 ToHost = Start | Stop | Event | Reply
-FromHost = Ready | Started | Failed | Stopped | ConsoleOutput | Uncaught | Call
+FromHost = Ready | Started | Failed | Stopped | Exited | ConsoleOutput | Uncaught | Call
 
 _FROM_HOST: dict[str, Callable[[dict[str, Any]], FromHost]] = {
     "ready": lambda o: Ready(str(o.get("node", ""))),
     "started": lambda o: Started(str(o["app"])),
     "failed": lambda o: Failed(str(o["app"]), str(o.get("error", ""))),
     "stopped": lambda o: Stopped(str(o["app"])),
+    "exited": lambda o: Exited(str(o["app"])),
     "console": lambda o: ConsoleOutput(str(o["app"]), str(o["level"]), str(o["text"])),
     "uncaught": lambda o: Uncaught(
         None if o.get("app") is None else str(o["app"]),

@@ -1,8 +1,11 @@
-"""One asyncio loop on a daemon thread, so tests stay synchronous while bleak stays async.
+"""One asyncio loop on a daemon thread, so tests stay synchronous while async libraries
+(bleak for the BLE link, labgrid's gRPC client for a farm's coordinator) stay async.
 
 bleak keeps one BlueZ manager per event loop; a single long-lived loop per session keeps its
 D-Bus connection and object cache warm across tests. Callers hand coroutines over with
-``run``; code running *on* the loop must never block it (callbacks only queue work).
+``run``; code running *on* the loop must never block it (callbacks only queue work). A timeout
+is a ``LoopTimeout``, a rig fault of no particular kind: its callers say what timed out (the
+BLE link makes it a ``BleTimeout``, the labgrid place a coordinator that did not answer).
 """
 
 from __future__ import annotations
