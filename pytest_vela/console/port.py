@@ -51,6 +51,7 @@ class Console:
         self.log_path = log_path
         self.newline = newline
         self.bytes_received = 0
+        self.last_input = time.time()  # when the last bytes arrived (host clock)
         self._log = ConsoleLog(log_path)
         self._lines = LineSplitter(on_error=self.note)
         self._window = ExpectWindow(log_path, self.raise_if_lost)
@@ -131,6 +132,7 @@ class Console:
 
     def _ingest(self, data: bytes, ts: float) -> None:
         self.bytes_received += len(data)
+        self.last_input = ts
         self._log.received(data, ts)
         with self._route:
             if self._raw is not None:
@@ -225,6 +227,19 @@ class Console:
         """Wait, woken by arriving data, until ``ready()`` holds (say, a marker line seen);
         returns whether it did within ``timeout`` seconds."""
         return self._window.wait_until(ready, timeout)
+
+    def wait_quiet(self, quiet: float, limit: float) -> bool:
+        """Wait at least ``quiet`` seconds, until nothing has arrived for that long (at most
+        ``limit``): output the device had on its way is in by then. Whether the line went
+        quiet in time."""
+        deadline = time.monotonic() + limit
+        since = time.time()
+        while (idle := time.time() - max(self.last_input, since)) < quiet:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(quiet - idle, left))
+        return True
 
     def discard_pending(self) -> str:
         """Drop unmatched text (before sending a command); return what was dropped. A half
