@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_vela.codes import DiagnosisStatus, ErrorCode, ReadyState
 from pytest_vela.errors import (
     AgentError,
+    AppLoadFailed,
     AppThrew,
     BleError,
     CallFailed,
@@ -64,6 +65,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgentError",
+    "AppLoadFailed",
     "AppThrew",
     "BleError",
     "CallFailed",

@@ -60,6 +60,11 @@ class AppThrew(VelaError, AssertionError):
     error): a product failure, with the stack and the console during the test."""
 
 
+class AppLoadFailed(VelaError, AssertionError):
+    """A watch app could not start: its bundles failed to load (a bytecode build, a syntax
+    error, a throw while loading). The app's fault, a product failure — the rig is fine."""
+
+
 class CallFailed(VelaError, AssertionError):
     """An API call that has no failure outcome in its contract answered ``fail``."""
 

@@ -95,7 +95,7 @@ def test_an_app_test_runs_under_both_profiles_in_one_run(
     app = pytester.mkdir("dist") / pingpong.name  # in the project, as a user builds it
     shutil.copy(pingpong, app)
     result = pytester.runpytest_subprocess(
-        "--vela-app", str(app), "--rig", "sim,sim-openvela", "-p", "no:cacheprovider"
+        f"--vela-app={app}", "--rig", "sim,sim-openvela", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=8, failed=2)
     readme = (ROOT / "README.md").read_text()

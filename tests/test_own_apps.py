@@ -53,7 +53,7 @@ def _fast_rig(pytester: pytest.Pytester) -> None:
 
 def run_app_tests(pytester: pytest.Pytester, rpk: Path) -> pytest.RunResult:
     _fast_rig(pytester)
-    return pytester.runpytest_subprocess("--vela-app", str(rpk), "-p", "no:cacheprovider")
+    return pytester.runpytest_subprocess(f"--vela-app={rpk}", "-p", "no:cacheprovider")
 
 
 def test_the_settings_apps_own_tests_pass(pytester: pytest.Pytester, settings_app: Path) -> None:

@@ -38,7 +38,7 @@ def _fast_rig(pytester: pytest.Pytester) -> None:
 def test_the_example_apps_own_tests_pass(pytester: pytest.Pytester, pingpong: Path) -> None:
     _fast_rig(pytester)
     shutil.copy(EXAMPLE / "tests" / "test_pingpong.py", pytester.path)
-    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(f"--vela-app={pingpong}", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
 
 
@@ -47,7 +47,7 @@ def test_the_readme_example_passes(pytester: pytest.Pytester, pingpong: Path) ->
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     example = next(block for block in blocks if "def test_ping_pong" in block)
     pytester.makepyfile(test_readme_own_app=example)
-    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(f"--vela-app={pingpong}", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
@@ -71,7 +71,7 @@ def test_a_js_exception_fails_its_test_with_the_stack(
         """
     )
     result = pytester.runpytest_subprocess(
-        "--vela-app", str(pingpong), "-p", "no:cacheprovider", "-rA"
+        f"--vela-app={pingpong}", "-p", "no:cacheprovider", "-rA"
     )
     # Each fails itself (not an error at teardown, not the next test), the app's stack first.
     result.assert_outcomes(passed=1, failed=2)
@@ -109,7 +109,7 @@ def test_interconnect_skips_on_a_rig_that_tests_its_own_app(
         """
     )
     result = pytester.runpytest_subprocess(
-        "--vela-app", str(pingpong), "-p", "no:cacheprovider", "-rs"
+        f"--vela-app={pingpong}", "-p", "no:cacheprovider", "-rs"
     )
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*interconnect drives the pytest-vela agent app*"])
@@ -140,5 +140,5 @@ def test_only_the_launched_app_gets_the_messages(pytester: pytest.Pytester, ping
             assert "pingpong: ping 2" not in seen
         """
     )
-    result = pytester.runpytest_subprocess("--vela-app", str(pingpong), "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(f"--vela-app={pingpong}", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -47,14 +47,19 @@ def test_a_line_an_earlier_test_caused_does_not_satisfy_a_later_expect(tmp_path:
     assert log.index("left-over-17") < log.index("# test start: test_2_does_not_see_it")
 
 
-def test_begin_drops_unmatched_text_and_marks_the_log(
+def test_begin_drops_what_earlier_tests_left_and_marks_the_log(
     raw_pty: RawPty, pty_console: Console
 ) -> None:
     console = pty_console
+    raw_pty.send(b"at start-up\r\n")
+    assert console.wait_until(lambda: "at start-up" in console.recent, 5)
+    first = console.begin("test start: first")  # the session's start-up is the first test's
+    assert console.expect(r"at (\S+)", timeout=5).group(1) == "start-up"
     raw_pty.send(b"from before\r\n")
     assert console.wait_until(lambda: "from before" in console.recent, 5)
-    mark = console.begin("test start: t")
+    mark = console.begin("test start: second")
     raw_pty.send(b"from after\r\n")
     assert console.expect(r"from (\w+)", timeout=5).group(1) == "after"
     since = console.text_since(mark)
-    assert "# test start: t" in since and "from after" in since and "from before" not in since
+    assert "# test start: second" in since and "from after" in since
+    assert "from before" not in since and "from before" in console.text_since(first)

@@ -52,6 +52,7 @@ class Console:
         self.log_path = log_path
         self.newline = newline
         self.bytes_received = 0
+        self.last_input = time.time()  # when the last bytes arrived (host clock)
         self._log = ConsoleLog(log_path)
         self._lines = LineSplitter(on_error=self.note)
         self._window = ExpectWindow(log_path, self.raise_if_lost)
@@ -62,6 +63,7 @@ class Console:
         # goes to a channel nobody reads any more, and text keeps its order around a transfer.
         self._route = threading.RLock()
         self._raw: RawChannel | None = None
+        self._tests_begun = 0  # ``begin`` calls: tests that ran on this console
         self._stripper = AnsiStripper()
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
@@ -132,6 +134,7 @@ class Console:
 
     def _ingest(self, data: bytes, ts: float) -> None:
         self.bytes_received += len(data)
+        self.last_input = ts
         with self._route:  # logged and routed together: ``begin`` cuts between two reads
             self._log.received(data, ts)
             if self._raw is not None:
@@ -188,12 +191,16 @@ class Console:
 
     def begin(self, title: str) -> int:
         """A test begins: note ``title`` in the log and return the log position where the
-        test's console starts (for ``text_since``). From here on ``expect`` sees only what
-        arrives after it: the unmatched text of earlier tests is dropped, between two reads,
-        so no line an earlier test caused can satisfy this test's ``expect``."""
+        test's console starts (for ``text_since``). From the second test on, ``expect`` sees
+        only what arrives after this: the unmatched text earlier tests left is dropped,
+        between two reads, so no line an earlier test caused can satisfy this test's
+        ``expect``. The first test keeps what the session's start-up printed (an app launched
+        then leaves its start-up lines for it)."""
         with self._route:
-            self._stripper.flush()
-            self._window.discard()
+            if self._tests_begun:
+                self._stripper.flush()
+                self._window.discard()
+            self._tests_begun += 1
             mark = self._log.mark()
             self._log.note(title)
             return mark
@@ -245,6 +252,19 @@ class Console:
         """Wait, woken by arriving data, until ``ready()`` holds (say, a marker line seen);
         returns whether it did within ``timeout`` seconds."""
         return self._window.wait_until(ready, timeout)
+
+    def wait_quiet(self, quiet: float, limit: float) -> bool:
+        """Wait at least ``quiet`` seconds, until nothing has arrived for that long (at most
+        ``limit``): output the device had on its way is in by then. Whether the line went
+        quiet in time."""
+        deadline = time.monotonic() + limit
+        since = time.time()
+        while (idle := time.time() - max(self.last_input, since)) < quiet:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(quiet - idle, left))
+        return True
 
     def discard_pending(self) -> str:
         """Drop unmatched text (before sending a command); return what was dropped. A half

@@ -3,16 +3,24 @@ cache), uninstall and launch, each judged by what the device prints."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from pytest_vela.device.files import TransferCorrupt, send_file
 from pytest_vela.device.shell_device import ShellDevice
-from pytest_vela.errors import AppNotInstalled, ExpectTimeout, FlashError, InstallError
+from pytest_vela.errors import (
+    AppLoadFailed,
+    AppNotInstalled,
+    ExpectTimeout,
+    FlashError,
+    InstallError,
+)
 
 
 class InstallerBusy(Exception):
@@ -80,37 +88,73 @@ def uninstall(watch: ShellDevice, package: str, missing_ok: bool = False) -> Non
         raise InstallError(f"uninstalling {package} failed: {out.strip()!r}; log: {watch.log_path}")
 
 
+LAUNCHED = re.compile(r"(?P<ok>Start main loop)|(?P<failed>Failed to open: [^\r\n]*)")
+
+
 def launch(watch: ShellDevice, package: str) -> None:
+    """``am start`` and wait for the app's main loop. The wait reads lines as they pass and
+    consumes nothing: what the app printed while starting, before or after its main loop,
+    stays for the test's ``console.expect``. An app that is not there is ``AppNotInstalled``
+    (a rig fault); one whose bundles fail to load is ``AppLoadFailed`` (the app's own)."""
     timeout = watch.rig.settings.timeouts.launch
-    watch.console.discard_pending()
-    watch.console.write_line(f"am start {package}")
+    seen: list[str] = []
+
+    def listener(line: str, _ts: float) -> None:
+        seen.append(line)
+
+    console = watch.console
+    console.discard_pending()
+    console.watch_lines(LAUNCHED, listener)
     try:
-        match = watch.console.expect(
-            re.compile(r"(?P<ok>Start main loop)|(?P<failed>Failed to open: [^\r\n]*)"), timeout
-        )
-    except ExpectTimeout as exc:
-        raise InstallError(
-            f"{package} did not reach 'Start main loop' within {timeout:g} s; "
-            f"last output:\n{exc.seen}\nlog: {watch.log_path}"
-        ) from None
-    watch.expect_prompt(watch.rig.settings.timeouts.shell, f"launching {package}")
-    if match["failed"]:
-        if match["failed"].endswith("manifest.json"):
-            raise AppNotInstalled(
-                f"launching {package} failed: {match['failed']!r} (is it installed?); "
-                f"log: {watch.log_path}"
+        console.write_line(f"am start {package}")
+        if not console.wait_until(lambda: bool(seen), timeout):
+            raise InstallError(
+                f"{package} did not reach 'Start main loop' within {timeout:g} s; "
+                f"last output:\n{console.recent}\nlog: {watch.log_path}"
             )
-        raise InstallError(
-            f"launching {package} failed: {match['failed']!r}; log: {watch.log_path}"
+    finally:
+        console.unwatch_lines(listener)
+    match = LAUNCHED.search(seen[0])
+    assert match is not None, "the listener saw it"
+    failed = match["failed"]
+    if failed is None:
+        return
+    if failed.endswith("manifest.json"):
+        raise AppNotInstalled(
+            f"launching {package} failed: {failed!r} (is it installed?); log: {watch.log_path}"
         )
+    raise AppLoadFailed(f"{package} cannot start: {failed!r}; log: {watch.log_path}")
 
 
 def rpk_package(rpk: Path) -> str:
     """The ``package`` of an rpk's manifest, with a clear error for anything else."""
+    return str(rpk_manifest(rpk)["package"])
+
+
+def rpk_identity(rpk: Path) -> dict[str, str]:
+    """What the report says of an app it tested: its package, its version and the SHA-256 of
+    the rpk file (the one that tells two builds of one version apart)."""
+    manifest = rpk_manifest(rpk)
+    with rpk.open("rb") as built:
+        digest = hashlib.file_digest(built, "sha256").hexdigest()
+    version = manifest.get("versionName")
+    code = manifest.get("versionCode")
+    shown = f"{version} ({code})" if version is not None and code is not None else version or code
+    return {
+        "app": str(manifest["package"]),
+        "app.version": str(shown if shown is not None else "unknown"),
+        "app.sha256": digest,
+    }
+
+
+def rpk_manifest(rpk: Path) -> dict[str, Any]:
+    """An rpk's ``manifest.json``, with a clear error for anything that is not one."""
     try:
         with zipfile.ZipFile(rpk) as archive:
             manifest = json.loads(archive.read("manifest.json"))
-        return str(manifest["package"])
+        if not isinstance(manifest, dict) or "package" not in manifest:
+            raise KeyError("package")
+        return manifest
     except FileNotFoundError:
         raise InstallError(f"no such package file: {rpk}") from None
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

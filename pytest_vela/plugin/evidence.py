@@ -34,12 +34,13 @@ class Evidence:
     console: str | None = None  # the console since the test began
     records: list[TraceRecord] | None = None  # the link trace since then (None: not marked)
     events: EventLog | None = None
+    started: float = 0.0  # when the test began (host clock)
     crashes: list[CrashReport] = field(default_factory=list)  # the test's, expected or not
     logs: list[str] = field(default_factory=list)  # where the whole logs are
 
 
 def gather(record: TestRecord, session: RigSession, results: Path) -> Evidence:
-    found = Evidence(record.rig, events=record.events)
+    found = Evidence(record.rig, events=record.events, started=record.began)
     console = session.console
     if console is not None and record.console_mark is not None:
         found.console = console.text_since(record.console_mark)
@@ -71,11 +72,14 @@ def attach(evidence: Evidence) -> None:
     events = evidence.events
     if events is not None:
         allure.attach(events.timeline(), "event timeline", allure.attachment_type.TEXT)
-        allure.attach(
-            render_svg(list(events), events.started, evidence.records or [], events.order_failure),
-            "sequence diagram",
-            allure.attachment_type.SVG,
+    if events is not None or evidence.records:
+        # Without an event log (an app under test reports none) the link trace alone draws it.
+        svg = (
+            render_svg(list(events), events.started, evidence.records or [], events.order_failure)
+            if events is not None
+            else render_svg([], evidence.started, evidence.records or [])
         )
+        allure.attach(svg, "sequence diagram", allure.attachment_type.SVG)
 
 
 def sections(evidence: Evidence) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ import pytest
 from _pytest._code.code import ExceptionRepr, ReprFileLocation
 
 import pytest_vela
-from pytest_vela.errors import AppThrew, RigError, WatchCrashed
+from pytest_vela.errors import AppLoadFailed, AppThrew, RigError, WatchCrashed
 from pytest_vela.plugin import evidence
 from pytest_vela.plugin.record import record_of
 from pytest_vela.plugin.run import SESSION
@@ -33,7 +33,8 @@ def is_plugin_frame(entry: Any) -> bool:
 
 
 def prune_rig_faults(item: pytest.Item) -> None:
-    """Tracebacks of rig faults, crashes and apps' errors without pytest-vela's frames: what
+    """Tracebacks of rig faults, crashes and apps' errors (and apps that cannot start)
+    without pytest-vela's frames: what
     is left is the test's own code (nothing, for a fixture that failed), and the fault's
     message says the rest. Other failures keep their frames. (pytest rebuilds a traceback
     from its first kept frame, so the cut is made in the item's own traceback filter.)"""
@@ -43,7 +44,7 @@ def prune_rig_faults(item: pytest.Item) -> None:
 
     def without_plugin_frames(excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         traceback = original(excinfo)
-        if isinstance(excinfo.value, RigError | WatchCrashed | AppThrew):
+        if isinstance(excinfo.value, RigError | WatchCrashed | AppThrew | AppLoadFailed):
             return traceback.filter(lambda entry: not is_plugin_frame(entry))
         return traceback
 

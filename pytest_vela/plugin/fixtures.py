@@ -7,6 +7,7 @@ every method, with its units.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -53,9 +54,9 @@ def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
     ``.uninstall(package)``; ``.launch(package)``; ``with .expect_crash(timeout=None) as
     crash:`` a crash the test provokes (``crash.line``); ``.log_path`` (the console log);
     ``.boot_times`` (list of seconds)."""
-    vela = request.config.stash[SESSION]
-    device = rig_session(request, rig).watch()
-    vela.identify(rig.name, device)
+    session = rig_session(request, rig)
+    device = session.watch()
+    request.config.stash[SESSION].identify(rig.name, session)
     return device
 
 
@@ -70,6 +71,7 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> None:
     session = rig_session(request, request.getfixturevalue("rig"))
     device: Watch = request.getfixturevalue("watch")
     record.crashes_before = session.begin_test()
+    record.began = time.time()
     record.app_errors_before = len(device.app_errors.errors)
     record.console_mark = device.console.begin(f"test start: {console_name(request.node)}")
 

@@ -5,7 +5,9 @@ phase's outcome — root cause first, each cause reported once.
   too) fails the phase in which it is found as ``WatchCrashed``, naming what the test raised
   because of it; in the call it also fails a body that passed.
 - A watch app's uncaught error fails the call as ``AppThrew`` (or the teardown, when it came
-  after the call), with the app's stack and the console of the test.
+  after the call), with the app's stack and the console of the test; on a rig that tests the
+  user's app the console is first let go quiet, so that a callback the test set off just
+  before its end is charged to it, not to the next test.
 - A test that timed out (pytest-timeout) while the watch was busy hung on the rig: ``WatchHung``.
 - A test that failed because its rig never started fails with one line, ``RigDown``.
 """
@@ -29,6 +31,9 @@ from pytest_vela.plugin.record import TestRecord
 from pytest_vela.rig.session import RigSession
 
 APP_ERROR_SETTLE = 0.1  # seconds for the rest of a stack to arrive after its first line
+# After the body of a test of the user's app: the console quiet this long (at most the limit),
+# so that an error of a callback the test set off just before it ended is charged to it.
+APP_QUIET, APP_QUIET_LIMIT = 0.05, 0.5
 CONSOLE_LINES_SHOWN = 40
 
 
@@ -37,6 +42,8 @@ def judge(record: TestRecord, session: RigSession, call: pytest.CallInfo[None]) 
     watch = session.started_watch
     if watch is not None:
         _timed_out_on_the_rig(watch, call)
+        if call.when == "call" and session.app_under_test is not None:
+            session.settle_app(APP_QUIET, APP_QUIET_LIMIT)
         if record.started and not _skipped(call):
             _crashed(record, watch, call) or _app_threw(record, watch, call)
     _rig_down(record.rig, session, call)

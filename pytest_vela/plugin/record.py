@@ -20,7 +20,9 @@ RECORD = pytest.StashKey["TestRecord"]()
 @dataclass
 class TestRecord:
     rig: str
-    #: Where the test's console log, link trace and events begin (None: not reached).
+    #: When the test began on its rig (host clock), and where its console log, link trace
+    #: and events begin (None: not reached).
+    began: float = 0.0
     console_mark: int | None = None
     trace_mark: int | None = None
     events: EventLog | None = None

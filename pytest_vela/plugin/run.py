@@ -13,10 +13,10 @@ import pytest
 from filelock import FileLock
 
 from pytest_vela.common.processes import interrupts_held
-from pytest_vela.device.identity import read_identity
-from pytest_vela.device.watch import Watch
-from pytest_vela.errors import RigConfigError
+from pytest_vela.device.apps import rpk_identity
+from pytest_vela.errors import InstallError, RigConfigError
 from pytest_vela.plugin import reports
+from pytest_vela.plugin.app_under_test import app_under_test
 from pytest_vela.plugin.quarantine import Quarantine, ini_limit
 from pytest_vela.plugin.verdict import RunVerdict
 from pytest_vela.rig.session import RigSession
@@ -96,7 +96,7 @@ class VelaSession:
         self.is_worker = hasattr(config, "workerinput")
         names = rig_names(config, self.rig_dir)
         self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
-        app = _app_under_test(config)
+        app = app_under_test(config)
         if app is not None:
             self.rigs = {
                 name: rig.with_settings(app=rig.settings.app.model_copy(update={"under_test": app}))
@@ -109,7 +109,11 @@ class VelaSession:
             name: RigSession(rig, self.reports / name / "logs", self.flash, say, allure.step)
             for name, rig in self.rigs.items()
         }
-        self.identities: dict[str, dict[str, str]] = {name: {} for name in self.rigs}
+        # What each rig ran, for the report: the app under test from its rpk, the rest read
+        # from the watch once it is up (under xdist, by the worker that runs the rig).
+        self.identities: dict[str, dict[str, str]] = {
+            name: _app_identity(rig) for name, rig in self.rigs.items()
+        }
         self.verdict = RunVerdict()  # registered in the process that sees every report
         workerinput = getattr(config, "workerinput", {})
         self.run_id: str = workerinput.get(RUN_ID) or uuid.uuid4().hex
@@ -140,12 +144,9 @@ class VelaSession:
                 marker.write_text(self.run_id + "\n")
         return target
 
-    def identify(self, name: str, watch: Watch) -> None:
-        """Read the watch's identity once per run (its image's SHA-256, its OS and board), for
-        the report's environment; a watch that cannot say is 'unknown', never a failure."""
-        identity = self.identities.setdefault(name, {})
-        if "firmware" not in identity:
-            identity.update(read_identity(watch).environment())
+    def identify(self, name: str, session: RigSession) -> None:
+        """What the rig's watch said it runs (read once, when it came up), for the report."""
+        self.identities.setdefault(name, {}).update(session.identity)
 
     def record_agent(self, name: str, agent: str | None, package: str | None) -> None:
         identity = self.identities.setdefault(name, {})
@@ -192,13 +193,14 @@ class VelaSession:
             raise failed[0]
 
 
-def _app_under_test(config: pytest.Config) -> Path | None:
-    """``--vela-app`` (relative to the working directory) or ini ``vela_app`` (to the rootdir)."""
-    given = config.getoption("vela_app")
-    if given:
-        return Path(given).resolve()
-    ini = config.getini("vela_app")
-    return (config.rootpath / str(ini)).resolve() if ini else None
+def _app_identity(rig: Rig) -> dict[str, str]:
+    under_test = rig.settings.app.under_test
+    if under_test is None:
+        return {}
+    try:
+        return rpk_identity(under_test)
+    except InstallError as exc:
+        raise RigConfigError(f"the app under test (--vela-app / app.under_test): {exc}") from None
 
 
 def _terminal_writer(config: pytest.Config) -> Callable[[str], None]:

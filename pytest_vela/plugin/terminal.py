@@ -63,9 +63,19 @@ class RunReporter:
                 if image is not None and vela.flash != "never"
                 else "firmware as found on the watch"
             )
-            agent = f"agent {settings.app.package}"
-            if settings.app.rpk is not None:
-                agent += f" from {settings.app.rpk.name}"
+            identity = vela.identities.get(name, {})
+            if "app" in identity:
+                under_test = settings.app.under_test
+                agent = (
+                    f"app under test {identity['app']} {identity['app.version']} from "
+                    f"{under_test.name if under_test else '?'} sha256 {identity['app.sha256'][:12]}"
+                )
+            elif vela.sessions[name].backend.ble is None:
+                agent = "no app link (no BLE)"
+            else:
+                agent = f"agent {settings.app.package}"
+                if settings.app.rpk is not None:
+                    agent += f" from {settings.app.rpk.name}"
             reports = _shown_path(config, vela.results_dir(name))
             logs = _shown_path(config, vela.sessions[name].logs)
             lines.append(
@@ -123,7 +133,9 @@ class RunReporter:
                 said.append(f"{identity.get('os', '')} on {identity['model']}".strip())
             if identity.get("firmware"):
                 said.append(f"firmware sha256 {identity['firmware'][:12]}")
-            if identity.get("agent"):
+            if identity.get("app"):
+                said.append(f"app {identity['app']} {identity['app.version']}")
+            elif identity.get("agent"):
                 said.append(f"agent {identity.get('agent.package', '')} {identity['agent']}")
             terminalreporter.write_line(
                 f"{name}: {', '.join(said)} → {_shown_path(config, vela.results_dir(name))}"

@@ -8,6 +8,7 @@ test starts with after a rig fault (a replugged port, a hung shell), so one faul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_f
 from pytest_vela.common.loop import LoopThread
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
+from pytest_vela.device.identity import read_identity
 from pytest_vela.device.watch import Step, Watch
 from pytest_vela.errors import (
-    AppNotInstalled,
     InstallError,
     RigConfigError,
     RigError,
@@ -35,6 +36,7 @@ from pytest_vela.peer.watch_end import AgentEnd, AppEnd
 from pytest_vela.rig.backends import RigBackend, make_backend
 from pytest_vela.rig.provisioning import Provisioning
 from pytest_vela.rig.sim_process import SimulatorProcess
+from pytest_vela.rig.watch_app import WatchApp
 from pytest_vela.rigfile.loader import Rig
 
 Say = Callable[[str], None]
@@ -61,10 +63,11 @@ class RigSession:
         self._start_error: RigError | None = None
         self._loop: LoopThread | None = None
         self._side: PhoneSide | None = None
-        self._app_running = False
         self._boots_seen = 0
         self._needs_recovery = False
         self._faults_injected = False
+        #: What the watch said it runs (firmware, OS, board), once it is up.
+        self.identity: dict[str, str] = {}
         under_test = rig.settings.app.under_test
         #: The user's own app this rig tests directly (no agent), by its package; or None.
         try:
@@ -74,10 +77,12 @@ class RigSession:
                 f"the app under test (--vela-app / app.under_test): {exc}"
             ) from None
 
-    @property
-    def app_package(self) -> str:
-        """The app launched for tests: the app under test, or the agent."""
-        return self.app_under_test or self.rig.settings.app.package
+        #: The app at the watch's end of the link, kept running between tests.
+        self.app = WatchApp(
+            self.app_under_test or rig.settings.app.package,
+            under_test,
+            lambda: under_test or self._backend.agent_rpk(),
+        )
 
     @property
     def stamp(self) -> str:
@@ -162,6 +167,11 @@ class RigSession:
         self._backend.serve(watch)
         self._bring_up(watch)
         self._provisioning.provision(watch)
+        watch.on_app_stopped(self.app.stopped)
+        self._boots_seen = len(watch.boots)  # the boot it was found in is no reboot
+        # Read before the app starts: its start-up lines are the first test's to expect.
+        self.identity = read_identity(watch).environment()
+        self.app.start(watch)
         return watch
 
     def _bring_up(self, watch: Watch) -> None:
@@ -253,12 +263,11 @@ class RigSession:
             self._side = PhoneSide(bridge, end)
             self._side.follow_console(watch.console)
             watch.on_reset(self._after_reset)
-            watch.on_app_stopped(self._app_stopped)
         return self._side
 
     def _after_reset(self) -> None:
         """A rebooted watch: restart the app and reconnect, as a phone would on its own."""
-        self._app_running = False
+        self.app.running = False
         if self._watch is not None:
             self._boots_seen = len(self._watch.boots)
         if self._side is not None:
@@ -266,32 +275,25 @@ class RigSession:
             self._ensure_connected(self._side)
             self._side.wait_app_link(self.rig.settings.timeouts.connect)
 
-    def _app_stopped(self, package: str) -> None:
-        if package == self.app_package:
-            self._app_running = False
-
     def _ensure_connected(self, side: PhoneSide) -> None:
         if not side.connected:
             with self.watch().step(f"connect to {side.bridge.link.target} over BLE"):
                 side.connect(self.rig.settings.timeouts.connect)
 
     def _ensure_app_running(self) -> None:
-        if self._app_running:
-            return
-        watch = self.watch()
-        package = self.app_package
-        if self._side is not None:
-            self._side.app_restarted()  # before the launch: its first open may come at once
-        try:
-            watch.launch(package)
-        except AppNotInstalled:
-            # Someone uninstalled it (a test, a factory reset): provision it again.
-            rpk = self.rig.settings.app.under_test or self._backend.agent_rpk()
-            if rpk is None:
-                raise
-            watch.install(rpk)
-            watch.launch(package)
-        self._app_running = True
+        side = self._side
+        self.app.ensure_running(self.watch(), side.app_restarted if side is not None else None)
+
+    def settle_app(self, quiet: float, limit: float) -> None:
+        """After a test of the app under test: what the test sent has reached the watch (one
+        round trip through its bridge, which answers after what came before), and the
+        console has gone quiet, so that what the app then did is this test's."""
+        side = self._side
+        if side is not None and side.connected:
+            with contextlib.suppress(RigError):
+                side.sync_clock()
+        if self._console is not None:
+            self._console.wait_quiet(quiet, limit)
 
     def ensure_ready(self) -> EventLog | None:
         """Bring the rig to a test's starting state — watch recovered, agent (or the app under
@@ -304,7 +306,7 @@ class RigSession:
         if len(watch.boots) != self._boots_seen:
             # The watch rebooted on its own (a panic, a watchdog): the app is gone.
             self._boots_seen = len(watch.boots)
-            self._app_running = False
+            self.app.running = False
         if self._faults_injected:
             self._backend.clear_faults()
             self._faults_injected = False

@@ -49,17 +49,30 @@ def fast_sim_settings(**sim: object) -> RigSettings:
 BUNDLE_HEAD = "export default function(global, globalThis, window, $app_exports$, $app_evaluate$)"
 
 
-def make_rpk(path: Path, package: str) -> Path:
+def make_rpk(
+    path: Path,
+    package: str,
+    page: str | None = None,
+    *,
+    bytecode: bool = False,
+    version: str = "1.0.0",
+) -> Path:
     """A minimal quick app package that runs: a manifest naming the package and its one page,
-    and app and page bundles of the toolkit's shape whose only deed is a console line."""
+    and app and page bundles of the toolkit's shape; the page's only deed is a console line,
+    or ``page`` (the body of its bundle, which sets ``$app_exports$.default``). With
+    ``bytecode`` it holds ``.jsc`` files where the bundles would be, as a ``--enable-jsc``
+    build does."""
     manifest = {
         "package": package,
         "name": package,
+        "versionName": version,
+        "versionCode": 1,
         "router": {"entry": "pages/index", "pages": {"pages/index": {"component": "index"}}},
     }
-    page = f"{{ $app_exports$.default = {{ onInit() {{ console.log('{package} runs') }} }} }}\n"
+    body = page or f"$app_exports$.default = {{ onInit() {{ console.log('{package} runs') }} }}"
+    suffix = ".jsc" if bytecode else ".js"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("manifest.json", json.dumps(manifest))
-        archive.writestr("app.js", f"{BUNDLE_HEAD} {{ $app_exports$.default = {{}} }}\n")
-        archive.writestr("pages/index/index.js", f"{BUNDLE_HEAD} {page}")
+        archive.writestr(f"app{suffix}", f"{BUNDLE_HEAD} {{ $app_exports$.default = {{}} }}\n")
+        archive.writestr(f"pages/index/index{suffix}", f"{BUNDLE_HEAD} {{ {body} }}\n")
     return path

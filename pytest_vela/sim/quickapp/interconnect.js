@@ -10,6 +10,8 @@
  */
 'use strict'
 
+const { sysLine } = require('./format')
+
 const KINDS = ['open', 'message', 'close', 'error']
 
 // What `data` is, as the platform's rules need it: serialising loses the difference.
@@ -83,7 +85,8 @@ function createLink(app) {
     return conn
   }
 
-  // One `event` order of the platform.
+  // One `event` order of the platform. A message nobody listens for is said on the console,
+  // so that a test can see where it went.
   function deliver(msg) {
     ;(msg.forget || []).forEach((kind) => delete kept[kind])
     const handler = handlers[msg.kind]
@@ -91,6 +94,9 @@ function createLink(app) {
       app.run(handler, conn, [argument(msg.fields)])
     } else if (msg.replay && KINDS.indexOf(msg.kind) >= 0) {
       kept[msg.kind] = msg.replay
+    } else if (msg.kind === 'message') {
+      const data = (msg.fields || {}).data
+      app.system(sysLine('interconnect', 'onmessage', ['no handler set, message dropped', data]))
     }
   }
 
