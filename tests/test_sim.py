@@ -15,7 +15,7 @@ import serial
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.watch import Watch
-from pytest_vela.errors import InstallError, SimulatorError
+from pytest_vela.errors import AppLoadFailed, SimulatorError
 from pytest_vela.rig.backends.simulated import SimPowerCycle
 from pytest_vela.rig.sim_faults import ORDER_TIMEOUT, VelaSim
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -239,7 +239,8 @@ def test_without_node_the_watch_says_no_app_can_run(
         try:
             watch = Watch(Rig("sim", settings, None), console, SimPowerCycle(sim))
             watch.wake()
-            with pytest.raises(InstallError, match=r"Failed to open: .*Node\.js"):
+            # The device says only that the app cannot open: the rig session knows why.
+            with pytest.raises(AppLoadFailed, match=r"Failed to open: .*Node\.js"):
                 watch.launch("com.vela.agent")
         finally:
             console.close()

@@ -82,6 +82,7 @@ class RigSession:
             self.app_under_test or rig.settings.app.package,
             under_test,
             lambda: under_test or self._backend.agent_rpk(),
+            lambda: self.simulator.apps_unavailable if self.simulator is not None else None,
         )
 
     @property

@@ -20,11 +20,18 @@ from pytest_vela.errors import AppLoadFailed, AppNotInstalled, InstallError
 
 class WatchApp:
     def __init__(
-        self, package: str, under_test: Path | None, reinstall: Callable[[], Path | None]
+        self,
+        package: str,
+        under_test: Path | None,
+        reinstall: Callable[[], Path | None],
+        runtime_missing: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.package = package
         self.under_test = under_test  # the rpk of the app under test; None: the agent
         self._reinstall = reinstall  # the package to install again when it went missing
+        # Why the watch can run no app at all (a simulated watch without Node.js): then no
+        # app's failure to start is its own.
+        self._runtime_missing = runtime_missing
         self.running = False
 
     def stopped(self, package: str) -> None:
@@ -62,6 +69,9 @@ class WatchApp:
         try:
             watch.launch(self.package)
         except AppLoadFailed as failed:
+            missing = self._runtime_missing()
+            if missing is not None:
+                raise InstallError(f"{failed} ({missing})") from None
             if self.under_test is not None:
                 raise AppLoadFailed(
                     f"the app under test {self.under_test.name}: {failed}"
