@@ -16,7 +16,7 @@ from _pytest._code.code import ExceptionRepr, ReprFileLocation
 
 import pytest_vela
 from pytest_vela.errors import AppLoadFailed, AppThrew, RigError, WatchCrashed
-from pytest_vela.plugin import evidence
+from pytest_vela.plugin import evidence, junit
 from pytest_vela.plugin.record import record_of
 from pytest_vela.plugin.run import SESSION
 from pytest_vela.plugin.verdict import PhaseVerdict, attach, verdict_of
@@ -61,16 +61,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     verdict = verdict_of(record.rig, call.excinfo.value if call.excinfo else None, report)
     attach(report, verdict)
-    if not verdict.failed:
-        return
-    if record.failure is None:  # the test's class is its first failure's
+    vela = item.config.stash[SESSION]
+    if verdict.failed and record.failure is None:  # the test's class is its first failure's
         record.failure = verdict
         allure.dynamic.label(LABEL, verdict.kind)
+    if report.when == "teardown":
+        junit.add_properties(report, record, vela.identities.get(record.rig, {}))
+    if not verdict.failed:
+        return
     _one_line_when_nothing_is_left(report, verdict, item, call)
     if verdict.down:
         allure.attach(verdict.detail, f"why {record.rig} is down", allure.attachment_type.TEXT)
         return
-    vela = item.config.stash[SESSION]
     session = vela.sessions.get(record.rig)
     if session is not None:
         found = evidence.gather(record, session, vela.results_dir(record.rig))

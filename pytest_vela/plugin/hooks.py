@@ -3,16 +3,18 @@ Kept thin: the fixtures are in ``fixtures``, the run's rigs in ``run``, the work
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Generator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
 
 from pytest_vela.errors import RigConfigError, RigError, Terminated
-from pytest_vela.plugin import evidence, failures, fixtures, link_profile, terminal
+from pytest_vela.plugin import evidence, failures, fixtures, junit, link_profile, terminal
 from pytest_vela.plugin.judge import judge
 from pytest_vela.plugin.record import item_rig, record_of
 from pytest_vela.plugin.run import SESSION, VelaSession, console_name
@@ -80,6 +82,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(terminal.RunReporter(config, vela), "vela-terminal")
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
         config.pluginmanager.register(vela.verdict, "vela-verdict")
+        xml = getattr(config.option, "xmlpath", None)
+        if xml:
+            target = Path(os.path.abspath(os.path.expanduser(xml)))
+            config.pluginmanager.register(junit.JUnitCategories(target), "vela-junit")
     _end_cleanly_on_sigterm(config)
     config.addinivalue_line(
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"

@@ -1,7 +1,8 @@
 """The verdict: how each phase of a test on a rig ended, and what the whole run comes to.
 
-Every report of a test that runs on a rig carries a ``PhaseVerdict`` in its ``user_properties``
-(so it reaches the xdist controller with the report): the rig and, for a failure, its class
+Every report of a test that runs on a rig carries a ``PhaseVerdict`` (``report.vela_verdict``,
+a plain dict, so that it reaches the xdist controller with the report, and stays out of the
+JUnit file's properties): the rig and, for a failure, its class
 (``report.categories.classify`` — a product failure, a watch crash, a rig fault or an error in
 the test itself) with a one-line reason. ``RunVerdict``, registered only in the process that
 sees every report (the controller under xdist), reads them — and nothing else — for the
@@ -27,7 +28,7 @@ from pytest_vela.errors import RigDown, first_line
 from pytest_vela.report.categories import classify
 from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, Outcome
 
-VERDICT = "vela"  # the user_properties key
+VERDICT = "vela_verdict"  # the report's attribute
 RIG_FAULTS = 10
 
 
@@ -70,21 +71,20 @@ def verdict_of(rig: str, error: BaseException | None, report: pytest.TestReport)
 
 
 def attach(report: pytest.TestReport, verdict: PhaseVerdict) -> None:
-    report.user_properties.append((VERDICT, asdict(verdict)))
+    setattr(report, VERDICT, asdict(verdict))
 
 
 def verdicts(report: Any) -> Iterator[PhaseVerdict]:
-    for key, value in getattr(report, "user_properties", ()):
-        if key == VERDICT and isinstance(value, dict):
-            yield PhaseVerdict(**value)
+    """The report's verdict, if it is one of a test on a rig."""
+    value = getattr(report, VERDICT, None)
+    if isinstance(value, dict):
+        yield PhaseVerdict(**value)
 
 
 def note_quarantine(report: pytest.TestReport, why: str) -> None:
     """The report's verdict says its rig is out of the run."""
-    for i, (key, value) in enumerate(report.user_properties):
-        if key == VERDICT and isinstance(value, dict):
-            verdict = replace(PhaseVerdict(**value), quarantined=why)
-            report.user_properties[i] = (VERDICT, asdict(verdict))
+    for verdict in verdicts(report):
+        attach(report, replace(verdict, quarantined=why))
 
 
 class RunVerdict:
