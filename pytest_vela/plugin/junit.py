@@ -31,9 +31,7 @@ AS_FAILURE = {WORDS[PRODUCT], WORDS[CRASH]}
 IDENTITY = ("firmware", "os", "model", "app", "app.version", "app.sha256", "agent")
 
 
-def add_properties(
-    report: pytest.TestReport, record: TestRecord, identity: dict[str, str]
-) -> None:
+def add_properties(report: pytest.TestReport, record: TestRecord, identity: dict[str, str]) -> None:
     """The test's properties, on its last report (the one pytest's writer reads them from)."""
     if record.failure is not None:
         category = WORDS.get(record.failure.kind, record.failure.kind)
