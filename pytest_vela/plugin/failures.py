@@ -62,6 +62,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     verdict = verdict_of(record.rig, call.excinfo.value if call.excinfo else None, report)
     attach(report, verdict)
     vela = item.config.stash[SESSION]
+    if report.when == "setup" and record.attempt > 1:
+        allure.dynamic.tag(f"rerun {record.attempt - 1} after a rig fault")
     if verdict.failed and record.failure is None:  # the test's class is its first failure's
         record.failure = verdict
         allure.dynamic.label(LABEL, verdict.kind)

@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 
 from pytest_vela.errors import RigConfigError, RigError, Terminated
-from pytest_vela.plugin import evidence, failures, fixtures, junit, link_profile, terminal
+from pytest_vela.plugin import (
+    evidence,
+    failures,
+    fixtures,
+    junit,
+    link_profile,
+    reruns,
+    terminal,
+)
 from pytest_vela.plugin.judge import judge
 from pytest_vela.plugin.record import item_rig, record_of
 from pytest_vela.plugin.run import SESSION, VelaSession, console_name
@@ -64,6 +72,15 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     parser.addini("vela_rig_dir", "rig file directory", default="rigs")
     parser.addini("vela_reports", "reports root", default="reports")
     parser.addini("vela_flash", "flash mode: auto|always|never", default="auto")
+    group.addoption(
+        "--vela-reruns",
+        dest="vela_reruns",
+        type=int,
+        metavar="N",
+        help="run a test broken by a rig fault again, up to N times, after its rig's recovery "
+        "(never one that failed for the product; ini vela_reruns; default 0)",
+    )
+    parser.addini("vela_reruns", "reruns of a test broken by a rig fault (0: never)", default="0")
     parser.addini(
         "vela_quarantine_after",
         "rig faults in a row that take a rig out of the run (0: never; a rig file's "
@@ -86,6 +103,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if xml:
             target = Path(os.path.abspath(os.path.expanduser(xml)))
             config.pluginmanager.register(junit.JUnitCategories(target), "vela-junit")
+    count = reruns.reruns(config)
+    if count:
+        config.pluginmanager.register(reruns.Reruns(count), "vela-reruns")
     _end_cleanly_on_sigterm(config)
     config.addinivalue_line(
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"

@@ -20,6 +20,8 @@ RECORD = pytest.StashKey["TestRecord"]()
 @dataclass
 class TestRecord:
     rig: str
+    #: Which run of the test this is (``--vela-reruns``: a test broken by a rig fault runs again).
+    attempt: int = 1
     #: When the test began on its rig (host clock), and where its console log, link trace
     #: and events begin (None: not reached).
     began: float = 0.0

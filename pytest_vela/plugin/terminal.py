@@ -144,7 +144,7 @@ class RunReporter:
         terminalreporter.write_line(f"report: pytest-vela report {_shown_path(config, root)}")
         failed = vela.verdict.failed
         terminalreporter.write_line(
-            closing_line(outcomes),
+            closing_line(outcomes, vela.verdict.passed_after_rerun),
             red=failed,
             green=not failed,
             bold=True,

@@ -96,6 +96,7 @@ class RunVerdict:
         self.quarantined: dict[str, str] = {}  # rig → why it was taken out
         self.skipped: Counter[str] = Counter()  # rig → tests skipped in quarantine
         self.rigs_seen: set[str] = set()
+        self.rerun: set[str] = set()  # tests run again after a rig fault (--vela-reruns)
         self._tests: dict[str, tuple[PhaseVerdict, str]] = {}  # node id → verdict, its phase
 
     # --- hooks ---------------------------------------------------------------------------
@@ -121,6 +122,10 @@ class RunVerdict:
 
     def add(self, report: pytest.TestReport | pytest.CollectReport) -> None:
         found = list(verdicts(report))
+        if str(report.outcome) == "rerun":  # an attempt given up on: the next one counts
+            self.rerun.add(report.nodeid)
+            self.rigs_seen.update(v.rig for v in found)
+            return
         for verdict in found:
             self.rigs_seen.add(verdict.rig)
             self._keep(report, verdict)
@@ -150,6 +155,14 @@ class RunVerdict:
 
     def outcomes(self) -> list[Outcome]:
         return [verdict.outcome() for verdict, _ in self._tests.values()]
+
+    @property
+    def passed_after_rerun(self) -> int:
+        return sum(
+            1
+            for nodeid in self.rerun
+            if nodeid in self._tests and self._tests[nodeid][0].kind == "passed"
+        )
 
     @property
     def failed(self) -> bool:

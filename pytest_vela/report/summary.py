@@ -46,8 +46,9 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def closing_line(outcomes: Iterable[Outcome]) -> str:
-    """ "N product failures, M watch crashes, K rig faults (rig: reason)"."""
+def closing_line(outcomes: Iterable[Outcome], passed_after_rerun: int = 0) -> str:
+    """ "N product failures, M watch crashes, K rig faults (rig: reason)", and how many tests
+    passed only when run again after a rig fault."""
     found = list(outcomes)
     counts = Counter(o.kind for o in found)
     parts = [
@@ -69,4 +70,6 @@ def closing_line(outcomes: Iterable[Outcome]) -> str:
     line = ", ".join(parts)
     if counts[TEST]:
         line += f", {plural(counts[TEST], 'error')} in the tests themselves"
+    if passed_after_rerun:
+        line += f"; {plural(passed_after_rerun, 'test')} passed after a rerun"
     return line
