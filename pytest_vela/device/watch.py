@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from pytest_vela.common.metrics import MetricSink
 from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import Console
 from pytest_vela.device import apps, files
@@ -44,6 +45,7 @@ class Watch:
         *,
         step: Step | None = None,
         progress: FileProgress | None = None,
+        metric: MetricSink | None = None,
     ) -> None:
         self.rig = rig
         self.console = console
@@ -55,6 +57,7 @@ class Watch:
         self.busy_with: str | None = None
         self.interrupted_while: str | None = None
         self._progress = progress
+        self._metric: MetricSink = metric or (lambda _name, _value, _unit: None)
         serial = rig.settings.serial
         self._boot = re.compile(serial.boot_marker)
         # After ``reboot``: the boot, or the shell saying it has no such command.
@@ -224,6 +227,7 @@ class Watch:
         self.expect_prompt(self.rig.settings.timeouts.shell, "booting")
         elapsed = time.monotonic() - started
         self.boot_times.append(elapsed)
+        self._metric("boot_time", elapsed, "s")
         for listener in self._reset_listeners:
             listener()
         return elapsed

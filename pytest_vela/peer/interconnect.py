@@ -4,10 +4,12 @@ step."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_vela.codes import DiagnosisStatus, ReadyState
+from pytest_vela.common.metrics import MetricSink
 from pytest_vela.errors import CallFailed
 from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.steps import CallStep, no_step, shown
@@ -53,6 +55,7 @@ class Interconnect:
         events: EventLog,
         step: CallStep | None = None,
         command_timeout: float = 15.0,
+        metric: MetricSink | None = None,
     ) -> None:
         self._agent = agent
         self.events = events
@@ -60,6 +63,7 @@ class Interconnect:
         #: Seconds a command may take before the harness gives up (the rig's
         #: ``timeouts.command``), beyond the watch's own timeout where the call has one.
         self._command_timeout = command_timeout
+        self._metric: MetricSink = metric or (lambda _name, _value, _unit: None)
 
     def get_ready_state(self) -> ReadyState:
         """``connect.getReadyState()``: CONNECTED (1) or DISCONNECTED (2)."""
@@ -92,8 +96,10 @@ class Interconnect:
         timeout = self._command_timeout if timeout is None else timeout
         params = {"data": data, "timeout": f"{timeout:g} s"}
         with self._step(f"interconnect.send({shown(data)})", params) as outcome:
+            started = time.perf_counter()
             result = self._agent.command("send", timeout, data=data)
             if result.ok:
+                self._metric("send_round_trip", (time.perf_counter() - started) * 1000, "ms")
                 outcome("success")
                 return SendResult(True)
             outcome(f"fail, code {result.code or 0}: {shown(result.data)}")

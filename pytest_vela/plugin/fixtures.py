@@ -71,6 +71,7 @@ def _vela_test_on_rig(request: pytest.FixtureRequest) -> None:
     session = rig_session(request, request.getfixturevalue("rig"))
     device: Watch = request.getfixturevalue("watch")
     record.crashes_before = session.begin_test()
+    record.metrics_mark = session.metrics.mark()
     record.began = time.time()
     record.app_errors_before = len(device.app_errors.errors)
     record.console_mark = device.console.begin(f"test start: {console_name(request.node)}")
@@ -149,7 +150,13 @@ def interconnect(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Inte
         request.config.stash[SESSION].record_agent(rig.name, hello.agent, hello.package)
     step = call_steps(request.config)
     events.report_steps(step)
-    return Interconnect(side.end, events, step=step, command_timeout=rig.settings.timeouts.command)
+    return Interconnect(
+        side.end,
+        events,
+        step=step,
+        command_timeout=rig.settings.timeouts.command,
+        metric=session.metrics.record,
+    )
 
 
 @pytest.fixture

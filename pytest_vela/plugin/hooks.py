@@ -20,6 +20,7 @@ from pytest_vela.plugin import (
     fixtures,
     junit,
     link_profile,
+    metrics,
     reruns,
     terminal,
 )
@@ -32,6 +33,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     pluginmanager.register(fixtures, "vela-fixtures")
     pluginmanager.register(failures, "vela-failures")
     pluginmanager.register(link_profile, "vela-link-profile")
+    pluginmanager.register(metrics, "vela-metrics")
     group = parser.getgroup("vela", "pytest-vela: Vela watches in the loop")
     group.addoption(
         "--rig",
@@ -229,6 +231,9 @@ def pytest_runtest_makereport(
             # After the fixtures' own teardown: the evidence covers a failed setup and a crash
             # found on the way out as well as the test itself.
             evidence.attach(evidence.gather(record, session, vela.results_dir(record.rig)))
+            if record.metrics_mark is not None:
+                taken = session.metrics.since(record.metrics_mark)
+                metrics.report(item, taken, vela.open_results(record.rig), vela.run_id)
     outcome = yield
     error = call.excinfo.value if call.excinfo is not None else None
     if session is not None and isinstance(error, RigError):

@@ -27,6 +27,7 @@ class TestRecord:
     began: float = 0.0
     console_mark: int | None = None
     trace_mark: int | None = None
+    metrics_mark: int | None = None
     events: EventLog | None = None
     #: What the watch had seen when the test began: crashes and apps' uncaught errors (None:
     #: the watch never started for this test, so nothing of it can be judged).

@@ -17,6 +17,7 @@ from pathlib import Path
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from pytest_vela.common.loop import LoopThread
+from pytest_vela.common.metrics import Metrics
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.identity import read_identity
@@ -66,6 +67,8 @@ class RigSession:
         self._boots_seen = 0
         self._needs_recovery = False
         self._faults_injected = False
+        #: What the rig measured (boot, connect), with what its tests recorded.
+        self.metrics = Metrics()
         #: What the watch said it runs (firmware, OS, board), once it is up.
         self.identity: dict[str, str] = {}
         under_test = rig.settings.app.under_test
@@ -164,6 +167,7 @@ class RigSession:
             self._backend.power(console),
             step=self._step,
             progress=self._provisioning.progress,
+            metric=self.metrics.record,
         )
         self._backend.serve(watch)
         self._bring_up(watch)
@@ -279,7 +283,9 @@ class RigSession:
     def _ensure_connected(self, side: PhoneSide) -> None:
         if not side.connected:
             with self.watch().step(f"connect to {side.bridge.link.target} over BLE"):
+                started = time.perf_counter()
                 side.connect(self.rig.settings.timeouts.connect)
+                self.metrics.record("connect_time", time.perf_counter() - started, "s")
 
     def _ensure_app_running(self) -> None:
         side = self._side
