@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
 
@@ -17,15 +18,26 @@ from pytest_vela.peer.events import EventLog
 from pytest_vela.peer.interconnect import Interconnect
 from pytest_vela.peer.phone import Peer
 from pytest_vela.peer.watch_end import AgentEnd
-from pytest_vela.plugin.record import record_of
+from pytest_vela.plugin.record import item_rig, record_of
 from pytest_vela.plugin.run import SESSION, console_name
 from pytest_vela.plugin.steps import call_steps
+from pytest_vela.plugin.targets import Targets
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rig.sim_faults import VelaSim
 from pytest_vela.rigfile.loader import Rig
 
 
-@pytest.fixture(scope="session")
+def rig_scope(targets: Targets) -> Literal["session", "function"]:
+    """A rig is the session's — unless the run has pools, whose tests each get theirs when
+    they start (a pool's rig can change within a run)."""
+    return "function" if targets.pools else "session"
+
+
+def _scope(fixture_name: str, config: pytest.Config) -> Literal["session", "function"]:
+    return rig_scope(config.stash[SESSION].targets)
+
+
+@pytest.fixture(scope=_scope)
 def rig(request: pytest.FixtureRequest) -> Rig:
     """The rig this test runs on (tests are parametrized over every ``--rig``).
     ``.name`` (str, part of the test id), ``.kind`` (``"sim"``, ``"hardware"`` or
@@ -34,8 +46,8 @@ def rig(request: pytest.FixtureRequest) -> Rig:
     ``.settings.app.message_limit`` in bytes…), ``.path`` (the rig file, None for the
     built-in ``sim``)."""
     vela = request.config.stash[SESSION]
-    name = getattr(request, "param", None) or next(iter(vela.rigs))
-    return vela.rigs[name]
+    name = item_rig(request.node) if isinstance(request.node, pytest.Item) else None
+    return vela.rigs[name or getattr(request, "param", None) or next(iter(vela.rigs))]
 
 
 def rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
@@ -43,7 +55,7 @@ def rig_session(request: pytest.FixtureRequest, rig: Rig) -> RigSession:
     return request.config.stash[SESSION].sessions[rig.name]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_scope)
 def watch(request: pytest.FixtureRequest, rig: Rig) -> Watch:
     """The device on this rig (session scope, per rig), at a ready shell; timeouts in seconds.
     ``.console.expect(pattern, timeout=10.0)`` → ``re.Match`` or ``ExpectTimeout``;

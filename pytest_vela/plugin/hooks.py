@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import allure
 import pytest
 
 from pytest_vela.errors import RigConfigError, RigError, Terminated
@@ -25,8 +26,9 @@ from pytest_vela.plugin import (
     terminal,
 )
 from pytest_vela.plugin.judge import judge
-from pytest_vela.plugin.record import item_rig, record_of
+from pytest_vela.plugin.record import BOUND, item_rig, item_target, record_of
 from pytest_vela.plugin.run import SESSION, VelaSession, console_name
+from pytest_vela.plugin.verdict import note_quarantine
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -98,6 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except RigConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SESSION] = vela
+    _workers_fit_the_pools(config, vela)
     config.pluginmanager.register(terminal.RunReporter(config, vela), "vela-terminal")
     if not hasattr(config, "workerinput"):  # the controller, or a run without xdist
         config.pluginmanager.register(vela.verdict, "vela-verdict")
@@ -113,6 +116,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "vela_rigs(*kinds): run only on rigs of these kinds ('sim', 'hardware')"
     )
     _register_allure(config, vela)
+
+
+def _workers_fit_the_pools(config: pytest.Config, vela: VelaSession) -> None:
+    """Under xdist each worker holds one rig of a pool: more workers than the pools' rigs
+    would leave some with none."""
+    workers = getattr(config.option, "numprocesses", None)
+    targets = vela.targets
+    if not isinstance(workers, int) or not targets.pools or len(targets.pools) != len(targets.ids):
+        return
+    rigs = sum(len(pool.members) for pool in targets.pools.values())
+    if workers > rigs:
+        raise pytest.UsageError(
+            f"-n {workers}: the run's pools have {rigs} rig(s), and each worker holds one; "
+            f"give -n {rigs} or fewer"
+        )
 
 
 def _end_cleanly_on_sigterm(config: pytest.Config) -> None:
@@ -161,8 +179,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "rig" in metafunc.fixturenames:
-        names = list(metafunc.config.stash[SESSION].rigs)
-        metafunc.parametrize("rig", names, ids=names, indirect=True, scope="session")
+        targets = metafunc.config.stash[SESSION].targets
+        metafunc.parametrize(
+            "rig", targets.ids, ids=targets.ids, indirect=True, scope=fixtures.rig_scope(targets)
+        )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -171,11 +191,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     of the report's per-rig environments), from collection on: a test whose rig never came
     up is still filed under it."""
     for item in items:
-        name = item_rig(item)
-        if name is not None:
+        name = item_target(item)
+        if name is None:
+            continue
+        failures.prune_rig_faults(item)
+        if name in item.config.stash[SESSION].rigs:  # a pool's test: when it gets its rig
             item.add_marker(pytest.mark.allure_label(name, label_type="parentSuite"))
             item.add_marker(pytest.mark.allure_label(name, label_type="rig"))
-            failures.prune_rig_faults(item)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -183,21 +205,30 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """Under ``-n N``, one worker per rig (see ``farm``). A lone rig that every worker can
     start a copy of (a simulated watch) is left to xdist's own scheduling."""
     vela = config.stash[SESSION]
-    rigs = vela.rigs
+    targets = vela.targets
     if config.getoption("dist") not in ("load", "loadscope", "loadgroup"):
         return None
-    if len(rigs) == 1 and next(iter(vela.sessions.values())).backend.spreads_over_workers:
+    if targets.pools and len(targets.pools) == len(targets.ids):
+        return None  # pools only: each test to whichever worker is free, on its pool's rig
+    if len(vela.rigs) == 1 and next(iter(vela.sessions.values())).backend.spreads_over_workers:
         return None
     from pytest_vela.plugin.farm import RigScheduling
 
-    return RigScheduling(config, log, list(rigs))
+    return RigScheduling(config, log, [name for name in targets.ids if name in vela.rigs])
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A quarantined rig's tests are skipped, saying why; ``@pytest.mark.vela_rigs("hardware")``
-    skips the test on rigs of other kinds."""
-    name = item_rig(item)
-    item.config.stash[SESSION].quarantine.skip_if_out(name)
+    """A quarantined rig's tests are skipped, saying why (a pool's, when it has no rig left);
+    ``@pytest.mark.vela_rigs("hardware")`` skips the test on rigs of other kinds."""
+    vela = item.config.stash[SESSION]
+    target, name = item_target(item), item_rig(item)
+    pool = vela.targets.pools.get(target or "")
+    if pool is not None:
+        if name == target:
+            pytest.skip(pool.exhausted())
+        allure.dynamic.label("parentSuite", name)
+        allure.dynamic.label("rig", name)
+    vela.quarantine.skip_if_out(name)
     marker = item.get_closest_marker("vela_rigs")
     if marker is None or name is None:
         return
@@ -208,8 +239,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    """A pool's test is given its rig before anything of it runs; its results go there."""
     vela = item.config.stash[SESSION]
-    vela.router.current = item_rig(item)
+    target = item_target(item)
+    pool = vela.targets.pools.get(target or "")
+    if pool is not None:
+        rig = pool.rig()
+        if rig is not None:
+            item.stash[BOUND] = rig
+        # Its skip, when the pool has no rig left, is filed under the pool's first rig.
+        vela.router.current = rig or pool.members[0]
+    else:
+        vela.router.current = target
     yield
     vela.router.current = None
 
@@ -239,4 +280,8 @@ def pytest_runtest_makereport(
     if session is not None and isinstance(error, RigError):
         session.mark_faulty()
     if record is not None:
-        vela.quarantine.phase_done(record, error, outcome.get_result(), session)
+        report = outcome.get_result()
+        vela.quarantine.phase_done(record, error, report, session)
+        pool = vela.targets.pools.get(item_target(item) or "")
+        if pool is not None and BOUND not in item.stash and report.skipped:
+            note_quarantine(report, pool.exhausted())  # a pool with no rig left: rig faults

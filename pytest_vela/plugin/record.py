@@ -15,6 +15,7 @@ from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin.verdict import PhaseVerdict
 
 RECORD = pytest.StashKey["TestRecord"]()
+BOUND = pytest.StashKey[str]()  # the rig of its pool a test runs on
 
 
 @dataclass
@@ -48,10 +49,17 @@ class TestRecord:
         return self.crashes_before is not None
 
 
-def item_rig(item: pytest.Item) -> str | None:
-    """The rig a collected test runs on, from its parametrization; None for other tests."""
+def item_target(item: pytest.Item) -> str | None:
+    """What a collected test is parametrized over: a rig's name or a pool (``pool:NAME``);
+    None for a test that runs on no rig."""
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("rig") if callspec is not None else None
+
+
+def item_rig(item: pytest.Item) -> str | None:
+    """The rig a test runs on: its rig, or the rig of its pool it was given; None for a test
+    that runs on no rig."""
+    return item.stash.get(BOUND, None) or item_target(item)
 
 
 def record_of(item: pytest.Item) -> TestRecord | None:

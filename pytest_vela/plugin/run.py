@@ -14,13 +14,14 @@ from filelock import FileLock
 
 from pytest_vela.common.processes import interrupts_held
 from pytest_vela.device.apps import rpk_identity
-from pytest_vela.errors import InstallError, RigConfigError
+from pytest_vela.errors import InstallError, RigConfigError, RigError, first_line
 from pytest_vela.plugin import reports
 from pytest_vela.plugin.app_under_test import app_under_test
 from pytest_vela.plugin.quarantine import Quarantine, ini_limit
+from pytest_vela.plugin.targets import CLAIMS, Targets
 from pytest_vela.plugin.verdict import RunVerdict
 from pytest_vela.rig.session import RigSession
-from pytest_vela.rigfile.loader import SIM_RIG, Rig, known_rigs, load_rig, split_names
+from pytest_vela.rigfile.loader import POOL, SIM_RIG, Rig, known_rigs, split_names
 
 SESSION = pytest.StashKey["VelaSession"]()
 RUN_ID = "vela_run"  # the workerinput key of the run's id
@@ -94,14 +95,25 @@ class VelaSession:
         self.alluredir = Path(os.path.abspath(alluredir)) if alluredir else None
         self.flash = config.getoption("vela_flash") or config.getini("vela_flash") or "auto"
         self.is_worker = hasattr(config, "workerinput")
-        names = rig_names(config, self.rig_dir)
-        self.rigs: dict[str, Rig] = {name: load_rig(name, self.rig_dir) for name in names}
+        workerinput = getattr(config, "workerinput", {})
+        claims = workerinput.get(CLAIMS)
+        self.targets = Targets(
+            rig_names(config, self.rig_dir),
+            self.rig_dir,
+            Path(claims) if claims else None,
+            self._out_of_run,
+            self._start,
+            workerinput.get("workerid"),
+        )
         app = app_under_test(config)
         if app is not None:
-            self.rigs = {
-                name: rig.with_settings(app=rig.settings.app.model_copy(update={"under_test": app}))
-                for name, rig in self.rigs.items()
-            }
+            self.targets.with_app(
+                lambda rig: rig.with_settings(
+                    app=rig.settings.app.model_copy(update={"under_test": app})
+                )
+            )
+        #: Every rig a test may run on (a pool's rigs among them), by name.
+        self.rigs: dict[str, Rig] = self.targets.rigs
         self.quarantine = Quarantine(self.rigs, ini_limit(config.getini("vela_quarantine_after")))
         say = _terminal_writer(config)
         self.say = say
@@ -114,11 +126,32 @@ class VelaSession:
         self.identities: dict[str, dict[str, str]] = {
             name: _app_identity(rig) for name, rig in self.rigs.items()
         }
-        self.verdict = RunVerdict()  # registered in the process that sees every report
-        workerinput = getattr(config, "workerinput", {})
+        # Registered in the process that sees every report.
+        self.verdict = RunVerdict(
+            {
+                name.removeprefix(POOL): members
+                for name, members in self.targets.members.items()
+                if name.startswith(POOL)
+            }
+        )
         self.run_id: str = workerinput.get(RUN_ID) or uuid.uuid4().hex
         self.clean = self.alluredir is None or bool(getattr(config.option, "clean_alluredir", 0))
         self.router = reports.RigRoutedLogger(self.open_results)
+
+    def _out_of_run(self, rig: str) -> str | None:
+        """Why ``rig`` takes no more tests (quarantined, or down), or None."""
+        down = self.sessions[rig].start_error
+        return self.quarantine.reason(rig) or (str(down) if down is not None else None)
+
+    def _start(self, rig: str) -> str | None:
+        """Bring a pool's rig up before a test is given to it; why it cannot, or None."""
+        try:
+            self.sessions[rig].watch()
+        except RigError as exc:
+            self.say(f"{rig} down: {type(exc).__name__}: {first_line(exc)}; its pool goes on")
+            return str(exc)
+        self.identify(rig, self.sessions[rig])
+        return None
 
     def results_dir(self, rig: str) -> Path:
         """Where ``rig``'s Allure results of this run go."""
@@ -189,6 +222,7 @@ class VelaSession:
                     session.close()
                 except Exception as exc:  # the other rigs are ended all the same
                     failed.append(exc)
+            self.targets.close()
         if failed:
             raise failed[0]
 

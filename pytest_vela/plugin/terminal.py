@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from pytest_vela.plugin.run import RUN_ID, VelaSession
+from pytest_vela.plugin.targets import CLAIMS
 from pytest_vela.plugin.verdict import verdicts
 from pytest_vela.report.summary import closing_line
 
@@ -109,8 +110,12 @@ class RunReporter:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """Each xdist worker learns the run's id (its results directories are emptied once)."""
+        """Each xdist worker learns the run's id (its results directories are emptied once) and
+        where the run's pools are claimed."""
         node.workerinput[RUN_ID] = self.vela.run_id
+        claims = self.vela.targets.claims_dir
+        if claims is not None:
+            node.workerinput[CLAIMS] = str(claims)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -90,7 +90,8 @@ def note_quarantine(report: pytest.TestReport, why: str) -> None:
 class RunVerdict:
     """Each test's outcome and the run's verdict, from the reports as they arrive."""
 
-    def __init__(self) -> None:
+    def __init__(self, pools: dict[str, list[str]] | None = None) -> None:
+        self.pools = pools or {}  # pool → its rigs
         self.product_failures = 0
         self.broken: dict[str, set[str]] = {}  # rig → the tests its faults broke
         self.quarantined: dict[str, str] = {}  # rig → why it was taken out
@@ -191,6 +192,9 @@ class RunVerdict:
             lines.append(f"{why} ({skipped} skipped)" if skipped else why)
         for rig, tests in sorted(self.broken.items()):
             lines.append(f"rig {rig!r}: {len(tests)} test(s) broken by rig faults")
+        for pool, members in sorted(self.pools.items()):
+            if members and all(m in self.quarantined for m in members):
+                lines.append(f"pool {pool!r}: every rig of it is out of the run")
         if lines:
             lines.append(
                 "exit status 1: product failures as well"

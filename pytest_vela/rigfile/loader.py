@@ -52,15 +52,39 @@ def check_name(name: str) -> str:
     return name
 
 
+POOL = "pool:"  # --rig pool:NAME names the rigs whose files say pool = "NAME"
+
+
 def split_names(values: list[str]) -> list[str]:
-    """``--rig a,b --rig c`` → ``["a", "b", "c"]``, de-duplicated, order kept."""
+    """``--rig a,b --rig c`` → ``["a", "b", "c"]``, de-duplicated, order kept; a pool is named
+    ``pool:NAME``."""
     names: list[str] = []
     for value in values:
         for part in value.split(","):
             part = part.strip()
             if part and part not in names:
-                names.append(check_name(part))
+                pool = part.removeprefix(POOL)
+                check_name(pool)
+                names.append(part)
     return names
+
+
+def pool_members(pool: str, rig_dir: Path) -> list[Rig]:
+    """The rigs of ``rig_dir`` whose files say ``pool = "<pool>"``, by name; a
+    ``RigConfigError`` when there is none, or when a rig file there cannot be read."""
+    members = []
+    for name in known_rigs(rig_dir):
+        if (rig_dir / f"{name}.toml").is_file():
+            rig = load_rig(name, rig_dir)
+            if rig.settings.pool == pool:
+                members.append(rig)
+    if not members:
+        raise RigConfigError(
+            f"no rig file in {rig_dir} says pool = {pool!r}: add the line to each rig of the "
+            f"pool, or name rigs instead of {POOL}{pool} (known rigs: "
+            f"{', '.join(known_rigs(rig_dir))})"
+        )
+    return members
 
 
 def known_rigs(rig_dir: Path) -> list[str]:

@@ -273,6 +273,12 @@ class LabgridSettings(_Section):
 class RigSettings(_Section):
     kind: Literal["sim", "hardware", "process"] = "hardware"
     description: Text = ""
+    pool: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="the pool of identical rigs this one belongs to: --rig pool:NAME runs each "
+        "test once, on whichever rig of the pool is free",
+    )
     model: Text | None = Field(
         default=None, description="the watch model, as the farm lists it (pytest-vela rigs)"
     )

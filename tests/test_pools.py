@@ -1,0 +1,105 @@
+"""Pools of identical rigs: ``--rig pool:NAME`` runs each test once, on whichever rig of the pool
+is free — one rig without xdist, a rig per worker under it — and names the rig that ran it in
+Allure and JUnit; a rig that cannot come up is passed over for the next, and a pool with no rig
+left ends the run with exit 10, saying so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from junitparser import JUnitXml, Properties
+
+from tests.support.rigs import FAST_SIM, write_rig
+
+TESTS = "\n".join(
+    f"def test_{n}(watch):\n    assert 'up' in watch.shell('echo up')\n" for n in range(6)
+)
+DEAD = """
+kind = "hardware"
+pool = "desks"
+[serial]
+port = "/dev/ttyNONE-{name}"
+[ble]
+name = "Vela-gone"
+[timeouts]
+boot = 1
+shell = 1
+"""
+
+
+def _pool(pytester: pytest.Pytester, *members: str, dead: tuple[str, ...] = ()) -> None:
+    for name in members:
+        write_rig(pytester.path / "rigs", name, 'pool = "desks"\n' + FAST_SIM)
+    for name in dead:
+        write_rig(pytester.path / "rigs", name, DEAD.format(name=name))
+    pytester.makepyfile(test_pooled=TESTS)
+
+
+def _results(root: Path) -> dict[str, list[dict[str, object]]]:
+    """Each rig's Allure results (its directory), by rig."""
+    found: dict[str, list[dict[str, object]]] = {}
+    for path in (root / "reports").glob("*/allure-results/*-result.json"):
+        found.setdefault(path.parent.parent.name, []).append(json.loads(path.read_text()))
+    return found
+
+
+def _rig_label(result: dict[str, object]) -> str:
+    labels = result["labels"]
+    assert isinstance(labels, list)
+    return next(str(la["value"]) for la in labels if la["name"] == "rig")
+
+
+@pytest.mark.parametrize(
+    ("workers", "rigs_used"), [([], {"desk-a"}), (["-n", "2"], {"desk-a", "desk-b"})]
+)
+def test_each_test_runs_once_on_a_rig_of_the_pool(
+    pytester: pytest.Pytester, workers: list[str], rigs_used: set[str]
+) -> None:
+    _pool(pytester, "desk-a", "desk-b")
+    xml = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--rig", "pool:desks", f"--junitxml={xml}", *workers
+    )
+    result.assert_outcomes(passed=6)
+    results = _results(pytester.path)
+    assert set(results) == rigs_used  # without xdist the first rig runs them all
+    assert sum(len(r) for r in results.values()) == 6  # once each
+    for rig, written in results.items():
+        assert all(_rig_label(r) == rig for r in written)  # filed under the rig that ran it
+    ran = set()
+    for suite in JUnitXml.fromfile(str(xml)):
+        for case in suite:
+            properties = {p.name: p.value for p in case.child(Properties)}
+            assert "[pool:desks]" in case.name
+            ran.add(properties["rig"])
+    assert ran == rigs_used
+
+
+def test_a_rig_that_cannot_come_up_is_passed_over(pytester: pytest.Pytester) -> None:
+    _pool(pytester, "desk-b", dead=("desk-a",))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "pool:desks")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(["*desk-a down: SerialLost*its pool goes on*"])
+    assert set(_results(pytester.path)) == {"desk-b"}
+
+
+def test_a_pool_with_no_rig_left_ends_the_run_with_exit_10(pytester: pytest.Pytester) -> None:
+    _pool(pytester, dead=("desk-a", "desk-b"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "pool:desks")
+    result.assert_outcomes(skipped=6)
+    assert result.ret == 10
+    result.stdout.fnmatch_lines(["*pool 'desks' has no rig left for this worker (desk-a: *"])
+
+
+def test_an_unknown_pool_and_too_many_workers_are_usage_errors(pytester: pytest.Pytester) -> None:
+    _pool(pytester, "desk-a", "desk-b")
+    unknown = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "pool:benches")
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines(["*no rig file in * says pool = 'benches'*"])
+    crowded = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--rig", "pool:desks", "-n", "3"
+    )
+    assert crowded.ret == pytest.ExitCode.USAGE_ERROR
+    crowded.stderr.fnmatch_lines(["*-n 3: the run's pools have 2 rig(s)*give -n 2 or fewer*"])
