@@ -5,7 +5,8 @@ recovered; a test that failed for the product never is.
 Every attempt is a report of its own: an attempt given up on is logged as ``rerun`` (the
 terminal's ``R``, counted apart), and each is its own Allure result of the test (Allure shows
 them as its retries). The last attempt is the test's outcome; one that passes after a rerun is
-counted as such in the closing line and tagged in the report.
+counted as such in the closing line and tagged in the report. A pool's test is run again on its
+rig, or, when that rig has been taken out of the run, on another of its pool.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import pytest
 from _pytest.runner import runtestprotocol
 
-from pytest_vela.plugin.record import RECORD, TestRecord, item_rig
+from pytest_vela.plugin.record import BOUND, RECORD, TestRecord, item_rig, item_target
+from pytest_vela.plugin.run import SESSION
 from pytest_vela.plugin.verdict import verdicts
 from pytest_vela.report.summary import RIG
 
@@ -54,7 +56,8 @@ class Reruns:
         for attempt in range(1, self.count + 2):
             ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
             if attempt > 1:
-                _fresh(item, rig, attempt)
+                rig = _fresh(item, rig, attempt)
+                item.config.stash[SESSION].router.current = rig
             reports = runtestprotocol(item, nextitem=nextitem, log=False)
             again = attempt <= self.count and broken_by_the_rig(reports)
             for report in reports:
@@ -74,8 +77,14 @@ class Reruns:
         return None
 
 
-def _fresh(item: pytest.Item, rig: str, attempt: int) -> None:
+def _fresh(item: pytest.Item, rig: str, attempt: int) -> str:
     """The item as before its first attempt: its function-scoped fixtures made anew, a new
-    record (evidence and judgement of this attempt only)."""
+    record (evidence and judgement of this attempt only); a pool's test may get another rig of
+    its pool (its own was taken out of the run). Returns the rig it runs on now."""
     item._initrequest()  # type: ignore[attr-defined]
+    pool = item.config.stash[SESSION].targets.pools.get(item_target(item) or "")
+    if pool is not None:
+        rig = pool.rig() or rig
+        item.stash[BOUND] = rig
     item.stash[RECORD] = TestRecord(rig, attempt=attempt)
+    return rig
