@@ -60,9 +60,9 @@ def command(explicit: str | None = None, cache: Path | None = None, say: Any = p
     npm = shutil.which("npm")
     if node is None or npm is None:
         raise ReportError(
-            "pytest-vela report builds the page with Allure 3 from npm, which needs Node.js "
-            "(20 or later) and npm: install them (Debian: apt-get install nodejs npm), or name "
-            "an Allure 3 command with --allure or VELA_ALLURE"
+            "pytest-vela report builds the page with Allure 3 from npm, which needs Node.js 20 "
+            "(20.19 or later) and npm: install them (Debian: apt-get install nodejs npm), or "
+            "name an Allure 3 command with --allure or VELA_ALLURE"
         )
     prefix = (cache or cache_dir()) / f"allure-{VERSION}"
     cli = _installed(prefix)
