@@ -4,7 +4,8 @@ from (so that ``--serve`` can serve it again without rebuilding while the result
 they were).
 
 The directory form goes to ``<root>/allure-report`` and the single file to
-``<root>/allure-report-single-file``, so that building one never replaces the other.
+``<root>/allure-report-single-file``, so that building one never replaces the other. Beside
+its index, each holds ``metrics.html``: the runs' metrics across the trend's runs.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_vela.report import allure3, history
+from pytest_vela.report import allure3, history, metrics
 from pytest_vela.report.allure3 import ReportError
+from pytest_vela.report.metrics_page import render_page
 from pytest_vela.report.scrub import scrub, third_party_requests
 from pytest_vela.report.sources import ResultsDir, find_results, newest_change
 
 MARKER = ".pytest-vela-report"  # in every output directory this command made (and may replace)
 DIRECTORY_OUTPUT = "allure-report"
 SINGLE_FILE_OUTPUT = "allure-report-single-file"
-NOT_STAGED = ("environment.properties",)  # besides dot files: see _stage
+METRICS_PAGE = "metrics.html"
+NOT_STAGED = ("environment.properties", metrics.METRICS_FILE)  # and dot files: see _stage
 
 
 @dataclass
@@ -152,11 +155,47 @@ def _replace(built: Path, output: Path) -> None:
 
 
 @dataclass
+class MetricsTrend:
+    """What the metrics page draws, and the points the build adds beside the history."""
+
+    runs: list[history.RunSummary]
+    points: list[metrics.Point]
+    new: list[metrics.Point]
+    skipped: list[metrics.Skipped]
+
+    @property
+    def names(self) -> set[tuple[str, str]]:
+        return {(p.rig, p.name) for p in self.points}
+
+
+def metrics_trend(found: Target, trend: history.HistoryPlan | None) -> MetricsTrend:
+    """This build's runs' metrics, after those of the runs the history holds (up to this
+    build's runs, as Allure's trend is drawn)."""
+    runs = trend.runs if trend is not None else history.summarise_runs(found.dirs)
+    samples, skipped = metrics.read_samples(found.dirs)
+    current = metrics.points(samples, {r.run: r.ts for r in runs})
+    if trend is None or found.history is None:
+        return MetricsTrend(runs, current, [], skipped)
+    mine = {r.run for r in runs}
+    last = max((r.ts for r in runs), default=0.0)
+    earlier = [r for r in trend.held if r.run not in mine and (trend.extends or r.ts <= last)]
+    kept = metrics.kept_points(found.history, [r.run for r in earlier])
+    new_runs = {r.run for r in trend.new}
+    new = [p for p in current if p.run in new_runs]
+    return MetricsTrend(earlier + runs, kept + current, new, skipped)
+
+
+@dataclass
 class Built:
-    """A finished build: its index page and what it did to the trend."""
+    """A finished build: its index page and what it did to the trend and the metrics."""
 
     index: Path
     trend: history.HistoryPlan | None
+    metrics: MetricsTrend
+
+    @property
+    def metrics_page(self) -> Path | None:
+        return self.index.parent / METRICS_PAGE if self.metrics.points else None
 
 
 def build(found: Target, args: argparse.Namespace, say: Any = print) -> Built:
@@ -187,8 +226,13 @@ def build(found: Target, args: argparse.Namespace, say: Any = print) -> Built:
             encoding="utf-8",
         )
         allure3.generate(argv, config, staged, cwd=staging)
+        measured = metrics_trend(found, trend)
         if trend is not None:
             history.record(trend)
+            metrics.keep(trend.history, measured.new)
+        if measured.points:
+            page = render_page(args.name, measured.runs, measured.points)
+            (built / METRICS_PAGE).write_text(page, encoding="utf-8")
         scrub(built)
         left = third_party_requests(built)
         if left:
@@ -196,4 +240,4 @@ def build(found: Target, args: argparse.Namespace, say: Any = print) -> Built:
         stamp = dict(found.stamp(), built=time.time())
         (built / MARKER).write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
         _replace(built, output)
-    return Built(found.index, trend)
+    return Built(found.index, trend, measured)

@@ -25,7 +25,14 @@ from typing import Any
 
 from pytest_vela.report import allure3, history
 from pytest_vela.report.allure3 import ReportError
-from pytest_vela.report.build import DIRECTORY_OUTPUT, SINGLE_FILE_OUTPUT, build, target
+from pytest_vela.report.build import (
+    DIRECTORY_OUTPUT,
+    METRICS_PAGE,
+    SINGLE_FILE_OUTPUT,
+    Built,
+    build,
+    target,
+)
 from pytest_vela.report.serving import serve
 from pytest_vela.report.sources import latest_results, outcome_of
 from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, closing_line, plural
@@ -133,11 +140,31 @@ def run(args: argparse.Namespace) -> int:
         )
     if built is not None and built.trend is not None:
         print(_trend_line(built.trend))
+    if built is not None:
+        _say_metrics(built)
+    elif (found.output / METRICS_PAGE).is_file():
+        print(f"metrics: {found.output / METRICS_PAGE}")
     print(closing_line(outcomes))
     status = _gate(args, outcomes)
     if args.serve:
         serve(found.output, args.port)
     return status
+
+
+def _say_metrics(built: Built) -> None:
+    measured = built.metrics
+    page = built.metrics_page
+    for skipped in measured.skipped:
+        print(f"metrics: {skipped}")
+    if page is None:
+        print("metrics: none recorded in these runs")
+        return
+    names = sorted({name for _, name in measured.names})
+    rigs = sorted({rig for rig, _ in measured.names})
+    print(
+        f"metrics: {page} — {plural(len(names), 'metric')} ({', '.join(names)}) on "
+        f"{', '.join(rigs)}, {plural(len({p.run for p in measured.points}), 'run')}"
+    )
 
 
 def _trend_line(trend: history.HistoryPlan) -> str:
