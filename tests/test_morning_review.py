@@ -287,23 +287,6 @@ def test_the_sequence_diagram_holds_every_event_and_the_expected_order(night: Ni
     assert "assert_order failed" in text and "link drop" in text
 
 
-def test_the_crash_and_the_link_going_down_are_in_its_sequence_diagram(night: Night) -> None:
-    crash = _results(night.reports, "sim")["test_crash[sim]"]
-    svg = ET.fromstring(_attachment(night.reports, "sim", crash, "sequence diagram"))
-    rows = [
-        g for g in svg.iter("{http://www.w3.org/2000/svg}g") if "step" in (g.get("class") or "")
-    ]
-    texts = [
-        ["".join(t.itertext()) for t in g.iter("{http://www.w3.org/2000/svg}text")] for g in rows
-    ]
-    labels = [row[3] for row in texts if len(row) > 3]
-    assert any(label.startswith("watch crash: ") for label in labels), labels
-    assert "app link down" in labels or "disconnected (link lost)" in labels, labels
-    assert any(re.match(r"#\d+ send\(", label) for label in labels), labels  # the command's id
-    assert all(row[2] for row in texts), texts  # the watch clock on every row
-    assert int(svg.get("width", "0")) <= 1180
-
-
 def test_the_controller_writes_each_rigs_environment(night: Night) -> None:
     sim = json.loads((night.reports / "sim" / "allure-results" / "vela-rig.json").read_text())
     env = sim["environment"]
