@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.report.command import make_server
 from pytest_vela.report.scrub import third_party_requests
+from pytest_vela.report.serving import make_server
 from tests.support.browser import open_page
 from tests.support.rigs import fast_sim_rig, write_rig
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,17 +19,42 @@ from tests.support.rigs import FAST_SIM, write_rig
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "pingpong-app"
 PACKAGE = "com.example.pingpong"
+_LEFT_BY_BUILDS = shutil.ignore_patterns("build", "dist", "node_modules", "tests")
 
 
 @pytest.fixture(scope="module")
 def pingpong(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_node()
     project = tmp_path_factory.mktemp("example") / "pingpong-app"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("build", "dist", "tests"))
+    shutil.copytree(EXAMPLE, project, ignore=_LEFT_BY_BUILDS)
     built: BuildResult = build_project(project)
     assert built.ok and built.rpk_path is not None, built.output
     assert built.error_lines == [], built.output
     return built.rpk_path
+
+
+def test_building_the_example_leaves_its_clone_clean(tmp_path: Path) -> None:
+    """The toolkit writes build/, dist/ and a babel cache, and adds ``browserslist`` to a
+    package.json without it (for minPlatformVersion >= 1040): none of it may dirty a clone."""
+    require_node()
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    clone = tmp_path / "pingpong-app"
+    shutil.copytree(EXAMPLE, clone, ignore=shutil.ignore_patterns("build", "dist", "node_modules"))
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=clone, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "x")
+    before = (clone / "package.json").read_bytes()
+    built = build_project(clone)
+    assert built.ok, built.output
+    assert (clone / "build").is_dir() and built.rpk_path is not None  # it did write them
+    assert git("status", "--porcelain", "--untracked-files=all") == ""
+    assert (clone / "package.json").read_bytes() == before  # left as it was, byte for byte
 
 
 def _fast_rig(pytester: pytest.Pytester) -> None:

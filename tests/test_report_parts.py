@@ -209,3 +209,19 @@ def test_pytest_fixtures_is_the_reference_with_units(pytester: pytest.Pytester) 
     assert ".data is the string the app received" in flat
     assert ".shell(cmd, timeout=None)" in flat and ".set_latency(ms)" in flat
     assert "_vela_test_on_rig" not in out  # internal: pytest --fixtures hides it without -v
+
+
+def test_a_node_too_old_for_the_pinned_allure_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _results_dir(tmp_path / "reports" / "sim" / "allure-results", "sim")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name, says in (("node", "v18.20.4"), ("npm", "9.2.0")):  # Debian 12's
+        (tools / name).write_text(f"#!/bin/sh\necho {says}\n")
+        (tools / name).chmod(0o755)
+    monkeypatch.delenv("VELA_ALLURE", raising=False)
+    monkeypatch.setenv("PATH", f"{tools}:/usr/bin:/bin")
+    assert run_report(_args(str(tmp_path / "reports"))) == 2
+    err = capsys.readouterr().err
+    assert "Node.js 20.19 or later" in err and "is v18.20.4" in err and "nodejs.org" in err

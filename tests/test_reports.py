@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.rigs import FAST_SIM
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _results(root: Path, rig: str) -> dict[str, dict[str, Any]]:
@@ -98,6 +101,30 @@ def test_rig_faults_are_broken_and_crashes_failed(pytester: pytest.Pytester) -> 
     assert "Assertion failed" in (results_dir / console[0]["source"]).read_text()
     assert _category(pytester.path, "sim", crashed) == "Watch crashed"
     assert _failure(crashed) == "crash"
+
+
+def test_a_crash_is_drawn_in_its_sequence_diagram(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_crash(interconnect, vela_sim):
+            assert interconnect.send({"n": 0}).ok
+            vela_sim.crash()
+            interconnect.send({"n": 1})
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(failed=1)
+    crash = _results(pytester.path, "sim")["test_crash[sim]"]
+    results_dir = pytester.path / "reports" / "sim" / "allure-results"
+    source = next(a["source"] for a in crash["attachments"] if a["name"] == "sequence diagram")
+    svg = ET.fromstring((results_dir / source).read_text())
+    rows = [g for g in svg.iter(f"{SVG}g") if "step" in (g.get("class") or "")]
+    texts = [["".join(t.itertext()) for t in g.iter(f"{SVG}text")] for g in rows]
+    labels = [row[3] for row in texts if len(row) > 3]
+    assert any(label.startswith("watch crash: Assertion failed") for label in labels), labels
+    assert "app link down" in labels or "disconnected (link lost)" in labels, labels
+    assert any(re.match(r"#\d+ send\(", label) for label in labels), labels  # the command's id
+    assert all(row[2] for row in texts), texts  # the watch clock on every row
+    assert int(svg.get("width", "0")) <= 1180
 
 
 def test_tests_that_use_no_rig_leave_no_reports(pytester: pytest.Pytester) -> None:

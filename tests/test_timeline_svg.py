@@ -1,19 +1,38 @@
-"""The sequence diagram: valid SVG, every event in it, bursts collapsed, order failures drawn."""
+"""The sequence diagram: valid SVG, every event in it, bursts collapsed, order failures drawn,
+a crash across the lanes, the watch clock on every row, a small picture for a short exchange."""
 
 from __future__ import annotations
 
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
-from pytest_vela.link.trace import LinkTrace
+from pytest_vela.link.trace import LinkTrace, TraceRecord
 from pytest_vela.peer.events import Event
-from pytest_vela.report.sequence_rows import MAX_ROWS
-from pytest_vela.report.sequence_svg import render_svg
+from pytest_vela.report.sequence_rows import COLOURS, MAX_ROWS, PHONE, WATCH, WatchMark
+from pytest_vela.report.sequence_svg import (
+    BOTTOM,
+    LANE_X,
+    MAX_WIDTH,
+    MIN_WIDTH,
+    ROW,
+    TOP,
+    render_svg,
+)
 from pytest_vela.wire.framing import encode as frames
-from pytest_vela.wire.messages import AppData, Command, Message, Result, encode
+from pytest_vela.wire.messages import (
+    AppData,
+    Command,
+    EventReport,
+    Hello,
+    Message,
+    Result,
+    SessionState,
+    encode,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 T0 = 1_800_000_000.0
@@ -115,3 +134,71 @@ def test_text_from_the_watch_is_made_safe() -> None:
 def test_an_empty_exchange_says_so() -> None:
     svg = ET.fromstring(render_svg([], T0))
     assert "(no events and no link traffic)" in _texts(svg)
+
+
+def _trace(*steps: tuple[str, Message | str]) -> list[TraceRecord]:
+    """A link trace of these messages (or link events), 10 ms apart from T0."""
+    trace = LinkTrace()
+    for n, (direction, message) in enumerate(steps):
+        if isinstance(message, str):
+            trace.event(message)
+        else:
+            for frame in frames(encode(message), n + 1, 247, 1 << 20):
+                trace.frame(direction, frame)  # type: ignore[arg-type]
+    walls = {r.msg_id: T0 + 0.01 * n for n, r in enumerate(trace.since(0))}
+    return [
+        replace(r, wall=walls.get(r.msg_id, T0) if r.msg_id is not None else T0 + 0.01 * n)
+        for n, r in enumerate(trace.since(0))
+    ]
+
+
+def _rows(svg: ET.Element) -> list[ET.Element]:
+    return [g for g in svg.iter(f"{SVG}g") if "step" in (g.get("class") or "")]
+
+
+def test_a_crash_crosses_the_lanes_and_the_link_is_seen_going_down() -> None:
+    events = [Event("open", T0 + 0.001, is_reconnected=False, seq=1, watch_ts=1.0)]
+    records = _trace(("tx", Command(4, "send", {"data": {"n": 1}})), ("rx", SessionState(False)))
+    records += [replace(r, wall=T0 + 0.2) for r in _trace(("event", "disconnected (link lost)"))]
+    line = "dump_assert_info: Assertion failed rtcb: at file: sched/sched_unlock.c:67"
+    svg = ET.fromstring(render_svg(events, T0, records, marks=[WatchMark(T0 + 0.015, line)]))
+    text = _texts(svg)
+    assert "1 crash" in text.splitlines()[0]
+    order = [label for label in text.splitlines() if "#4 send" in label or "watch crash" in label]
+    assert order[0].startswith("#4 send") and order[1].startswith("watch crash: Assertion failed")
+    assert "app link down" in text and "disconnected (link lost)" in text
+    crash = next(g for g in _rows(svg) if "crash" in (g.get("class") or ""))
+    across = [ln for ln in crash.iter(f"{SVG}line") if ln.get("stroke") == COLOURS["crash"]]
+    assert [(ln.get("x1"), ln.get("x2")) for ln in across] == [
+        (str(LANE_X[PHONE]), str(LANE_X[WATCH]))
+    ]
+    assert line in "".join(crash.find(f"{SVG}title").itertext())  # type: ignore[union-attr]
+
+
+def test_every_row_has_a_watch_clock_and_each_command_its_id() -> None:
+    records = _trace(
+        ("rx", Hello("1", "com.vela.agent", 5000.0)),
+        ("tx", Command(2, "send", {"data": "x"})),
+        ("rx", Result(2, True, clock=5020.0)),
+        ("rx", EventReport(1, "open", 5005.0, is_reconnected=False)),
+    )
+    svg = ET.fromstring(render_svg([], T0, records))
+    clocks = [g.findall(f"{SVG}text")[2].text for g in _rows(svg)]
+    assert clocks == ["5000.0", "≈5010.0", "5020.0", "5005.0"], clocks  # measured, or ≈
+    text = _texts(svg)
+    assert '#2 send({"data": "x"})' in text and "result #2 ok" in text
+    assert "#1 open (first), before the log" in text  # in the trace, not in the test's log
+    assert _seqs(svg) == []  # the log's events only
+
+
+def test_a_short_exchange_fills_a_small_picture() -> None:
+    records = _trace(("tx", Command(2, "send", {"data": "x"})), ("rx", Result(2, True)))
+    svg = ET.fromstring(render_svg([], T0, records))
+    assert int(svg.get("width", "0")) == MIN_WIDTH
+    rows = _rows(svg)
+    first_y = float(rows[0].findall(f"{SVG}text")[0].get("y", "0"))
+    assert first_y - 34 <= ROW + 4  # right below the column heads
+    assert int(svg.get("height", "0")) == TOP + len(rows) * ROW + BOTTOM
+    wide = "x" * 300
+    marked = render_svg([], T0, records, marks=[WatchMark(T0, wide)])
+    assert int(ET.fromstring(marked).get("width", "0")) == MAX_WIDTH  # grows, within bounds

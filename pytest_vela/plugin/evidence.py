@@ -19,6 +19,7 @@ from pytest_vela.device.crash_report import CrashReport
 from pytest_vela.link.trace import LinkTrace, TraceRecord
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin.record import TestRecord
+from pytest_vela.report.sequence_rows import WatchMark
 from pytest_vela.report.sequence_svg import render_svg
 from pytest_vela.rig.session import RigSession
 from pytest_vela.wire.profile import AGENT_FOLD, split_agent_lines
@@ -74,10 +75,17 @@ def attach(evidence: Evidence) -> None:
         allure.attach(events.timeline(), "event timeline", allure.attachment_type.TEXT)
     if events is not None or evidence.records:
         # Without an event log (an app under test reports none) the link trace alone draws it.
+        crashes = [WatchMark(crash.ts, crash.line) for crash in evidence.crashes]
         svg = (
-            render_svg(list(events), events.started, evidence.records or [], events.order_failure)
+            render_svg(
+                list(events),
+                events.started,
+                evidence.records or [],
+                events.order_failure,
+                crashes,
+            )
             if events is not None
-            else render_svg([], evidence.started, evidence.records or [])
+            else render_svg([], evidence.started, evidence.records or [], marks=crashes)
         )
         allure.attach(svg, "sequence diagram", allure.attachment_type.SVG)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -25,6 +26,14 @@ from pytest_vela.report.categories import allure3_categories
 
 VERSION = "3.18.0"
 PACKAGE = f"allure@{VERSION}"
+# allure 3.18 declares no engines; its directory watcher's chokidar 5 and readdirp 5 ask for
+# node >= 20.19.0.
+NODE_MIN = (20, 19)
+NODE_NEEDED = "Node.js 20.19 or later"
+NODE_WHERE = (
+    "Debian 13: apt-get install nodejs npm; Debian 12's nodejs is 18, too old: take Node.js 20 "
+    "or 22 from nodejs.org or NodeSource"
+)
 INSTALL_TIMEOUT = 600.0
 GENERATE_TIMEOUT = 900.0
 
@@ -50,6 +59,23 @@ def _installed(prefix: Path) -> Path | None:
     return cli if meta.get("version") == VERSION and cli.is_file() else None
 
 
+def _check_node(node: str) -> None:
+    """A clear error for a Node.js too old for the pinned Allure (it would fail on import)."""
+    try:
+        said = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return  # let Allure itself say what is wrong
+    found = re.match(r"v(\d+)\.(\d+)", said)
+    if found and (int(found[1]), int(found[2])) < NODE_MIN:
+        raise ReportError(
+            f"pytest-vela report builds the page with Allure {VERSION}, which needs "
+            f"{NODE_NEEDED}; {node} is {said}: install a newer one ({NODE_WHERE}), or name an "
+            "Allure 3 command with --allure or VELA_ALLURE"
+        )
+
+
 def command(explicit: str | None = None, cache: Path | None = None, say: Any = print) -> list[str]:
     """The argv that runs Allure 3: the one named (``--allure`` / ``VELA_ALLURE``), else the
     pinned one from the cache, installed there first when missing."""
@@ -60,10 +86,11 @@ def command(explicit: str | None = None, cache: Path | None = None, say: Any = p
     npm = shutil.which("npm")
     if node is None or npm is None:
         raise ReportError(
-            "pytest-vela report builds the page with Allure 3 from npm, which needs Node.js "
-            "(20 or later) and npm: install them (Debian: apt-get install nodejs npm), or name "
-            "an Allure 3 command with --allure or VELA_ALLURE"
+            f"pytest-vela report builds the page with Allure 3 from npm, which needs {NODE_NEEDED} "
+            f"and npm: install them ({NODE_WHERE}), or name an Allure 3 command with --allure "
+            "or VELA_ALLURE"
         )
+    _check_node(node)
     prefix = (cache or cache_dir()) / f"allure-{VERSION}"
     cli = _installed(prefix)
     if cli is not None:

@@ -6,7 +6,10 @@ Each PATH is a reports root (``reports/``, holding ``<rig>/allure-results``), a 
 directory, or a folder holding several roots (one per farm host); the default is ``reports``.
 The report is built by Allure 3 (pinned, installed from npm on first use) with one environment
 per rig, the rig / crash / product categories, and a trend kept in ``<root>/history.jsonl``
-(one point per build); every third-party request is removed from its pages. The closing line
+(one point per run: building one run's report again, as a single file or to serve it, adds
+none; see ``history``); every third-party request is removed from its pages. ``--serve``
+serves the report already built from the same results as they are now, and builds it only
+when there is none or the results changed. The closing line
 is the terminal's own ("N product failures, M watch crashes, K rig faults (rig: reason)"); with
 ``--max-failures`` / ``--max-rig-faults`` the exit code is the nightly job's quality gate.
 """
@@ -14,24 +17,26 @@ is the terminal's own ("N product failures, M watch crashes, K rig faults (rig: 
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
-import os
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from pytest_vela.report import allure3
+from pytest_vela.report import allure3, history
 from pytest_vela.report.allure3 import ReportError
-from pytest_vela.report.scrub import scrub, third_party_requests
-from pytest_vela.report.sources import ResultsDir, find_results, latest_results, outcome_of
-from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, closing_line
+from pytest_vela.report.build import (
+    DIRECTORY_OUTPUT,
+    METRICS_PAGE,
+    SINGLE_FILE_OUTPUT,
+    Built,
+    build,
+    target,
+)
+from pytest_vela.report.serving import serve
+from pytest_vela.report.sources import latest_results, outcome_of
+from pytest_vela.report.summary import CRASH, PRODUCT, RIG, TEST, closing_line, plural
 
-MARKER = ".pytest-vela-report"  # in every output directory this command made (and may replace)
 GATE_FAILED = 1
 BUILD_FAILED = 2
 
@@ -57,7 +62,8 @@ def register(sub: Any) -> None:
         "--output",
         type=Path,
         metavar="DIR",
-        help="where the report goes (default: <first root>/allure-report); replaced on each build",
+        help=f"where the report goes (default: <first root>/{DIRECTORY_OUTPUT}, with "
+        f"--single-file <first root>/{SINGLE_FILE_OUTPUT}); replaced on each build",
     )
     parser.add_argument(
         "--name", default="pytest-vela", help="the report's title (default: pytest-vela)"
@@ -72,7 +78,7 @@ def register(sub: Any) -> None:
         "--history",
         type=Path,
         metavar="FILE",
-        help="the trend's history, one line per build (default: <first root>/history.jsonl)",
+        help="the trend's history, one point per run (default: <first root>/history.jsonl)",
     )
     parser.add_argument(
         "--no-history", action="store_true", help="neither read nor extend the history"
@@ -93,7 +99,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--serve",
         action="store_true",
-        help="serve the report on 127.0.0.1 after building it and print its URL (Ctrl-C ends)",
+        help="serve the report on 127.0.0.1 and print its URL (Ctrl-C ends); a report already "
+        "built from the same results, unchanged since, is served without rebuilding it",
     )
     parser.add_argument(
         "--port", type=int, default=0, help="port for --serve (default: any free port)"
@@ -107,132 +114,67 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _root(paths: list[Path], dirs: list[ResultsDir]) -> Path:
-    first = paths[0]
-    if any(d.path.resolve() == first.resolve() for d in dirs):
-        return first.parent.parent if first.name == "allure-results" else first.parent
-    return first
-
-
-def _stage(dirs: list[ResultsDir], staging: Path) -> list[Path]:
-    """The results as Allure reads them: each directory's files (hard-)linked into a staging
-    directory of its own, without its ``environment.properties`` (of several, Allure keeps
-    the last, which would pass one rig's environment off as the farm's); one merged file
-    holds what all the rigs share instead, and the rigs' own go to their environments."""
-    staged = []
-    for index, directory in enumerate(dirs):
-        target = staging / f"{index:03d}-{directory.rig}"
-        target.mkdir()
-        for file in directory.path.iterdir():
-            if file.is_file() and file.name != "environment.properties" and file.name[0] != ".":
-                _link(file, target / file.name)
-        staged.append(target)
-    common: dict[str, set[str]] = {}
-    for directory in dirs:
-        for key, value in directory.environment.items():
-            common.setdefault(key, set()).add(value)
-    everywhere = [k for k in common if all(k in d.environment for d in dirs)]
-    shared = {
-        k: common[k].pop() for k in everywhere if len(common[k]) == 1 and not k.startswith("rig")
-    }
-    shared["rigs"] = ", ".join(sorted({d.rig for d in dirs}))
-    hosts = sorted(common.get("host", set()))
-    if len(hosts) > 1:
-        shared["hosts"] = ", ".join(hosts)
-    farm = staging / "zzz-farm"
-    farm.mkdir()
-    lines = [f"{k}={v}" for k, v in sorted(shared.items())]
-    (farm / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    staged.append(farm)
-    return staged
-
-
-def _link(source: Path, target: Path) -> None:
-    """A hard link where the file system allows (Allure skips symbolic links), else a copy."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
-def _environments(dirs: list[ResultsDir]) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
-    for directory in dirs:
-        env = found.setdefault(directory.rig, {})
-        env.update({k: v for k, v in directory.environment.items() if k != "rig"})
-    return found
-
-
-def _replace(built: Path, output: Path) -> None:
-    if output.exists():
-        if not (output / MARKER).exists():
-            raise ReportError(
-                f"{output} exists and is not a report this command built: give another "
-                "--output, or remove it"
-            )
-        shutil.rmtree(output)
-    os.replace(built, output)
-
-
-def build(args: argparse.Namespace, say: Any = print) -> tuple[Path, list[Any]]:
-    """Build the report; returns its index page and each test's outcome."""
-    paths: list[Path] = list(args.paths) or [Path("reports")]
-    dirs = find_results(paths)
-    if not dirs:
-        raise ReportError(
-            f"no Allure results under {', '.join(map(str, paths))}: run the tests first "
-            "(pytest writes <reports>/<rig>/allure-results), or name their directories"
-        )
-    root = _root(paths, dirs)
-    output: Path = args.output or root / "allure-report"
-    history = None if args.no_history else (args.history or root / "history.jsonl")
-    argv = allure3.command(args.allure, say=say)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    if history is not None:
-        history.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".vela-report-", dir=output.parent) as tmp:
-        staging = Path(tmp).resolve()
-        built = staging / "out"
-        (staging / "results").mkdir()
-        staged = _stage(dirs, staging / "results")
-        config = staging / "allurerc.mjs"
-        config.write_text(
-            allure3.config(
-                name=args.name,
-                output=built.resolve(),
-                history=history.resolve() if history is not None else None,
-                environments=_environments(dirs),
-                single_file=args.single_file,
-            ),
-            encoding="utf-8",
-        )
-        allure3.generate(argv, config, staged, cwd=staging)
-        scrub(built)
-        left = third_party_requests(built)
-        if left:
-            raise ReportError("the report would still load from elsewhere: " + "; ".join(left))
-        (built / MARKER).write_text("built by pytest-vela report\n")
-        _replace(built, output)
-    outcomes = [outcome_of(result, directory.rig) for directory, result in latest_results(dirs)]
-    return output / "index.html", outcomes
-
-
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
-        index, outcomes = build(args)
+        found = target(args)
+        reuse = args.serve and found.is_current()
+        built = None if reuse else build(found, args)
     except ReportError as exc:
         print(f"pytest-vela report: {exc}", file=sys.stderr)
         return BUILD_FAILED
-    took = time.monotonic() - started
+    outcomes = [outcome_of(result, d.rig) for d, result in latest_results(found.dirs)]
     per_rig = Counter(o.rig for o in outcomes)
     rigs = ", ".join(f"{rig} ({n})" for rig, n in sorted(per_rig.items()))
-    print(f"report: {index} — {len(outcomes)} tests on {rigs}; built in {took:.1f} s")
+    if built is None:
+        stamp = found.built_stamp() or {}
+        when = time.strftime("%H:%M:%S", time.localtime(float(stamp.get("built", 0))))
+        how = f"built at {when}, the results unchanged since: not rebuilt"
+    else:
+        how = f"built in {time.monotonic() - started:.1f} s"
+    print(f"report: {found.index} — {len(outcomes)} tests on {rigs}; {how}")
+    if not found.single_file and not args.serve:
+        print(
+            "  (a directory report loads its data over http: opened from file:// it shows a "
+            "spinner for ever; open it with --serve, or build it with --single-file)"
+        )
+    if built is not None and built.trend is not None:
+        print(_trend_line(built.trend))
+    if built is not None:
+        _say_metrics(built)
+    elif (found.output / METRICS_PAGE).is_file():
+        print(f"metrics: {found.output / METRICS_PAGE}")
     print(closing_line(outcomes))
     status = _gate(args, outcomes)
     if args.serve:
-        serve(index.parent, args.port)
+        serve(found.output, args.port)
     return status
+
+
+def _say_metrics(built: Built) -> None:
+    measured = built.metrics
+    page = built.metrics_page
+    for skipped in measured.skipped:
+        print(f"metrics: {skipped}")
+    if page is None:
+        print("metrics: none recorded in these runs")
+        return
+    names = sorted({name for _, name in measured.names})
+    rigs = sorted({rig for rig, _ in measured.names})
+    print(
+        f"metrics: {page} — {plural(len(names), 'metric')} ({', '.join(names)}) on "
+        f"{', '.join(rigs)}, {plural(len({p.run for p in measured.points}), 'run')}"
+    )
+
+
+def _trend_line(trend: history.HistoryPlan) -> str:
+    where = trend.history
+    points = plural(history.point_count(where), "point")
+    if trend.extends:
+        runs = ", ".join(r.run[:8] for r in trend.new)
+        return f"trend: {where}, {points}: one added for run {runs}"
+    runs = ", ".join(r.run[:8] for r in trend.runs)
+    return f"trend: {where}, {points}: none added, run {runs} has its point there already"
 
 
 def _gate(args: argparse.Namespace, outcomes: list[Any]) -> int:
@@ -254,26 +196,3 @@ def _gate(args: argparse.Namespace, outcomes: list[Any]) -> int:
         )
         status = status or (GATE_FAILED if counts[RIG] > args.max_rig_faults else 0)
     return status
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def make_server(directory: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
-    """An http server for the report on 127.0.0.1 only."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-
-
-def serve(directory: Path, port: int = 0) -> None:
-    server = make_server(directory, port)
-    print(f"serving the report at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C ends)")
-    sys.stdout.flush()
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()

@@ -2,10 +2,14 @@
 trace, then grouped into rows (``sequence_svg`` draws them).
 
 Three lanes: the phone (the peer, played by the harness), the link (the BLE bridge) and the
-watch app. The link trace gives the arrows — agent commands and their results, messages each
-way, the phone's link orders, acknowledgements — reassembled from its frames and decoded; the
-event log gives the marks on the watch app's lane (open, message, close and error, with their
-codes); link events (connect, disconnect, framing errors) are marks on the link's lane.
+watch app. The link trace gives the arrows — agent commands and their results, each naming
+its ``#id``, messages each way, the phone's link orders, acknowledgements — reassembled from
+its frames and decoded; the event log gives the marks on the watch app's lane (open, message,
+close and error, with their codes), and an event the trace carries but the log does not (one
+that came while the fixtures set the test up) is marked from the trace; link events (connect,
+disconnect, framing errors) and the watch app's link going up or down are marks on the link's
+lane. What the watch itself said — a crash's panic — comes as ``WatchMark``s with their host
+times, drawn across the lanes: everything below it happened after.
 
 One row per step, so no two labels ever share a line. Long gaps are drawn as gaps. Runs of
 alike steps are collapsed ("×20 message #7–#26"; a burst never spans an open, close or error),
@@ -15,6 +19,7 @@ and a very long exchange is summarised in slices, so that 20 events and 2,000 re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +39,7 @@ from pytest_vela.wire.messages import (
     Ping,
     Pong,
     Result,
+    SessionState,
     decode,
 )
 
@@ -54,7 +60,18 @@ COLOURS = {
     "small": "#9e9e9e",
     "link": "#ef6c00",
     "raw": "#616161",
+    "crash": "#b71c1c",
 }
+
+
+@dataclass(frozen=True)
+class WatchMark:
+    """A line the watch printed that the diagram shows (a crash's marker line), with the host
+    time it arrived."""
+
+    t: float
+    line: str
+    kind: str = "crash"
 
 
 @dataclass
@@ -129,14 +146,16 @@ def _short(value: object, limit: int = 80) -> str:
 
 
 def message_step(t: float, direction: str, message: Message) -> Step | None:
-    """The arrow of one decoded bridge message; None for event reports (the log's marks)."""
+    """The arrow (or mark) of one decoded bridge message; None for event reports (the log's
+    marks, see ``trace_steps``)."""
     outgoing = direction == "tx"
     src, dst = (PHONE, WATCH) if outgoing else (WATCH, PHONE)
     if isinstance(message, EventReport):
         return None
     if isinstance(message, Command):
         args = f"({_short(message.args)})" if message.args else "()"
-        return Step(t, src, dst, f"cmd:{message.op}", f"{message.op}{args}", COLOURS["cmd"])
+        label = f"#{message.id} {message.op}{args}"
+        return Step(t, src, dst, f"cmd:{message.op}", label, COLOURS["cmd"])
     if isinstance(message, Result):
         if message.ok:
             said = "ok" + (f" status {message.status}" if message.status is not None else "")
@@ -144,26 +163,38 @@ def message_step(t: float, direction: str, message: Message) -> Step | None:
             said = f"fail{_code_name(message.code)}" + (
                 f": {_short(message.data, 40)}" if message.data is not None else ""
             )
-        return Step(t, src, dst, f"res:{message.ok}", f"result #{message.id} {said}", "#37474f")
+        step = Step(t, src, dst, f"res:{message.ok}", f"result #{message.id} {said}", "#37474f")
+        step.watch_ms = message.clock
+        return step
     if isinstance(message, AppData):
         who = "phone → watch app" if outgoing else "watch app → phone"
-        return Step(t, src, dst, f"app:{direction}", f"message {message.data}", COLOURS["app"], who)
+        number = "" if message.id is None else f"#{message.id} "
+        label = f"message {number}{message.data}"
+        return Step(t, src, dst, f"app:{direction}", label, COLOURS["app"], who)
     if isinstance(message, LinkOrder):
         return Step(t, PHONE, LINK, "order", f"link {message.op}", COLOURS["order"])
     if isinstance(message, PeerState):
         return Step(
             t, src, dst, "peer", f"phone app installed={message.installed}", COLOURS["order"]
         )
+    if isinstance(message, SessionState):
+        said = "up" if message.up else "down"
+        detail = f"the watch says its app's link to the phone app went {said}"
+        return Step(t, LINK, None, "session", f"app link {said}", COLOURS["link"], detail)
     if isinstance(message, Hello):
-        return Step(t, src, dst, "hello", f"hello (agent {message.agent})", COLOURS["cmd"])
+        step = Step(t, src, dst, "hello", f"hello (agent {message.agent})", COLOURS["cmd"])
+        step.watch_ms = message.clock
+        return step
     if isinstance(message, Ack | Ping | Pong):
-        return Step(t, src, dst, f"small:{message.t}:{direction}", message.t, COLOURS["small"])
+        label = f"{message.t} #{message.id}"
+        return Step(t, src, dst, f"small:{message.t}:{direction}", label, COLOURS["small"])
     return None  # pragma: no cover - every message type is named above
 
 
-def trace_steps(records: Sequence[TraceRecord]) -> list[Step]:
+def trace_steps(records: Sequence[TraceRecord], logged: Sequence[Event] = ()) -> list[Step]:
     """Arrows for the bridge messages in the trace (reassembled from their frames), marks for
-    link events."""
+    link events, and for the event reports of events not in the ``logged`` ones."""
+    known = {(e.seq, e.kind) for e in logged}
     steps: list[Step] = []
     partial: dict[tuple[str, int], list[TraceRecord]] = {}
     for record in records:
@@ -185,6 +216,10 @@ def trace_steps(records: Sequence[TraceRecord]) -> list[Step]:
         except ProtocolError:
             steps.append(_raw(frames[0].wall, record.direction, frames))
             continue
+        if isinstance(message, EventReport):
+            if (message.seq, message.kind) not in known:
+                steps.append(_unlogged_event(frames[0].wall, message))
+            continue
         step = message_step(frames[0].wall, record.direction, message)
         if step is not None:
             if len(frames) > 1:
@@ -195,6 +230,46 @@ def trace_steps(records: Sequence[TraceRecord]) -> list[Step]:
     for frames in partial.values():  # cut short: the test ended mid-message
         steps.append(_raw(frames[0].wall, frames[0].direction, frames))
     return steps
+
+
+def _unlogged_event(t: float, report: EventReport) -> Step:
+    """An event the trace carries and the test's event log does not: it came before the log
+    began (while the fixtures set the test up, say)."""
+    event = Event(
+        report.kind,
+        t,
+        data=report.data,
+        code=report.code,
+        is_reconnected=report.is_reconnected,
+        seq=report.seq,
+        watch_ts=report.ts,
+    )
+    step = event_steps([event], {})[0]
+    step.seqs = []
+    step.key = f"setup:{report.kind}"
+    step.label += ", before the log"
+    step.detail += "\n(in the link trace, not in the test's event log, which began after it)"
+    return step
+
+
+_PRINTER = re.compile(r"^\s*\w+:\s+(?=\S)")  # NuttX's "dump_assert_info: " before a line
+
+
+def mark_steps(marks: Sequence[WatchMark]) -> list[Step]:
+    """A mark per line the watch printed, named without the function that printed it (the
+    tooltip keeps the whole line)."""
+    return [
+        Step(
+            m.t,
+            WATCH,
+            None,
+            m.kind,
+            f"watch {m.kind}: {_PRINTER.sub('', m.line.strip())}",
+            COLOURS["crash"],
+            m.line,
+        )
+        for m in marks
+    ]
 
 
 def _raw(t: float, direction: str, frames: list[TraceRecord]) -> Step:

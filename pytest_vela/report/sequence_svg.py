@@ -2,9 +2,15 @@
 ``sequence_rows`` drawn on three lanes (phone, link, watch app).
 
 The time of each row is written on the left, on the host clock (ms since the test began, and
-the wall clock) with the watch's own clock beside it (measured for events, ≈ estimated for the
-rest). Every event of the log is in the picture: its row names its ``#seq`` (a collapsed row
-names the range and lists them in ``data-seqs``).
+the wall clock) with the watch's own clock beside it: measured where the watch stamped it (an
+event, a result or hello carrying the watch's clock), ≈ estimated for the rest from the
+offset between the two clocks (the event log's, else the trace's). Every event of the log is
+in the picture: its row names its ``#seq`` (a collapsed row names the range and lists them in
+``data-seqs``). A crash is a red line across the lanes at the time its marker line arrived.
+
+The picture is as wide as what it holds (the watch lane's longest label, the order panel),
+from ``MIN_WIDTH`` to ``MAX_WIDTH``, and as high as its rows, so that a short exchange is not
+a few lines lost in a large white page.
 
 After a failed ``EventLog.assert_order`` the expected order is drawn against the actual one:
 the expected kinds, those matched ticked and the first missing one crossed, above the kinds
@@ -24,8 +30,10 @@ from pytest_vela.report.sequence_rows import (
     WATCH,
     Row,
     Step,
+    WatchMark,
     build_rows,
     event_steps,
+    mark_steps,
     order_matches,
     trace_steps,
 )
@@ -36,9 +44,11 @@ LANE_TITLES = {
     LINK: "link (BLE bridge)",
     WATCH: "watch app (interconnect)",
 }
-WIDTH = 1180
+MAX_WIDTH = 1180
+MIN_WIDTH = 900
 ROW = 20
-TOP = 70
+TOP = 44  # the first row, below the title and the column heads
+BOTTOM = 16
 CHAR = 6.4  # px per character at font-size 11 (monospace-ish estimate)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
@@ -101,6 +111,26 @@ def _clock(t: float, started: float) -> tuple[str, str]:
     return f"{(t - started) * 1000:+.1f}", time_of_day(t).strip()
 
 
+def clock_offset(events: Sequence[Event], steps: Sequence[Step]) -> float | None:
+    """Host seconds minus watch seconds: the event log's own mapping where it has events,
+    else the median of what the trace's stamped messages say (one way, so a little late)."""
+    mapped = [e.ts - e.watch_ts / 1000 for e in events if e.watch_ts is not None]
+    samples = mapped or [s.t - s.watch_ms / 1000 for s in steps if s.watch_ms is not None]
+    return sorted(samples)[len(samples) // 2] if samples else None
+
+
+def _width(rows: Sequence[Row], order_chips: int) -> int:
+    """Room for the watch lane's marks and the order panel, within the bounds."""
+    needed = MIN_WIDTH
+    for row in rows:
+        first = row.first
+        if first.dst is None and first.src == WATCH:
+            needed = max(needed, int(LANE_X[WATCH] + 26 + len(_row_label(row)) * CHAR))
+    if order_chips:
+        needed = max(needed, 90 + order_chips * 78 + 260)
+    return min(needed, MAX_WIDTH)
+
+
 def _watch_clock(row: Row, offset: float | None) -> str:
     first = row.first
     if first.watch_ms is not None:
@@ -115,29 +145,34 @@ def render_svg(
     started: float,
     records: Sequence[TraceRecord] = (),
     order: tuple[Sequence[str], int] | None = None,
+    marks: Sequence[WatchMark] = (),
 ) -> str:
-    """The SVG document; an empty exchange still renders, saying so."""
+    """The SVG document; an empty exchange still renders, saying so. ``marks``: what the watch
+    printed that belongs in the picture (its crashes' marker lines), with their host times."""
     matched = order_matches(events, order[0]) if order is not None else {}
-    steps = event_steps(events, matched) + trace_steps(records)
+    steps = event_steps(events, matched) + trace_steps(records, events) + mark_steps(marks)
     rows = build_rows(steps)
-    offsets = [e.ts - e.watch_ts / 1000 for e in events if e.watch_ts is not None]
-    offset = sorted(offsets)[len(offsets) // 2] if offsets else None
+    offset = clock_offset(events, steps)
 
     panel = _order_panel(events, order, matched) if order is not None else []
     panel_height = 120 if panel else 0
+    chips = min(13, max(len(events), len(order[0]))) if order is not None else 0
+    width = _width(rows, chips)
     gaps = sum(1 for r in rows if r.gap_before_ms)
     body_top = TOP + panel_height
-    height = body_top + (len(rows) + gaps) * ROW + 40
+    height = body_top + (max(len(rows), 1) + gaps) * ROW + BOTTOM
     span = (max(s.t for s in steps) - started) * 1000 if steps else 0.0
+    said = [f"{len(events)} events", f"{len(steps) - len(events) - len(marks)} link steps"]
+    if marks:
+        said.append(f"{len(marks)} crash{'es' if len(marks) > 1 else ''}")
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans Mono, monospace" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans Mono, monospace" '
         'font-size="11">',
         "<title>the test's exchange: phone, link and watch app</title>",
-        f'<rect width="{WIDTH}" height="{height}" fill="#fff"/>',
-        f'<text x="8" y="16" font-size="12" font-weight="bold">{len(events)} events, '
-        f"{len(steps) - len(events)} link steps, {span:.1f} ms since the test began"
-        "</text>",
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+        f'<text x="8" y="16" font-size="12" font-weight="bold">{", ".join(said)}, '
+        f"{span:.1f} ms since the test began</text>",
         '<text x="8" y="34" fill="#555">+ms (host)</text>',
         '<text x="82" y="34" fill="#555">host clock</text>',
         '<text x="176" y="34" fill="#555">watch ms</text>',
@@ -148,8 +183,8 @@ def render_svg(
             f"{_text(LANE_TITLES[lane])}</text>"
         )
         out.append(
-            f'<line x1="{x}" y1="{body_top - 8}" x2="{x}" y2="{height - 20}" stroke="#ccc" '
-            'stroke-dasharray="4 3"/>'
+            f'<line x1="{x}" y1="{body_top - 4}" x2="{x}" y2="{height - BOTTOM + 4}" '
+            'stroke="#ccc" stroke-dasharray="4 3"/>'
         )
     out.extend(f'<g transform="translate(0,{TOP - 20})">{part}</g>' for part in panel)
     y = body_top
@@ -159,11 +194,11 @@ def render_svg(
                 f'<text x="8" y="{y + 13}" fill="#999">⋮ {row.gap_before_ms / 1000:.2f} s</text>'
             )
             out.append(
-                f'<line x1="250" y1="{y + 10}" x2="{WIDTH - 10}" y2="{y + 10}" stroke="#eee" '
+                f'<line x1="250" y1="{y + 10}" x2="{width - 10}" y2="{y + 10}" stroke="#eee" '
                 'stroke-width="6"/>'
             )
             y += ROW
-        out.append(_draw_row(row, y, started, offset))
+        out.append(_draw_row(row, y, started, offset, width))
         y += ROW
     if not steps:
         out.append(
@@ -174,7 +209,7 @@ def render_svg(
     return "\n".join(out)
 
 
-def _draw_row(row: Row, y: int, started: float, offset: float | None) -> str:
+def _draw_row(row: Row, y: int, started: float, offset: float | None, width: int) -> str:
     first = row.first
     host_ms, wall = _clock(first.t, started)
     seqs = [s for step in row.steps for s in step.seqs]
@@ -199,10 +234,16 @@ def _draw_row(row: Row, y: int, started: float, offset: float | None) -> str:
     ]
     colour = first.colour
     weight = ' font-weight="bold"' if len(row.steps) > 1 else ""
+    if first.key == "crash":  # the whole watch: across the lanes
+        parts.append(
+            f'<line x1="{LANE_X[PHONE]}" y1="{y + 10}" x2="{LANE_X[WATCH]}" y2="{y + 10}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 3"/>'
+        )
+        weight = ' font-weight="bold"'
     if first.dst is None:
         x = LANE_X[first.src]
         parts.append(f'<circle cx="{x}" cy="{y + 10}" r="5" fill="{colour}"/>')
-        room = (LANE_X[WATCH] - x - 20) if first.src == LINK else (WIDTH - x - 16)
+        room = (LANE_X[WATCH] - x - 20) if first.src == LINK else (width - x - 16)
         if first.matched is not None:
             parts.append(
                 f'<text x="{x - 10}" y="{y + 14}" text-anchor="end" fill="#2e7d32" '

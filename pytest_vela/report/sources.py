@@ -1,9 +1,10 @@
 """Where the results are: the rigs' results directories under one or several reports roots (a
-farm's hosts each bring theirs), what each rig was (``vela-rig.json``), and how each test came
-out, counted by the report's categories."""
+farm's hosts each bring theirs), what each rig was (``vela-rig.json``), which run wrote them
+(``.vela-run``), and how each test came out, counted by the report's categories."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from pytest_vela.report.summary import RIG, Outcome, rig_fault_reason
 
 RIG_FILE = "vela-rig.json"
 RESULT_GLOB = "*-result.json"
+# The plugin keeps the id of the run that wrote a results directory in it (plugin/run.py's
+# RUN_MARKER, the same name: a test holds them together).
+RUN_FILE = ".vela-run"
 
 
 @dataclass
@@ -22,6 +26,7 @@ class ResultsDir:
     path: Path
     rig: str
     environment: dict[str, str] = field(default_factory=dict)
+    run: str = ""  # the id of the run that wrote it (``run_of``)
 
 
 def _is_results_dir(path: Path) -> bool:
@@ -46,21 +51,46 @@ def find_results(paths: Iterable[Path]) -> list[ResultsDir]:
 
 
 def read_results_dir(path: Path) -> ResultsDir:
-    """The directory and its rig: from ``vela-rig.json``, else from the results' ``rig``
-    label, else the directory's name."""
+    """The directory, its rig and its run: the rig from ``vela-rig.json``, else from the
+    results' ``rig`` label, else the directory's name."""
+    run = run_of(path)
     try:
         described = json.loads((path / RIG_FILE).read_text(encoding="utf-8"))
         rig = str(described["rig"])
         environment = {str(k): str(v) for k, v in dict(described["environment"]).items()}
-        return ResultsDir(path, rig, environment)
+        return ResultsDir(path, rig, environment, run)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     for result in results(path):
         found = label(result, "rig")
         if found:
-            return ResultsDir(path, found)
+            return ResultsDir(path, found, run=run)
     name = path.parent.name if path.name == "allure-results" else path.name
-    return ResultsDir(path, name)
+    return ResultsDir(path, name, run=run)
+
+
+def run_of(path: Path) -> str:
+    """The id of the run that wrote the directory: the one the plugin kept there, else (results
+    another tool wrote) one made of its results' file names, which are unique per result."""
+    try:
+        kept = (path / RUN_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        kept = ""
+    if kept:
+        return kept
+    names = "\n".join(sorted(p.name for p in path.glob(RESULT_GLOB)))
+    return "results-" + hashlib.sha256(names.encode()).hexdigest()[:16]
+
+
+def newest_change(directories: Iterable[ResultsDir]) -> int:
+    """The latest change (ns) to the directories or a file in them: a result added, removed
+    or rewritten moves it."""
+    newest = 0
+    for directory in directories:
+        newest = max(newest, directory.path.stat().st_mtime_ns)
+        for file in directory.path.iterdir():
+            newest = max(newest, file.stat().st_mtime_ns)
+    return newest
 
 
 def results(path: Path) -> list[dict[str, Any]]:
