@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from pytest_vela.report.metrics import read_samples
+from pytest_vela.report.sources import find_results
 from tests.support.rigs import FAST_SIM, write_rig
 
 TESTS = """
@@ -46,3 +48,8 @@ def test_figures_land_on_the_result_and_in_the_runs_metrics(pytester: pytest.Pyt
     assert parameters["metric frames_per_second"]["value"] == "'59.5 fps'"  # allure's repr
     assert "(median of 3," in parameters["metric send_round_trip"]["value"]
     assert parameters["metric boot_time"]["excluded"] is True  # not part of the history id
+    samples, skipped = read_samples(find_results([pytester.path / "reports"]))
+    assert not skipped, skipped  # what the plugin writes, the report reads whole
+    assert {(s.run, s.rig, s.name, s.unit) for s in samples if s.name == "frames_per_second"} == {
+        (run_id, "sim", "frames_per_second", "fps")
+    }

@@ -10,15 +10,10 @@ import json
 import urllib.request
 from pathlib import Path
 
-from pytest_vela.plugin.run import RUN_MARKER
 from pytest_vela.report import history
 from pytest_vela.report.build import DIRECTORY_OUTPUT, SINGLE_FILE_OUTPUT
-from pytest_vela.report.sources import RUN_FILE, find_results
+from pytest_vela.report.sources import find_results
 from tests.support.report_results import T0, report, serving, write_run
-
-
-def test_the_report_reads_the_run_id_where_the_plugin_writes_it() -> None:
-    assert RUN_FILE == RUN_MARKER
 
 
 def _history(path: Path, *uuids: str) -> None:

@@ -20,8 +20,7 @@ import pytest
 from pytest_vela.common.metrics import Metric
 from pytest_vela.plugin.record import record_of
 from pytest_vela.plugin.run import SESSION
-
-METRICS_FILE = "vela-metrics.jsonl"
+from pytest_vela.report.metrics import METRICS_FILE
 
 
 @pytest.fixture

@@ -20,12 +20,12 @@ from pytest_vela.plugin.app_under_test import app_under_test
 from pytest_vela.plugin.quarantine import Quarantine, ini_limit
 from pytest_vela.plugin.targets import CLAIMS, Targets
 from pytest_vela.plugin.verdict import RunVerdict
+from pytest_vela.report.sources import RUN_FILE
 from pytest_vela.rig.session import RigSession
 from pytest_vela.rigfile.loader import POOL, SIM_RIG, Rig, known_rigs, split_names
 
 SESSION = pytest.StashKey["VelaSession"]()
 RUN_ID = "vela_run"  # the workerinput key of the run's id
-RUN_MARKER = ".vela-run"  # in a results directory: the id of the run whose results it holds
 
 
 def console_name(item: pytest.Item) -> str:
@@ -165,7 +165,7 @@ class VelaSession:
         target = self.results_dir(rig)
         target.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(target) + ".lock"):
-            marker = target / RUN_MARKER
+            marker = target / RUN_FILE
             try:
                 seen = marker.read_text().strip()
             except OSError:

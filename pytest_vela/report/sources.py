@@ -16,8 +16,7 @@ from pytest_vela.report.summary import RIG, Outcome, rig_fault_reason
 
 RIG_FILE = "vela-rig.json"
 RESULT_GLOB = "*-result.json"
-# The plugin keeps the id of the run that wrote a results directory in it (plugin/run.py's
-# RUN_MARKER, the same name: a test holds them together).
+# The plugin keeps the id of the run that wrote a results directory in it (plugin/run.py).
 RUN_FILE = ".vela-run"
 
 
