@@ -23,6 +23,16 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def shown_path(path: Path | str) -> str:
+    """A path as a message names it: relative to the working directory — the project a run
+    starts in — when it lies there (``reports/watch01/logs/console-….log``), whole otherwise."""
+    whole = Path(path).absolute()
+    try:
+        return str(whole.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def as_consequence(error: BaseException | None) -> str:
     """The line that names what failed because of a root cause (a crash, an app's error)."""
     if error is None:
@@ -41,7 +51,7 @@ class ExpectTimeout(VelaError, AssertionError):
         self.timeout = timeout
         self.seen = seen
         self.log_path = log_path
-        where = f"\nfull console log: {log_path}" if log_path else ""
+        where = f"\nfull console log: {shown_path(log_path)}" if log_path else ""
         super().__init__(
             f"expected {pattern!r} on the console within {timeout:g} s; "
             f"last {len(seen)} characters seen:\n{seen}{where}"

@@ -16,7 +16,7 @@ from pytest_vela.console.ansi import AnsiStripper, strip_ansi
 from pytest_vela.console.lines import LineListener, MarkerLog
 from pytest_vela.console.port import Console
 from pytest_vela.console.window import RECENT_CHARS
-from pytest_vela.errors import ExpectTimeout, SerialLost
+from pytest_vela.errors import ExpectTimeout, SerialLost, shown_path
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.wire.control import ControlOp
 from tests.support.ptys import RawPty
@@ -164,7 +164,7 @@ def test_expect_timeout_names_pattern_recent_text_and_log(
     assert len(exc.seen) == RECENT_CHARS
     assert exc.seen.endswith("line 98\r\nline 99\r\n")
     assert "never (here)" in str(exc)
-    assert str(pty_console.log_path) in str(exc)
+    assert pty_console.log_shown in str(exc)
     assert "line 99" in str(exc)
     assert isinstance(exc, AssertionError)
 
@@ -179,7 +179,7 @@ def test_a_port_that_vanishes_raises_serial_lost_at_the_next_use_and_keeps_the_l
     with pytest.raises(SerialLost) as err:
         pty_console.expect("anything", timeout=60)
     assert pty_console.url in str(err.value)
-    assert str(pty_console.log_path) in str(err.value)
+    assert pty_console.log_shown in str(err.value)
     with pytest.raises(SerialLost):
         pty_console.write_line("help")
     log = log_text(pty_console)
@@ -571,3 +571,12 @@ def test_expect_gives_up_at_its_timeout_during_a_flood_that_never_matches(
     finally:
         stop.set()
         writer.join(65)
+
+
+def test_messages_name_a_path_as_the_project_sees_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert shown_path(tmp_path / "reports" / "sim" / "console.log") == "reports/sim/console.log"
+    assert shown_path(Path("reports/sim/console.log")) == "reports/sim/console.log"
+    assert shown_path(Path("/var/log/watch.log")) == "/var/log/watch.log"  # outside: whole

@@ -104,4 +104,7 @@ def test_a_rig_that_does_not_answer_fails_the_check(desk: Path) -> None:
     )
     checked = rigs_command(desk, "--check")
     assert checked.returncode == 1
-    assert "FAIL: console /dev/serial/by-id/no-such: cannot open serial port" in checked.stdout
+    failed = next(line for line in checked.stdout.splitlines() if "FAIL: " in line)
+    detail = failed.split("FAIL: ", 1)[1]
+    assert detail.startswith("cannot open serial port /dev/serial/by-id/no-such: No such file")
+    assert detail.count("/dev/serial/by-id/no-such") == 1, detail  # the port, once

@@ -191,6 +191,15 @@ def test_every_row_has_a_watch_clock_and_each_command_its_id() -> None:
     assert _seqs(svg) == []  # the log's events only
 
 
+def test_an_exchange_with_no_watch_time_of_its_own_takes_the_bridges_clock() -> None:
+    records = _trace(("tx", Command(2, "send", {"data": "x"})), ("rx", SessionState(False)))
+    unmapped = ET.fromstring(render_svg([], T0, records))
+    assert [g.findall(f"{SVG}text")[2].text for g in _rows(unmapped)] == [None, None]
+    svg = ET.fromstring(render_svg([], T0, records, clock=T0 - 7.0))  # watch = host - T0 + 7 s
+    clocks = [g.findall(f"{SVG}text")[2].text or "" for g in _rows(svg)]
+    assert all(re.fullmatch(r"≈70\d\d\.\d", c) for c in clocks), clocks
+
+
 def test_a_short_exchange_fills_a_small_picture() -> None:
     records = _trace(("tx", Command(2, "send", {"data": "x"})), ("rx", Result(2, True)))
     svg = ET.fromstring(render_svg([], T0, records))

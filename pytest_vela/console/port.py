@@ -28,7 +28,7 @@ from pytest_vela.console.log import ConsoleLog
 from pytest_vela.console.prompt import SETTLE_S, prompt_regex
 from pytest_vela.console.reader import PortReader, open_port
 from pytest_vela.console.window import ExpectWindow
-from pytest_vela.errors import SerialLost
+from pytest_vela.errors import SerialLost, shown_path
 
 
 class RawChannel(ByteQueue):
@@ -108,6 +108,11 @@ class Console:
                 port.close()
 
     @property
+    def log_shown(self) -> str:
+        """The log's path as messages name it (relative to the project)."""
+        return shown_path(self.log_path)
+
+    @property
     def recent(self) -> str:
         """The last characters received, matched or not, for error messages."""
         return self._window.recent
@@ -124,7 +129,7 @@ class Console:
         self.note(f"port lost: {exc}")
         self._error = SerialLost(
             f"serial port {self.url} vanished or failed ({exc}); "
-            f"the console log up to that moment is kept at {self.log_path}"
+            f"the console log up to that moment is kept at {self.log_shown}"
         )
         self._window.wake()
         if self._raw is not None:
@@ -211,7 +216,7 @@ class Console:
         self.raise_if_lost()
         port = self._serial
         if port is None:
-            raise SerialLost(f"serial port {self.url} is closed; log: {self.log_path}")
+            raise SerialLost(f"serial port {self.url} is closed; log: {self.log_shown}")
         if log:
             self.note(data.decode(errors="backslashreplace").rstrip("\r\n"), ">")
         try:

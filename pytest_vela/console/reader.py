@@ -29,7 +29,15 @@ def open_port(url: str, baud: int) -> serial.SerialBase:
     try:
         return serial.serial_for_url(url, baudrate=baud, timeout=READ_TIMEOUT, **options)
     except (serial.SerialException, OSError, ValueError) as exc:
-        raise SerialLost(f"cannot open serial port {url}: {exc}") from None
+        raise SerialLost(f"cannot open serial port {url}: {_reason(exc, url)}") from None
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """Why a port did not open, without the port's path again (pyserial names it twice)."""
+    cause = exc.__context__ if isinstance(exc, serial.SerialException) else exc
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror
+    return str(exc).replace(f" {url}", "").replace(url, "the port")
 
 
 class PortReader:

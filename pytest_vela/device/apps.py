@@ -33,7 +33,7 @@ def install(watch: ShellDevice, rpk: Path) -> str:
     try:
         send_file(watch, rpk, install_dir)
     except TransferCorrupt as exc:
-        raise FlashError(f"{rpk.name} arrived corrupted: {exc}; log: {watch.log_path}") from None
+        raise FlashError(f"{rpk.name} arrived corrupted: {exc}; log: {watch.log_shown}") from None
     uninstall(watch, package, missing_ok=True)
     timeouts = watch.rig.settings.timeouts
     try:
@@ -49,7 +49,7 @@ def install(watch: ShellDevice, rpk: Path) -> str:
         raise InstallError(
             f"installing {package}: the installer was still busy after "
             f"{timeouts.install_attempts} attempts {timeouts.install_retry_wait:g} s apart; "
-            f"the device said {str(exc)!r}; log: {watch.log_path}"
+            f"the device said {str(exc)!r}; log: {watch.log_shown}"
         ) from None
     return package
 
@@ -68,7 +68,7 @@ def pm_install(watch: ShellDevice, package: str, remote: str) -> None:
     except ExpectTimeout as exc:
         raise InstallError(
             f"no install result for {package} within {timeouts.install:g} s; "
-            f"last output:\n{exc.seen}\nlog: {watch.log_path}"
+            f"last output:\n{exc.seen}\nlog: {watch.log_shown}"
         ) from None
     watch.expect_prompt(timeouts.shell, f"installing {package}")
     if match["busy"]:
@@ -76,7 +76,7 @@ def pm_install(watch: ShellDevice, package: str, remote: str) -> None:
     if match["failed"] or match["result"] != "success 0":
         raise InstallError(
             f"installing {package} failed: the device said {match.group(0)!r}; "
-            f"log: {watch.log_path}"
+            f"log: {watch.log_shown}"
         )
 
 
@@ -85,7 +85,9 @@ def uninstall(watch: ShellDevice, package: str, missing_ok: bool = False) -> Non
     out = watch.shell(f"pm uninstall {package}", watch.rig.settings.timeouts.install)
     watch.app_stopped(package)
     if f"uninstalled app: {package}" not in out and not missing_ok:
-        raise InstallError(f"uninstalling {package} failed: {out.strip()!r}; log: {watch.log_path}")
+        raise InstallError(
+            f"uninstalling {package} failed: {out.strip()!r}; log: {watch.log_shown}"
+        )
 
 
 LAUNCHED = re.compile(r"(?P<ok>Start main loop)|(?P<failed>Failed to open: [^\r\n]*)")
@@ -110,7 +112,7 @@ def launch(watch: ShellDevice, package: str) -> None:
         if not console.wait_until(lambda: bool(seen), timeout):
             raise InstallError(
                 f"{package} did not reach 'Start main loop' within {timeout:g} s; "
-                f"last output:\n{console.recent}\nlog: {watch.log_path}"
+                f"last output:\n{console.recent}\nlog: {watch.log_shown}"
             )
     finally:
         console.unwatch_lines(listener)
@@ -121,9 +123,9 @@ def launch(watch: ShellDevice, package: str) -> None:
         return
     if failed.endswith("manifest.json"):
         raise AppNotInstalled(
-            f"launching {package} failed: {failed!r} (is it installed?); log: {watch.log_path}"
+            f"launching {package} failed: {failed!r} (is it installed?); log: {watch.log_shown}"
         )
-    raise AppLoadFailed(f"{package} cannot start: {failed!r}; log: {watch.log_path}")
+    raise AppLoadFailed(f"{package} cannot start: {failed!r}; log: {watch.log_shown}")
 
 
 def rpk_package(rpk: Path) -> str:

@@ -149,7 +149,7 @@ class CrashLog(Sequence[LineEvent]):
         text = f"the watch crashed {during}: {crash.line!r}{as_consequence(consequence)}"
         more = f" ({len(found)} crashes)" if len(found) > 1 else ""
         error = WatchCrashed(
-            f"{text}{more}\n{report.render()}\nfull console log: {self.console.log_path}"
+            f"{text}{more}\n{report.render()}\nfull console log: {self.console.log_shown}"
         )
         error.line = crash.line
         error.report = report

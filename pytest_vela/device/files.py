@@ -70,16 +70,16 @@ def flash(watch: ShellDevice, image: Path, mode: str) -> bool:
     except TransferCorrupt as exc:
         raise FlashError(
             f"{image.name} arrived corrupted {fw.transfer_attempts} times: "
-            f"{exc}; log: {watch.log_path}"
+            f"{exc}; log: {watch.log_shown}"
         ) from None
     out = watch.shell(f"{fw.apply_command} {fw.dest.rstrip('/')}/{image.name}")
     if "No such file" in out or "fail" in out.lower():
-        raise FlashError(f"the device refused the image: {out.strip()}; log: {watch.log_path}")
+        raise FlashError(f"the device refused the image: {out.strip()}; log: {watch.log_shown}")
     watch.reset()
     running = image_digest(watch)
     if running != want.sha256:
         raise FlashError(
             f"after flashing, the watch runs image {running}, not {want.sha256} "
-            f"({image.name}); log: {watch.log_path}"
+            f"({image.name}); log: {watch.log_shown}"
         )
     return True

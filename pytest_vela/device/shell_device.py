@@ -19,6 +19,9 @@ class ShellDevice(Protocol):
     @property
     def log_path(self) -> Path: ...
 
+    @property
+    def log_shown(self) -> str: ...
+
     def shell(self, cmd: str, timeout: float | None = None) -> str: ...
 
     def expect_prompt(

@@ -100,7 +100,7 @@ def ymodem_send(
             raise FlashError(
                 f"sending {path.name} with {receive_command!r} did not finish within "
                 f"{timeout:g} s ({sent} of {total} bytes acknowledged; cancelled on the device)"
-                f"; log: {console.log_path}"
+                f"; log: {console.log_shown}"
             ) from None
         except BaseException:
             # Interrupted mid-transfer (Ctrl-C, a test's timeout): leave the device's shell
@@ -112,6 +112,6 @@ def ymodem_send(
     if not ok:
         raise FlashError(
             f"YMODEM transfer of {path.name} was not accepted by the device's "
-            f"{receive_command!r}; log: {console.log_path}"
+            f"{receive_command!r}; log: {console.log_shown}"
         )
     return time.monotonic() - started

@@ -84,6 +84,11 @@ class Watch:
     def log_path(self) -> Path:
         return self.console.log_path
 
+    @property
+    def log_shown(self) -> str:
+        """The console log's path as messages name it (relative to the project)."""
+        return self.console.log_shown
+
     @contextlib.contextmanager
     def expect_crash(self, timeout: float | None = None) -> Iterator[ExpectedCrash]:
         """``with watch.expect_crash() as crash:`` — the block provokes a crash. Afterwards
@@ -187,7 +192,7 @@ class Watch:
             raise WatchHung(
                 f"the watch did not return to its prompt {self.rig.settings.serial.prompt!r} "
                 f"within {timeout:g} s while {doing}; last output:\n{exc.seen}\n"
-                f"full console log: {self.log_path}"
+                f"full console log: {self.log_shown}"
             ) from None
 
     def _check_crash(self, before: int, doing: str) -> None:
@@ -219,7 +224,7 @@ class Watch:
                         "the firmware has no reboot command and this rig has no other way to "
                         f"reset it (reset.method = {self.rig.settings.reset.method!r}): give "
                         "the rig a reset.method of dtr, command, restart or labgrid; full "
-                        f"console log: {self.log_path}"
+                        f"console log: {self.log_shown}"
                     )
                 self.console.note("the firmware has no reboot command: a hard reset instead")
                 self.power.hard_reset()
@@ -240,7 +245,7 @@ class Watch:
         except ExpectTimeout as exc:
             raise WatchHung(
                 f"no boot-done marker {self._boot.pattern!r} within {timeout:g} s after "
-                f"{after}; last output:\n{exc.seen}\nfull console log: {self.log_path}"
+                f"{after}; last output:\n{exc.seen}\nfull console log: {self.log_shown}"
             ) from None
 
     # --- files, images and apps -----------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 import allure
 
 from pytest_vela.device.crash_report import CrashReport
+from pytest_vela.errors import shown_path
 from pytest_vela.link.trace import LinkTrace, TraceRecord
 from pytest_vela.peer.events import EventLog
 from pytest_vela.plugin.record import TestRecord
@@ -36,12 +37,14 @@ class Evidence:
     records: list[TraceRecord] | None = None  # the link trace since then (None: not marked)
     events: EventLog | None = None
     started: float = 0.0  # when the test began (host clock)
+    clock_offset: float | None = None  # host minus watch seconds, from the bridge
     crashes: list[CrashReport] = field(default_factory=list)  # the test's, expected or not
     logs: list[str] = field(default_factory=list)  # where the whole logs are
 
 
 def gather(record: TestRecord, session: RigSession, results: Path) -> Evidence:
     found = Evidence(record.rig, events=record.events, started=record.began)
+    found.clock_offset = session.watch_clock_offset
     console = session.console
     if console is not None and record.console_mark is not None:
         found.console = console.text_since(record.console_mark)
@@ -52,8 +55,8 @@ def gather(record: TestRecord, session: RigSession, results: Path) -> Evidence:
         crashes = watch.crashes
         found.crashes = [crashes.evidence(i) for i in range(record.crashes_before, len(crashes))]
     if console is not None:
-        found.logs.append(f"console log: {console.log_path}")
-    found.logs.append(f"allure results: {results}")
+        found.logs.append(f"console log: {console.log_shown}")
+    found.logs.append(f"allure results: {shown_path(results)}")
     return found
 
 
@@ -76,16 +79,13 @@ def attach(evidence: Evidence) -> None:
     if events is not None or evidence.records:
         # Without an event log (an app under test reports none) the link trace alone draws it.
         crashes = [WatchMark(crash.ts, crash.line) for crash in evidence.crashes]
-        svg = (
-            render_svg(
-                list(events),
-                events.started,
-                evidence.records or [],
-                events.order_failure,
-                crashes,
-            )
-            if events is not None
-            else render_svg([], evidence.started, evidence.records or [], marks=crashes)
+        svg = render_svg(
+            list(events or []),
+            evidence.started if events is None else events.started,
+            evidence.records or [],
+            None if events is None else events.order_failure,
+            crashes,
+            clock=evidence.clock_offset,
         )
         allure.attach(svg, "sequence diagram", allure.attachment_type.SVG)
 

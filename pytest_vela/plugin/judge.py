@@ -96,7 +96,7 @@ def _app_threw(record: TestRecord, watch: Watch, call: pytest.CallInfo[None]) ->
         f"{'s' if len(errors) > 1 else ''}):\n"
         + "\n".join(error.render() for error in errors)
         + consequence
-        + f"\n\nconsole during the test{more}:\n{shown}\nconsole log: {watch.log_path}"
+        + f"\n\nconsole during the test{more}:\n{shown}\nconsole log: {watch.log_shown}"
     )
     call.excinfo = as_raised(failure)
     return True
@@ -115,7 +115,7 @@ def _timed_out_on_the_rig(watch: Watch, call: pytest.CallInfo[None]) -> None:
         return
     hung = WatchHung(
         f"the test timed out ({first_line(excinfo.value)}) while the watch was busy "
-        f"with {doing!r}: the rig hung; full console log: {watch.log_path}",
+        f"with {doing!r}: the rig hung; full console log: {watch.log_shown}",
         log_path=watch.log_path,
     )
     call.excinfo = as_raised(hung.with_traceback(excinfo.tb))

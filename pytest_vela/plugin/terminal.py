@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from pytest_vela.errors import shown_path
 from pytest_vela.plugin.run import RUN_ID, VelaSession
 from pytest_vela.plugin.targets import CLAIMS
 from pytest_vela.plugin.verdict import verdicts
@@ -28,11 +29,18 @@ from pytest_vela.report.summary import closing_line
 IDENTITIES = "vela_identities"  # the workeroutput key
 
 
-def _shown_path(config: pytest.Config, path: Path) -> str:
-    try:
-        return str(path.relative_to(config.rootpath))
-    except ValueError:
-        return str(path)
+def _end_progress_line(terminal: Any) -> None:
+    """End the line of progress letters as pytest ends one at a file's end (with its
+    percentage), so that the next letter starts a line of its own (with the file's name; under
+    xdist, whose letters carry no file, after the block)."""
+    fill = getattr(terminal, "_write_progress_information_filling_space", None)
+    showing = getattr(terminal, "_show_progress_info", False)
+    if terminal.currentfspath is not None and showing and fill is not None:
+        fill()
+    terminal.ensure_newline()
+    if getattr(terminal, "_width_of_current_line", 0):
+        terminal.write_line("")
+    terminal.currentfspath = None
 
 
 def _image_identity(path: Path) -> str:
@@ -53,7 +61,7 @@ class RunReporter:
         self.announced: set[str] = set()
 
     def pytest_report_header(self) -> list[str]:
-        vela, config = self.vela, self.config
+        vela = self.vela
         lines = []
         for name, rig in vela.rigs.items():
             settings = rig.settings
@@ -77,16 +85,18 @@ class RunReporter:
                 agent = f"agent {settings.app.package}"
                 if settings.app.rpk is not None:
                     agent += f" from {settings.app.rpk.name}"
-            reports = _shown_path(config, vela.results_dir(name))
-            logs = _shown_path(config, vela.sessions[name].logs)
+            reports = shown_path(vela.results_dir(name))
+            logs = shown_path(vela.sessions[name].logs)
             lines.append(
                 f"rig {name}: {rig.kind}, {reached}; {firmware}; {agent}; "
                 f"results {reports}, logs {logs}"
             )
         return lines
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """A rig that is down is said once, however many tests it fails."""
+        """A rig that is down is said once, however many tests it fails: after the progress
+        line took the test's letter, on lines of its own, the progress going on below it."""
         for verdict in verdicts(report):
             if not verdict.down or verdict.rig in self.announced:
                 continue
@@ -94,7 +104,7 @@ class RunReporter:
             terminal = self.config.pluginmanager.get_plugin("terminalreporter")
             if terminal is None:
                 continue
-            terminal.ensure_newline()
+            _end_progress_line(terminal)
             terminal.write_line(verdict.message, red=True, bold=True)
             for line in verdict.detail.splitlines()[1:]:
                 terminal.write_line(f"    {line}")
@@ -124,7 +134,7 @@ class RunReporter:
             self.vela.merge_identities(found)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        vela, config = self.vela, self.config
+        vela = self.vela
         outcomes = vela.verdict.outcomes()
         if not outcomes:
             return
@@ -143,10 +153,10 @@ class RunReporter:
             elif identity.get("agent"):
                 said.append(f"agent {identity.get('agent.package', '')} {identity['agent']}")
             terminalreporter.write_line(
-                f"{name}: {', '.join(said)} → {_shown_path(config, vela.results_dir(name))}"
+                f"{name}: {', '.join(said)} → {shown_path(vela.results_dir(name))}"
             )
         root = vela.alluredir if vela.alluredir is not None else vela.reports
-        terminalreporter.write_line(f"report: pytest-vela report {_shown_path(config, root)}")
+        terminalreporter.write_line(f"report: pytest-vela report {shown_path(root)}")
         failed = vela.verdict.failed
         terminalreporter.write_line(
             closing_line(outcomes, vela.verdict.passed_after_rerun),

@@ -146,13 +146,18 @@ def render_svg(
     records: Sequence[TraceRecord] = (),
     order: tuple[Sequence[str], int] | None = None,
     marks: Sequence[WatchMark] = (),
+    clock: float | None = None,
 ) -> str:
     """The SVG document; an empty exchange still renders, saying so. ``marks``: what the watch
-    printed that belongs in the picture (its crashes' marker lines), with their host times."""
+    printed that belongs in the picture (its crashes' marker lines), with their host times;
+    ``clock``: the bridge's own host-minus-watch offset, for an exchange that carries no watch
+    time of its own (the column then still says each row's watch time, as an estimate)."""
     matched = order_matches(events, order[0]) if order is not None else {}
     steps = event_steps(events, matched) + trace_steps(records, events) + mark_steps(marks)
     rows = build_rows(steps)
     offset = clock_offset(events, steps)
+    if offset is None:
+        offset = clock
 
     panel = _order_panel(events, order, matched) if order is not None else []
     panel_height = 120 if panel else 0

@@ -104,7 +104,8 @@ def check(rig: Rig) -> Health:
                 console.write_line("")
                 console.expect(settings.serial.prompt, timeout=settings.timeouts.shell)
             except RigError as exc:
-                return Health(False, f"console {port}: {exc}")
+                said = str(exc)  # a lost port's error names the port itself
+                return Health(False, said if port in said else f"console {port}: {said}")
             except AssertionError:
                 return Health(
                     False,

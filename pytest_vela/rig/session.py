@@ -28,6 +28,7 @@ from pytest_vela.errors import (
     RigError,
     SerialLost,
     WatchHung,
+    shown_path,
 )
 from pytest_vela.link.trace import LinkTrace
 from pytest_vela.peer.bridge import BridgeClient
@@ -110,6 +111,12 @@ class RigSession:
         return self._watch
 
     @property
+    def watch_clock_offset(self) -> float | None:
+        """Host seconds minus the watch's, from the phone side's last clock round trip (None
+        before the first): what maps a host time to the watch's clock."""
+        return None if self._side is None else self._side.bridge.clock_offset
+
+    @property
     def backend(self) -> RigBackend:
         """What kind of rig this is, how it is reached and who holds it."""
         return self._backend
@@ -155,7 +162,9 @@ class RigSession:
         try:
             self._console = console.open()
         except SerialLost as exc:
-            where = f"serial.port in {self.rig.path}" if self.rig.path else "serial.port"
+            where = (
+                f"serial.port in {shown_path(self.rig.path)}" if self.rig.path else "serial.port"
+            )
             raise SerialLost(
                 f"{exc}\nrig {self.rig.name!r}: is the watch plugged in and powered? The port "
                 f"comes from {where}; /dev/serial/by-id/ lists the adapters present.",

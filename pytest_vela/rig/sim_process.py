@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_vela.common.processes import log_tail, read_line, spawn_tied, stop_process
-from pytest_vela.errors import SimulatorError
+from pytest_vela.errors import SimulatorError, shown_path
 from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.wire.control import ControlOp, parse_reply, request
 
@@ -81,7 +81,7 @@ class SimulatorProcess:
                 else f"exited while starting (code {proc.returncode})"
             )
             raise SimulatorError(
-                f"the simulated watch {why}; its log: {self.stderr_path}\n"
+                f"the simulated watch {why}; its log: {shown_path(self.stderr_path)}\n"
                 f"{log_tail(self.stderr_path)}"
             )
         result: dict[str, Any] = json.loads(line)
@@ -94,7 +94,9 @@ class SimulatorProcess:
     def control(self, op: ControlOp, timeout: float = 10.0, **args: Any) -> dict[str, Any]:
         """Send one order to the simulated watch and return its reply."""
         if not self.alive:
-            raise SimulatorError(f"the simulated watch is not running; its log: {self.stderr_path}")
+            raise SimulatorError(
+                f"the simulated watch is not running; its log: {shown_path(self.stderr_path)}"
+            )
         answer = b""
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -108,7 +110,7 @@ class SimulatorProcess:
                     answer += chunk
         except OSError as exc:
             raise SimulatorError(
-                f"control order {op.value!r} failed: {exc}; log: {self.stderr_path}"
+                f"control order {op.value!r} failed: {exc}; log: {shown_path(self.stderr_path)}"
             ) from None
         result = parse_reply(answer)
         if not result.get("ok"):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pytest_vela.errors import RigConfigError
+from pytest_vela.errors import RigConfigError, shown_path
 from pytest_vela.rigfile.process import resolve_process
 from pytest_vela.rigfile.schema import RigSettings
 
@@ -96,11 +96,12 @@ def load_rig(name: str, rig_dir: Path) -> Rig:
     """Resolve ``name`` in ``rig_dir``; ``sim`` exists even without a file."""
     check_name(name)
     path = rig_dir / f"{name}.toml"
+    shown = shown_path(path)
     if not path.is_file():
         if name == SIM_RIG:
             return Rig(name, RigSettings(kind="sim"), None)
         raise RigConfigError(
-            f"unknown rig {name!r}: no file {path}. Known rigs: {', '.join(known_rigs(rig_dir))}"
+            f"unknown rig {name!r}: no file {shown}. Known rigs: {', '.join(known_rigs(rig_dir))}"
         )
     data = _read_toml(path)
     if name == SIM_RIG:
@@ -119,21 +120,22 @@ def load_rig(name: str, rig_dir: Path) -> Rig:
     elf = settings.firmware.elf
     if elf is not None and not elf.is_file():
         raise RigConfigError(
-            f"{path}: invalid rig file\n  field firmware.elf: {elf} is not a file: give the "
+            f"{shown}: invalid rig file\n  field firmware.elf: {elf} is not a file: give the "
             "firmware's ELF (relative to the rig file), or leave the field out"
         )
     return Rig(name, settings, path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    shown = shown_path(path)
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_RIG_FILE_BYTES + 1)
     except OSError as exc:
-        raise RigConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+        raise RigConfigError(f"{shown}: cannot be read: {exc.strerror}") from None
     if len(raw) > MAX_RIG_FILE_BYTES:
         raise RigConfigError(
-            f"{path}: larger than {MAX_RIG_FILE_BYTES // 1024} KiB, far more than a rig file "
+            f"{shown}: larger than {MAX_RIG_FILE_BYTES // 1024} KiB, far more than a rig file "
             "holds; check that --rig names the right file"
         )
     text = _utf8_text(path, raw)
@@ -141,11 +143,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RigConfigError(
-            f"{path}: not valid TOML: {exc}. Fix the syntax at that spot."
+            f"{shown}: not valid TOML: {exc}. Fix the syntax at that spot."
         ) from None
     except RecursionError:
         raise RigConfigError(
-            f"{path}: not valid TOML here: arrays or inline tables are nested too deeply "
+            f"{shown}: not valid TOML here: arrays or inline tables are nested too deeply "
             "for a rig file. Flatten them."
         ) from None
 
@@ -155,6 +157,7 @@ def _utf8_text(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        shown = shown_path(path)
         line = raw.count(b"\n", 0, exc.start) + 1
         guess = (
             " (it starts with a UTF-16 byte-order mark)"
@@ -162,14 +165,15 @@ def _utf8_text(path: Path, raw: bytes) -> str:
             else ""
         )
         raise RigConfigError(
-            f"{path}: not UTF-8 text{guess}: byte 0x{raw[exc.start]:02x} at offset {exc.start} "
+            f"{shown}: not UTF-8 text{guess}: byte 0x{raw[exc.start]:02x} at offset {exc.start} "
             f"(line {line}) cannot be decoded. TOML files must be UTF-8: save the file as "
             "UTF-8 (or replace that character)."
         ) from None
 
 
 def _explain(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid rig file"]
+    shown = shown_path(path)
+    lines = [f"{shown}: invalid rig file"]
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(top level)"
         if err["type"] == "extra_forbidden":

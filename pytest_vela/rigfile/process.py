@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from pytest_vela.errors import RigConfigError
+from pytest_vela.errors import RigConfigError, shown_path
 
 
 def _no_nul(value: str) -> str:
@@ -112,17 +112,18 @@ def resolve_process(process: ProcessSettings, base: Path, rig_file: Path) -> Pro
 
 
 def _check_program(found: Path, given: str, rig_file: Path) -> None:
-    where = f"{rig_file}: invalid rig file\n  field process.command[0]: {given!r}"
+    where = f"{shown_path(rig_file)}: invalid rig file\n  field process.command[0]: {given!r}"
+    shown = shown_path(found)
     if not found.exists():
         raise RigConfigError(
-            f"{where} resolves to {found}, which does not exist: build the firmware, or fix "
+            f"{where} resolves to {shown}, which does not exist: build the firmware, or fix "
             "the path (a relative path is relative to the rig file)"
         )
     if not found.is_file():
-        raise RigConfigError(f"{where} resolves to {found}, which is not a file: name the program")
+        raise RigConfigError(f"{where} resolves to {shown}, which is not a file: name the program")
     if not os.access(found, os.X_OK):
         raise RigConfigError(
-            f"{where} resolves to {found}, which is not executable: chmod +x {found}"
+            f"{where} resolves to {shown}, which is not executable: chmod +x {shown}"
         )
 
 
