@@ -64,9 +64,7 @@ def main(argv: list[str]) -> None:
     alone = repeats(walls[None])
     once = tests[None]
     cores = os.cpu_count() or 1
-    print(
-        f"pool benchmark: the conformance suite spread over a pool of simulated rigs ({cores} cores)"
-    )
+    print(f"pool benchmark: the conformance suite spread over simulated rigs ({cores} cores)")
     print(
         f"  one rig, no xdist: {alone['median']:5.1f} s (range {alone['min']:.1f}–"
         f"{alone['max']:.1f}, medians of {runs}), {'/'.join(map(str, sorted(once)))} tests"
