@@ -103,3 +103,16 @@ def test_an_unknown_pool_and_too_many_workers_are_usage_errors(pytester: pytest.
     )
     assert crowded.ret == pytest.ExitCode.USAGE_ERROR
     crowded.stderr.fnmatch_lines(["*-n 3: the run's pools have 2 rig(s)*give -n 2 or fewer*"])
+
+
+def test_a_pool_and_a_named_rig_share_a_run(pytester: pytest.Pytester) -> None:
+    _pool(pytester, "desk-a", "desk-b")
+    write_rig(pytester.path / "rigs", "solo", FAST_SIM)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--rig", "pool:desks,solo", "-n", "3"
+    )
+    result.assert_outcomes(passed=12)  # once on the pool, once on solo
+    results = _results(pytester.path)
+    assert len(results.pop("solo")) == 6
+    assert set(results) <= {"desk-a", "desk-b"}
+    assert sum(len(r) for r in results.values()) == 6
