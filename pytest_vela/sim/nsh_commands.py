@@ -4,30 +4,12 @@ argument(s)``, ``nsh: uname: argument invalid``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from pytest_vela.sim import dialect as words
-
-if TYPE_CHECKING:
-    from pytest_vela.sim.shell import Shell
+from pytest_vela.sim.shell_surface import Command, ShellSurface
 
 ENOENT = 2
 EISDIR = 21
 HEAP_USED = 1787784
-
-
-@dataclass(frozen=True)
-class Command:
-    """A command: what runs it (True when it printed the prompt itself, as a reboot does),
-    its usage (``help <name>``), the arguments it needs, and whether it is a builtin app
-    (``help`` lists those apart)."""
-
-    run: Callable[[list[str]], Awaitable[bool | None]]
-    usage: str = ""
-    min_args: int = 0
-    app: bool = False
 
 
 def failed(command: str, call: str, errno: int) -> str:
@@ -36,7 +18,7 @@ def failed(command: str, call: str, errno: int) -> str:
 
 
 class NshCommands:
-    def __init__(self, shell: Shell) -> None:
+    def __init__(self, shell: ShellSurface) -> None:
         self.shell = shell
 
     def table(self) -> dict[str, Command]:

@@ -11,19 +11,18 @@ import logging
 import os
 import shlex
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from pytest_vela.common.byte_queue import ByteQueue
 from pytest_vela.common.tasks import BackgroundTasks
 from pytest_vela.sim.dialect import DIALECTS, GREETING, crash_lines
 from pytest_vela.sim.filestore import FileStore
 from pytest_vela.sim.line_discipline import LineDiscipline
-from pytest_vela.sim.nsh_commands import Command, NshCommands
+from pytest_vela.sim.nsh_commands import NshCommands
+from pytest_vela.sim.shell_surface import AppHost, Command, Faults, Write
 from pytest_vela.sim.vela_tools import VelaTools
 
-Write = Callable[[bytes], Coroutine[Any, Any, None]]
 #: An app's console level → the log line's tag (docs/architecture.md, "The watch's log").
 APP_LOG_TAGS = {
     "debug": "DEBUG",
@@ -38,15 +37,6 @@ CRASH_TO_REBOOT_S = 0.05
 log = logging.getLogger(__name__)
 
 
-class AppHost(Protocol):
-    """What the shell needs from the app runtime (``AppRuntime``)."""
-
-    async def start_app(self, package: str) -> str | None: ...
-    async def stop_app(self, package: str) -> None: ...
-    async def stop_all(self) -> None: ...
-    def running_apps(self) -> list[str]: ...
-
-
 @dataclass
 class ShellConfig:
     prompt: str = "nsh> "
@@ -54,12 +44,6 @@ class ShellConfig:
     boot_ms: int = 150
     dialect: str = "vela"
     line_end: str = "\r\n"
-
-
-@dataclass
-class Faults:
-    hung: bool = False
-    install_busy: int = 0
 
 
 class Shell:

@@ -9,22 +9,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pytest_vela.common.byte_queue import ByteQueue, QueueClosed
 from pytest_vela.sim import ymodem_rx
 from pytest_vela.sim.apps import APP_ROOT, BadPackage, installed, uninstall, unpack
-from pytest_vela.sim.nsh_commands import EISDIR, ENOENT, Command, failed
-
-if TYPE_CHECKING:
-    from pytest_vela.sim.shell import Shell
+from pytest_vela.sim.nsh_commands import EISDIR, ENOENT, failed
+from pytest_vela.sim.shell_surface import Command, ShellSurface
 
 log = logging.getLogger(__name__)
 FACTORY_IMAGE = b"vela-sim factory image\n"
 
 
 class VelaTools:
-    def __init__(self, shell: Shell) -> None:
+    def __init__(self, shell: ShellSurface) -> None:
         self.shell = shell
         self.image = FACTORY_IMAGE
         self.pending_image: Path | None = None

@@ -58,8 +58,8 @@ def main(argv: list[str]) -> None:
     tests: dict[int | None, set[int]] = {}
     for _ in range(runs):
         for members in (None, *POOLS):
-            wall, ran = run_suite(members)
-            walls.setdefault(members, []).append(wall)
+            seconds, ran = run_suite(members)
+            walls.setdefault(members, []).append(seconds)
             tests.setdefault(members, set()).add(ran)
     alone = repeats(walls[None])
     once = tests[None]

@@ -15,7 +15,7 @@ const COMPONENTS = new Set(
   ).split(' ')
 )
 
-module.exports = function appModule(app, id) {
+module.exports = function appModule(app, id, isEmulated) {
   return makeModule(app, id, {
     getInfo() {
       const m = app.manifest || {}
@@ -39,7 +39,7 @@ module.exports = function appModule(app, id) {
       if (!text.startsWith('@')) return COMPONENTS.has(text.split('.')[0])
       const parts = text.slice(1).split('.')
       const moduleId = parts.slice(0, 2).join('.')
-      if (!require('./index').EMULATED[moduleId]) return false
+      if (!isEmulated(moduleId)) return false
       return parts.length < 3 || emulates(app.require(moduleId), parts[2])
     },
   })

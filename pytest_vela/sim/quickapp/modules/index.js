@@ -22,10 +22,12 @@ const EMULATED = {
   'system.network': require('./network'),
 }
 
-// `@<id>` for `app`: the emulated module, or a stub.
+const isEmulated = (id) => Object.hasOwn(EMULATED, id)
+
+// `@<id>` for `app`: the emulated module (told which others are, for @system.app's canIUse),
+// or a stub.
 function create(app, id) {
-  const make = EMULATED[id]
-  return make ? make(app, id) : makeModule(app, id, {})
+  return isEmulated(id) ? EMULATED[id](app, id, isEmulated) : makeModule(app, id, {})
 }
 
 module.exports = { create, EMULATED }
