@@ -1,4 +1,5 @@
-"""Shared fixtures: raw ptys driven by the test, consoles and a simulated watch of their own."""
+"""Shared fixtures: raw ptys driven by the test, consoles and a simulated watch of their own,
+and a user's project for pytester to run the plugin in."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
 from tests.support.leftovers import orphan_run_dirs
 from tests.support.ptys import RawPty
-from tests.support.rigs import fast_sim_settings
+from tests.support.rigs import FAST_SIM, fast_sim_settings, write_rig
 
 # labgrid (in the dev extra, for the labgrid tests) registers a pytest plugin that every pytest
 # process imports, about half a second of CPU each; the pytest runs these tests start never use
@@ -80,6 +81,14 @@ def own_rig(tmp_path: Path) -> Iterator[RigSession]:
 def own_watch(own_rig: RigSession) -> Watch:
     """The watch of ``own_rig``, at a ready shell."""
     return own_rig.watch()
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A user's project: its own rootdir with a pytest.ini and a fast sim rig."""
+    pytester.makeini("[pytest]\n")
+    write_rig(pytester.path / "rigs", "sim", FAST_SIM)
+    return pytester
 
 
 @pytest.fixture(scope="session", autouse=True)
