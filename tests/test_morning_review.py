@@ -15,9 +15,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from textwrap import dedent
 from typing import Any
 
 import pytest
@@ -25,94 +23,14 @@ import pytest
 from pytest_vela.report.scrub import third_party_requests
 from pytest_vela.report.serving import make_server
 from tests.support.browser import open_page
-from tests.support.rigs import fast_sim_rig, write_rig
-
-FAST_SIM = fast_sim_rig(shell=2)
-
-DOWN = """
-    kind = "hardware"
-    [serial]
-    port = "/dev/serial/by-id/usb-no-such-watch"
-    [ble]
-    name = "Vela-watch01"
-"""
-
-NIGHT = """
-    def test_link_loss_order(interconnect, peer):
-        interconnect.send({"hello": "x" * 100})
-        peer.drop()
-        interconnect.events.wait_for("close", timeout=5)
-        interconnect.events.assert_order(["close", "error"])  # wrong on purpose
-
-    def test_crash(interconnect, vela_sim):
-        vela_sim.crash()
-        interconnect.send({"n": 1})
-
-    def test_hang(watch, vela_sim):
-        vela_sim.hang()
-        watch.shell("ls")
-
-    def test_fine(interconnect, peer):
-        assert interconnect.send({"n": 2}).ok
-        assert peer.expect_message(timeout=5) == {"n": 2}
-"""
+from tests.support.morning_review import Night, run_night, run_report
 
 CLOSING = re.compile(r"^\d+ product failures?, \d+ watch crash(es)?, \d+ rig faults?.*$", re.M)
 
 
-@dataclass
-class Night:
-    root: Path
-    main_job: subprocess.CompletedProcess[str]
-    night: subprocess.CompletedProcess[str]
-    first_report: subprocess.CompletedProcess[str]
-    report: subprocess.CompletedProcess[str]
-    report_seconds: float
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def output(self) -> Path:
-        return self.reports / "allure-report"
-
-
-def _pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
-def _report(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_vela.cli", "report", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
-    root = tmp_path_factory.mktemp("farm")
-    # No quarantine: every test of the rig that is down is reported, one line each.
-    (root / "pytest.ini").write_text("[pytest]\nvela_quarantine_after = 0\n")
-    write_rig(root / "rigs", "sim", FAST_SIM)
-    write_rig(root / "rigs", "watch01", DOWN)
-    (root / "test_night.py").write_text(dedent(NIGHT))
-    main_job = _pytest(root, "--pyargs", "pytest_vela.conformance")
-    first_report = _report(root)
-    night = _pytest(root, "--rig", "sim,watch01", "-rA", "test_night.py")
-    started = time.monotonic()
-    report = _report(root, "--max-failures", "0")
-    took = time.monotonic() - started
-    return Night(root, main_job, night, first_report, report, took)
+    return run_night(tmp_path_factory.mktemp("farm"))
 
 
 def _results(reports: Path, rig: str) -> dict[str, dict[str, Any]]:
@@ -369,7 +287,7 @@ def test_the_report_asks_no_third_party(night: Night) -> None:
 
 
 def test_a_single_file_report(night: Night, tmp_path: Path) -> None:
-    done = _report(night.root, "--single-file", "--no-history", "-o", str(tmp_path / "one"))
+    done = run_report(night.root, "--single-file", "--no-history", "-o", str(tmp_path / "one"))
     assert done.returncode == 0, done.stderr
     one = tmp_path / "one"
     page = (one / "index.html").read_text()
