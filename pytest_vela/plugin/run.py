@@ -10,8 +10,8 @@ from pathlib import Path
 
 import allure
 import pytest
-from filelock import FileLock
 
+from pytest_vela.common.flock import exclusive
 from pytest_vela.common.processes import interrupts_held
 from pytest_vela.device.apps import rpk_identity
 from pytest_vela.errors import InstallError, RigConfigError
@@ -131,7 +131,7 @@ class VelaSession:
         earlier run's (once per run, whichever process of it comes first)."""
         target = self.results_dir(rig)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(target) + ".lock"):
+        with exclusive(target.with_name(target.name + ".lock")):
             marker = target / RUN_MARKER
             try:
                 seen = marker.read_text().strip()
