@@ -26,7 +26,6 @@ and plugins, 0.3 s for each watch), and by the suite's own waits after that.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,17 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.benchmarks.farm_startup import children_cpu, watch_start_cpu, worker_start_cpu
 from tests.benchmarks.figures import repeats, verdict, write_report
 
 RIGS = (1, 2, 4)
 GOAL = 0.6  # four rigs under -n 4, as a fraction of one after another
 # The labgrid and dev extras' pytest plugins, blocked as a farm without those extras has them.
 EXTRA_PLUGINS = ("labgrid", "hypothesispytest")
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_suite(count: int, parallel: bool, extra_plugins: bool = False) -> tuple[float, float]:
@@ -74,11 +69,11 @@ def run_suite(count: int, parallel: bool, extra_plugins: bool = False) -> tuple[
         if not extra_plugins:
             for plugin in EXTRA_PLUGINS:
                 argv += ["-p", f"no:{plugin}"]
-        cpu = _children_cpu()
+        cpu = children_cpu()
         started = time.monotonic()
         done = subprocess.run(argv, cwd=root, capture_output=True, text=True)
         wall = time.monotonic() - started
-        cpu = _children_cpu() - cpu
+        cpu = children_cpu() - cpu
         if done.returncode != 0:
             raise SystemExit(f"the suite failed on {count} rig(s):\n{done.stdout[-3000:]}")
         return wall, cpu / count
@@ -107,8 +102,13 @@ def main(argv: list[str]) -> None:
     walls: dict[tuple[int, bool], list[float]] = {}
     cpus: dict[tuple[int, bool], list[float]] = {}
     with_extras: dict[bool, list[tuple[float, float]]] = {}
+    starts: dict[str, list[float]] = {}
     load_before = _load()
     for _ in range(runs):
+        for _twice in range(2):
+            starts.setdefault("worker", []).append(worker_start_cpu(EXTRA_PLUGINS))
+            starts.setdefault("bare", []).append(worker_start_cpu(EXTRA_PLUGINS, vela=False))
+            starts.setdefault("watch", []).append(watch_start_cpu())
         for count in RIGS:
             for parallel in (False, True):
                 wall, cpu = run_suite(count, parallel)
@@ -140,7 +140,8 @@ def main(argv: list[str]) -> None:
         print(
             f"  {count} rig{'s' if count > 1 else ' '}: {without} {_range(seq)}, -n {count} "
             f"{_range(par)}: ratio {ratio:.2f} (rounds {pairs['min']:.2f}–{pairs['max']:.2f})"
-            f"  |  CPU per rig {_range(seq_cpu)} {without}, {_range(par_cpu)} under -n {count}"
+            f"  |  CPU per rig {_range(seq_cpu, digits=2)} {without}, {_range(par_cpu, digits=2)} "
+            f"under -n {count}"
         )
         figures[f"rigs_{count}"] = {
             "sequential_s": seq,
@@ -150,6 +151,13 @@ def main(argv: list[str]) -> None:
             "cpu_per_rig_sequential_s": seq_cpu,
             "cpu_per_rig_parallel_s": par_cpu,
         }
+    worker, bare, watch = (repeats(starts[key]) for key in ("worker", "bare", "watch"))
+    print(
+        f"  start-up, CPU: a worker up to its first test {_range(worker, digits=2)} (pytest and "
+        f"the other plugins alone {_range(bare, digits=2)}), a simulated watch "
+        f"{_range(watch, digits=2)}"
+    )
+    figures["start_cpu_s"] = {"worker": worker, "without_pytest_vela": bare, "watch": watch}
     four = ratios[max(RIGS)]
     if with_extras:
         seq_w = repeats([w for w, _ in with_extras[False]])
@@ -159,7 +167,7 @@ def main(argv: list[str]) -> None:
             f"  {max(RIGS)} rigs with the labgrid and dev extras' pytest plugins loaded "
             f"({', '.join(EXTRA_PLUGINS)}): one after another {_range(seq_w)}, -n {max(RIGS)} "
             f"{_range(par_w)}: ratio {par_w['median'] / seq_w['median']:.2f}  |  CPU per rig "
-            f"{_range(par_cpu)} under -n {max(RIGS)}"
+            f"{_range(par_cpu, digits=2)} under -n {max(RIGS)}"
         )
         figures["extra_plugins"] = {
             "sequential_s": seq_w,
