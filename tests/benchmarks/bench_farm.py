@@ -19,8 +19,9 @@ about 0.15 s at the end (its terminal summary imports all of hypothesis, uncache
 ``PYTHONDONTWRITEBYTECODE`` is set). A last row measures four rigs with both loaded.
 Each simulated rig is three processes (its watch, the watch's Node.js app host and a
 dbus-daemon) besides its worker, so on a machine with fewer cores than rigs the ratio is bound
-by CPU while the workers and watches start (about 1 s of CPU for each worker's Python, pytest
-and plugins, 0.3 s for each watch), and by the suite's own waits after that.
+by CPU while the workers and watches start (the start-up line: each worker's Python, pytest,
+plugins and collection, each watch's process and Node.js), and by the suite's own waits after
+that.
 """
 
 from __future__ import annotations
