@@ -103,11 +103,17 @@ def vela_sim(request: pytest.FixtureRequest, rig: Rig, watch: Watch) -> Iterator
     ``.storage(package)`` → dict, ``.put_file(package, "internal://files/x.json", str | bytes)``
     (or mass, cache, tmp), ``.read_file(package, uri)`` → bytes; and the person at the watch:
     ``.answer_dialogs(0, None, …)`` (the button tapped in each next dialog or context menu,
-    None to dismiss; one shown with no answer left stays open)."""
+    None to dismiss; one shown with no answer left stays open). A test's own BLE code (a
+    phone app of its own, a scanner): ``with .system_bus():`` plain bleak inside reaches this
+    watch (the harness's link let go first, one left up dropped at the end; run the bleak
+    code in a loop started inside, ``asyncio.run``, and leave ``peer``, ``interconnect`` and
+    ``watch.reset()`` alone until the block ends: the watch has one link),
+    ``.bus_address`` (str), ``.ble`` (``.name``, ``.address``, ``.service_uuid``,
+    ``.rx_uuid``, ``.tx_uuid``)."""
     session = rig_session(request, rig)
     if session.simulator is None:
         pytest.skip(f"vela_sim needs a simulated watch; rig {rig.name!r} is {rig.kind}")
-    faults = VelaSim(session.simulator, watch.crashes)
+    faults = VelaSim(session.simulator, watch.crashes, release_link=session.release_link)
     yield faults
     if faults.dirty:
         session.faults_injected()

@@ -10,41 +10,37 @@ and a watch that keeps failing costs its tests no more than a rerun elsewhere.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 from collections.abc import Callable
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 
 class PoolClaims:
-    """The rigs this process has claimed, by an advisory lock on a file each in ``directory``
-    (the run's; the kernel lets go of a dead process's claims)."""
+    """The rigs this process has claimed, by a lock on a file each in ``directory`` (the
+    run's; the kernel lets go of a dead process's claims)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._held: dict[str, int] = {}
+        self._held: dict[str, FileLock] = {}
 
     def claim(self, rig: str) -> bool:
         """Hold ``rig`` unless another process of the run does; whether it is held now."""
         if rig in self._held:
             return True
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / f"{rig}.claim", os.O_RDWR | os.O_CREAT, 0o644)
+        lock = FileLock(self.directory / f"{rig}.claim", timeout=0)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+            lock.acquire()
+        except Timeout:
             return False
-        self._held[rig] = fd
+        self._held[rig] = lock
         return True
 
     def release(self, rig: str) -> None:
-        fd = self._held.pop(rig, None)
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        lock = self._held.pop(rig, None)
+        if lock is not None:
+            lock.release(force=True)
 
     def close(self) -> None:
         for rig in list(self._held):

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pytest_vela.device.watch import Watch
-from pytest_vela.doctor import require_preflight
 from pytest_vela.rigfile.loader import Rig
 
 Say = Callable[[str], None]
@@ -48,5 +47,7 @@ def preflight(rig: Rig, logs: Path, stamp: str) -> None:
     unexplained 1001 or 1000); stops the run with the doctor's report when it cannot."""
     app = rig.settings.app
     if app.dir and app.android_package:
+        from pytest_vela.doctor import require_preflight  # its key checks: when there are keys
+
         report = require_preflight(app)
         (logs / f"preflight-{stamp}.txt").write_text(report.render())

@@ -279,6 +279,12 @@ class RigSession:
             watch.on_reset(self._after_reset)
         return self._side
 
+    def release_link(self) -> None:
+        """Let the watch's BLE link go, for a test's own phone-side code (a connected watch
+        does not advertise); the next test that needs the link connects it again."""
+        if self._side is not None:
+            self._side.close()
+
     def _after_reset(self) -> None:
         """A rebooted watch: restart the app and reconnect, as a phone would on its own."""
         self.app.running = False

@@ -1,16 +1,19 @@
-"""``vela_sim``: fault orders for a simulated watch, and an app's own data set up as a user's
-earlier session left it, as tests write them."""
+"""``vela_sim``: fault orders for a simulated watch, an app's own data set up as a user's
+earlier session left it, and the watch's bus for a test's own BLE code, as tests write them."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pytest_vela.device.crashes import CrashLog
+from pytest_vela.errors import SimulatorError
+from pytest_vela.rig.phone_bus import phone_bus
 from pytest_vela.rig.sim_process import SimulatorProcess
-from pytest_vela.rigfile.schema import PACKAGE_PATTERN
+from pytest_vela.rigfile.schema import PACKAGE_PATTERN, BleSettings
 from pytest_vela.wire.control import APP_FILE_URI, ControlOp
 
 ORDER_TIMEOUT = 10.0  # seconds an order may take beyond the time it spends on the line
@@ -20,9 +23,15 @@ class VelaSim:
     """Each order takes effect at once on the simulated watch; faults are cleared after the
     test (the rig is recovered with a hard reset when one was used)."""
 
-    def __init__(self, sim: SimulatorProcess, crashes: CrashLog | None = None) -> None:
+    def __init__(
+        self,
+        sim: SimulatorProcess,
+        crashes: CrashLog | None = None,
+        release_link: Callable[[], None] | None = None,
+    ) -> None:
         self._sim = sim
         self._crashes = crashes
+        self._release_link = release_link  # the harness lets its own BLE link go
         self.dirty = False  # faults to clear before the next test
         self.needs_reset = False  # the console itself needs a hard reset (hang, unplug)
 
@@ -154,6 +163,47 @@ class VelaSim:
     @property
     def boots(self) -> int:
         return int(self._sim.control(ControlOp.PING)["boots"])
+
+    # --- the test's own BLE code (a phone app of its own, a scanner) ---
+
+    @property
+    def ble(self) -> BleSettings:
+        """What the watch advertises (``.name``, ``.address``) and its bridge's GATT UUIDs
+        (``.service_uuid``, ``.rx_uuid`` written by the phone, ``.tx_uuid`` notified)."""
+        return self._sim.settings.ble
+
+    @property
+    def bus_address(self) -> str:
+        """The D-Bus address of the private system bus where this watch plays BlueZ."""
+        if self._sim.bus_address is None:
+            raise SimulatorError("this simulated watch was started without a bus: it has no BLE")
+        return self._sim.bus_address
+
+    @contextlib.contextmanager
+    def system_bus(self) -> Iterator[str]:
+        """``with vela_sim.system_bus():`` — unmodified bleak inside the block reaches this
+        watch (``DBUS_SYSTEM_BUS_ADDRESS`` is its bus until the block ends); yields the
+        address. The harness's own link is let go first (a connected watch does not
+        advertise), and a link the block leaves up is dropped at its end; ``peer.reconnect()``
+        after the block brings the harness's back, the next test's fixtures do it anyway.
+
+        Inside the block, do not:
+
+        - start bleak on an event loop that already ran bleak before the block: bleak opens
+          its bus connection once per loop, so that loop keeps the host's bus. Run your code
+          in a loop of the block's own (``asyncio.run`` inside it);
+        - use ``peer`` or ``interconnect``, ``watch.reset()`` or anything else that makes the
+          harness connect its own link (after a reset it reconnects, as a phone would): the
+          watch has one link, and your code holds it;
+        - wait on another rig's BLE (a session fixture that uses a second rig): its bus
+          connections wait for the block to end, and the block would wait for them;
+        - nest blocks of different rigs, for the same reason.
+        """
+        with phone_bus(self.bus_address, self._release_link, self._drop_test_link) as address:
+            yield address
+
+    def _drop_test_link(self) -> None:
+        self._sim.control(ControlOp.DROP_LINK, timeout=ORDER_TIMEOUT)
 
 
 def _check_package(package: str) -> None:
