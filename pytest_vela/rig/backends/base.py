@@ -5,7 +5,9 @@ BLE peripheral, the bus bleak talks to, how to cut the watch's power — and des
 how it is reached, who holds it now, whether each xdist worker can have one of its own. The
 session, the watch, the link client, the terminal header, ``pytest-vela rigs`` and the xdist
 scheduler ask the backend; none of them asks which kind a rig is. A new kind of rig is one new
-class here and one line in ``make_backend``.
+class here and one line in ``make_backend``. Each backend subclasses ``RigBackend``, so the type
+checker holds it to every member, and it keeps the defaults of ``serve`` and ``clear_faults``
+(nothing to do) unless it has something to add.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class RigBackend(Protocol):
     def serve(self, watch: Watch) -> None:
         """The watch on this rig is built: a backend that learns of the watch's fate by itself
         (a process rig: its program's end) tells it; the others have nothing to add."""
-        ...
+        return None
 
     @property
     def ble(self) -> BleSettings | None:
@@ -76,7 +78,7 @@ class RigBackend(Protocol):
 
     def clear_faults(self) -> None:
         """Undo injected faults before the next test (nothing to undo on hardware)."""
-        ...
+        return None
 
     def agent_rpk(self) -> Path | None:
         """The agent's package, to install it again when it went missing; None if unknown."""

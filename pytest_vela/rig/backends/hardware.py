@@ -8,15 +8,14 @@ from typing import ClassVar
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
-from pytest_vela.device.watch import Watch
-from pytest_vela.rig.backends.base import Reach
+from pytest_vela.rig.backends.base import Reach, RigBackend
 from pytest_vela.rig.lock import RigLock
 from pytest_vela.rig.provisioning import preflight
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.rigfile.schema import BleSettings
 
 
-class HardwareBackend:
+class HardwareBackend(RigBackend):
     kind: ClassVar[str] = "hardware"
     spreads_over_workers: ClassVar[bool] = False
     simulator = None
@@ -47,12 +46,6 @@ class HardwareBackend:
 
     def power(self, console: Console) -> PowerControl:
         return power_control(self.rig.settings.reset, console)
-
-    def serve(self, watch: Watch) -> None:
-        return None
-
-    def clear_faults(self) -> None:
-        return None
 
     def agent_rpk(self) -> Path | None:
         return self.rig.settings.app.rpk

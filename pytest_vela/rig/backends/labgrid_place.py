@@ -29,9 +29,8 @@ from typing import Any, ClassVar
 
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
-from pytest_vela.device.watch import Watch
 from pytest_vela.errors import LockError, RigConfigError, RigError
-from pytest_vela.rig.backends.base import Reach
+from pytest_vela.rig.backends.base import Reach, RigBackend
 from pytest_vela.rig.backends.labgrid_session import (
     POLL_S,
     POWER_DRIVERS,
@@ -299,7 +298,7 @@ def place_holder(rig: Rig) -> str | None:
 # --- the backend ------------------------------------------------------------------------------
 
 
-class LabgridBackend:
+class LabgridBackend(RigBackend):
     """A watch on a labgrid place: preflight, the place acquired, its console and power; BLE
     stays local to the runner."""
 
@@ -342,12 +341,6 @@ class LabgridBackend:
             assert self._place is not None, "started"
             return self._place.power(reset.pulse_ms)
         return power_control(reset, console)
-
-    def serve(self, watch: Watch) -> None:
-        return None
-
-    def clear_faults(self) -> None:
-        return None
 
     def agent_rpk(self) -> Path | None:
         return self.rig.settings.app.rpk

@@ -26,7 +26,7 @@ from pytest_vela.device.crash_report import CRASH_QUIET_S
 from pytest_vela.device.power import PowerControl, power_control
 from pytest_vela.device.watch import Watch
 from pytest_vela.errors import RigError
-from pytest_vela.rig.backends.base import Reach
+from pytest_vela.rig.backends.base import Reach, RigBackend
 from pytest_vela.rig.backends.process_program import ProgramExit
 from pytest_vela.rig.backends.process_relay import ProcessRelay
 from pytest_vela.rigfile.loader import Rig
@@ -45,7 +45,7 @@ class ProgramRestart:
         self.relay.restart()
 
 
-class ProcessBackend:
+class ProcessBackend(RigBackend):
     """A watch that is a host program on a pty; see the module docstring."""
 
     kind: ClassVar[str] = "process"
@@ -143,9 +143,6 @@ class ProcessBackend:
         """Call ``listener`` (on the relay's thread) whenever a run of the program ends:
         its status, the host time, whether it was asked for or part of a crash."""
         self._exit_listeners.append(listener)
-
-    def clear_faults(self) -> None:
-        return None
 
     def agent_rpk(self) -> Path | None:
         return None

@@ -16,8 +16,7 @@ from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.power import PowerControl
-from pytest_vela.device.watch import Watch
-from pytest_vela.rig.backends.base import Reach
+from pytest_vela.rig.backends.base import Reach, RigBackend
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.loader import Rig
@@ -50,7 +49,7 @@ def with_sim_identity(settings: RigSettings, name: str) -> RigSettings:
     return settings.model_copy(update={"ble": ble})
 
 
-class SimulatedBackend:
+class SimulatedBackend(RigBackend):
     kind: ClassVar[str] = "sim"
     spreads_over_workers: ClassVar[bool] = True
 
@@ -96,9 +95,6 @@ class SimulatedBackend:
     def power(self, console: Console) -> PowerControl:
         assert self._sim is not None, "started"
         return SimPowerCycle(self._sim)
-
-    def serve(self, watch: Watch) -> None:
-        return None
 
     def clear_faults(self) -> None:
         if self._sim is not None:
