@@ -14,7 +14,7 @@ from pytest_vela.device.identity import WatchIdentity, read_identity
 from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.rigfile.loader import Rig
-from tests.support.nuttx_pty import nuttx_on_pty
+from tests.support.nuttx_pty import watch_on_nuttx
 from tests.support.projects import run_project
 from tests.support.ptys import RawPty
 from tests.support.rigs import fast_sim_settings
@@ -24,16 +24,8 @@ BUILD_DATE = re.compile(r"^\S+ [A-Z][a-z]{2} [ \d]\d \d{4} \d\d:\d\d:\d\d$")
 
 @pytest.mark.parametrize("dialect", ["apache", "vela"])
 def test_real_nuttx_is_named_by_its_uname_fields(tmp_path: Path, dialect: str) -> None:
-    with nuttx_on_pty(dialect, tmp_path) as nuttx:
-        console = Console(nuttx.path, 921600, tmp_path / "console.log").open()
-        nuttx.start()
-        try:
-            watch = Watch(Rig("nuttx", fast_sim_settings(), None), console, ConsoleReboot(console))
-            console.expect(r"NuttShell \(NSH\)", timeout=10)
-            watch.wake()
-            identity = read_identity(watch)
-        finally:
-            console.close()
+    with watch_on_nuttx(dialect, tmp_path) as watch:
+        identity = read_identity(watch)
     assert (identity.os_name, identity.release, identity.machine) == ("NuttX", "0.0.0", "sim")
     assert identity.version is not None and BUILD_DATE.match(identity.version)
     assert identity.firmware is None  # these builds have no imginfo

@@ -23,7 +23,8 @@ import pytest
 from pytest_vela.report.scrub import third_party_requests
 from pytest_vela.report.serving import make_server
 from tests.support.browser import open_page
-from tests.support.morning_review import Night, run_night, run_report
+from tests.support.morning_review import Night, run_night
+from tests.support.report_results import report as run_report
 
 CLOSING = re.compile(r"^\d+ product failures?, \d+ watch crash(es)?, \d+ rig faults?.*$", re.M)
 

@@ -10,12 +10,9 @@ from typing import Any
 
 import pytest
 
-from pytest_vela.console.port import Console
-from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
-from pytest_vela.rigfile.loader import Rig
-from tests.support.nuttx_pty import nuttx_on_pty
-from tests.support.rigs import fast_sim_settings, make_rpk
+from tests.support.nuttx_pty import watch_on_nuttx
+from tests.support.rigs import make_rpk
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -38,13 +35,5 @@ def test_the_readme_shell_example_holds_on_real_nuttx(tmp_path: Path, dialect: s
     namespace: dict[str, Any] = {}
     exec(compile(_example(), str(README), "exec"), namespace)
     test_shell: Callable[[Watch], None] = namespace["test_shell"]
-    with nuttx_on_pty(dialect, tmp_path) as nuttx:
-        console = Console(nuttx.path, 921600, tmp_path / "console.log").open()
-        nuttx.start()
-        try:
-            watch = Watch(Rig("nuttx", fast_sim_settings(), None), console, ConsoleReboot(console))
-            console.expect(r"NuttShell \(NSH\)", timeout=10)
-            watch.wake()
-            test_shell(watch)
-        finally:
-            console.close()
+    with watch_on_nuttx(dialect, tmp_path) as watch:
+        test_shell(watch)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from textwrap import dedent
 
+from tests.support.report_results import report as run_report
 from tests.support.rigs import fast_sim_rig, write_rig
 
 FAST_SIM = fast_sim_rig(shell=2)
@@ -68,16 +69,6 @@ def _pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=240,
-    )
-
-
-def run_report(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_vela.cli", "report", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
     )
 
 

@@ -15,7 +15,12 @@ import tty
 from collections.abc import Iterator
 from pathlib import Path
 
+from pytest_vela.console.port import Console
+from pytest_vela.device.power import ConsoleReboot
+from pytest_vela.device.watch import Watch
+from pytest_vela.rigfile.loader import Rig
 from tests.support.nuttx import BUILDS, ENV_DIR, nuttx_sim_dir
+from tests.support.rigs import fast_sim_settings
 from tests.support.tools import missing
 
 
@@ -135,3 +140,18 @@ def nuttx_on_pty(dialect: str, tmp_path: Path) -> Iterator[NuttxOnPty]:
         yield nuttx
     finally:
         nuttx.stop()
+
+
+@contextlib.contextmanager
+def watch_on_nuttx(dialect: str, tmp_path: Path) -> Iterator[Watch]:
+    """A ``Watch`` on the shared build of ``dialect``, booted and at its prompt."""
+    with nuttx_on_pty(dialect, tmp_path) as nuttx:
+        console = Console(nuttx.path, 921600, tmp_path / "console.log").open()
+        nuttx.start()
+        try:
+            watch = Watch(Rig("nuttx", fast_sim_settings(), None), console, ConsoleReboot(console))
+            console.expect(r"NuttShell \(NSH\)", timeout=10)
+            watch.wake()
+            yield watch
+        finally:
+            console.close()
