@@ -25,6 +25,14 @@ from tests.support.rigs import FAST_SIM, fast_sim_settings, write_rig
 os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:labgrid".strip()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _rig_locks_of_their_own(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The tests' hardware rigs (ports that do not exist) lock in a directory of the tests'
+    own, never in the host's lock directory, where a farm's real rigs are locked; the pytest
+    runs they start inherit it."""
+    os.environ["VELA_LOCK_DIR"] = str(tmp_path_factory.mktemp("rig-locks"))
+
+
 @pytest.fixture
 def raw_pty() -> Iterator[RawPty]:
     pty = RawPty()

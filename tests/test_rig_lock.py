@@ -3,14 +3,17 @@ told who holds it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pytest_vela.rig.lock import SYSTEM_LOCKS, lock_dir
 from pytest_vela.rig.sim_process import SimulatorProcess
 from pytest_vela.rigfile.schema import RigSettings
 from tests.support.leftovers import sim_run_dir
@@ -75,3 +78,16 @@ def test_a_second_run_is_refused_a_locked_rig(
         (pytester.path / "release").write_text("now")
         out, _ = first.communicate(timeout=30)
     assert first.returncode == 0, out
+    locks = tmp_path / "locks"
+    assert not (locks / "desk.owner").exists()  # its holder's note goes with the lock
+    assert (locks.stat().st_mode & 0o7777) == 0o1777  # any user of the host may lock a rig
+
+
+def test_locks_live_in_the_systems_lock_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VELA_LOCK_DIR")
+    if os.access(SYSTEM_LOCKS, os.W_OK | os.X_OK):
+        assert lock_dir() == SYSTEM_LOCKS / "pytest-vela"
+    else:  # a host without /run/lock: the temporary directory
+        assert lock_dir() == Path(tempfile.gettempdir()) / "pytest-vela-locks"
+    monkeypatch.setenv("VELA_LOCK_DIR", "/srv/farm/locks")
+    assert lock_dir() == Path("/srv/farm/locks")

@@ -11,12 +11,28 @@ from filelock import FileLock, Timeout
 
 from pytest_vela.errors import LockError
 
+SYSTEM_LOCKS = Path("/run/lock")  # the system's directory for lock files (FHS), a tmpfs
+
 
 def lock_dir() -> Path:
-    """Where rig locks live: ``$VELA_LOCK_DIR``, default ``<tmp>/pytest-vela-locks``."""
-    return Path(
-        os.environ.get("VELA_LOCK_DIR") or Path(tempfile.gettempdir()) / "pytest-vela-locks"
-    )
+    """Where rig locks live: ``$VELA_LOCK_DIR``; by default the system's lock directory
+    (``/run/lock/pytest-vela``: emptied at boot, like the locks it holds, and shared by every
+    user of a farm host), else ``<tmp>/pytest-vela-locks`` where there is none."""
+    given = os.environ.get("VELA_LOCK_DIR")
+    if given:
+        return Path(given)
+    if os.access(SYSTEM_LOCKS, os.W_OK | os.X_OK):
+        return SYSTEM_LOCKS / "pytest-vela"
+    return Path(tempfile.gettempdir()) / "pytest-vela-locks"
+
+
+def _make_shared(directory: Path) -> None:
+    """The lock directory, writable by every user of the host (sticky, as /tmp is)."""
+    try:
+        directory.mkdir(parents=True)
+    except FileExistsError:
+        return
+    os.chmod(directory, 0o1777)
 
 
 class RigLock:
@@ -49,7 +65,7 @@ class RigLock:
             return "another run"
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_shared(self.path.parent)
         lock = FileLock(self.path)
         try:
             lock.acquire(timeout=0)
@@ -65,5 +81,6 @@ class RigLock:
 
     def release(self) -> None:
         if self._lock is not None:
+            self.owner_path.unlink(missing_ok=True)  # before the lock: a new holder writes its own
             self._lock.release()
             self._lock = None
