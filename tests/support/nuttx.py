@@ -3,7 +3,9 @@
 
 Found through ``VELA_NUTTX_SIM_DIR``, else in ``shared/nuttx-sim`` of an ancestor directory of
 the repository (a clone beside ``shared/`` finds it). Without them the tests skip naming the
-variable; under CI (``VELA_CI=1``, set by ``.ci/run``) they fail instead.
+variable. Under CI (``VELA_CI=1``, set by ``.ci/run``) a build missing from a directory that
+was named or found fails its tests instead; a clone with no such directory anywhere above it
+skips them, and ``.ci/run`` says so at its start.
 """
 
 from __future__ import annotations
@@ -51,8 +53,17 @@ def nuttx_build(name: str) -> Path:
         if path is not None
         else "no shared/nuttx-sim directory above the repository"
     )
-    missing(f"{why}: set {ENV_DIR} to the directory holding {BUILDS[name]}")
-    raise AssertionError("unreachable")  # missing() skipped or failed
+    nuttx_missing(f"{why}: set {ENV_DIR} to the directory holding {BUILDS[name]}")
+    raise AssertionError("unreachable")  # skipped or failed
+
+
+def nuttx_missing(message: str) -> None:
+    """A NuttX build is not here: skip, or fail under CI where the builds' directory is known
+    (named, or found above the repository) — then a missing build is a broken set-up."""
+    __tracebackhide__ = True
+    if nuttx_sim_dir() is None:
+        pytest.skip(message)
+    missing(message)
 
 
 def symbol_address(elf: Path, name: str) -> int:

@@ -19,9 +19,8 @@ from pytest_vela.console.port import Console
 from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
 from pytest_vela.rigfile.loader import Rig
-from tests.support.nuttx import BUILDS, ENV_DIR, nuttx_sim_dir
+from tests.support.nuttx import BUILDS, ENV_DIR, nuttx_missing, nuttx_sim_dir
 from tests.support.rigs import fast_sim_settings
-from tests.support.tools import missing
 
 
 def shared_file(name: str) -> Path:
@@ -30,7 +29,9 @@ def shared_file(name: str) -> Path:
     folder = nuttx_sim_dir()
     if folder is None or not (folder / name).is_file():
         where = folder if folder is not None else "no shared/nuttx-sim above the repository"
-        missing(f"{name} not found ({where}): set {ENV_DIR} to the folder of the NuttX sim builds")
+        nuttx_missing(
+            f"{name} not found ({where}): set {ENV_DIR} to the folder of the NuttX sim builds"
+        )
     assert folder is not None
     return folder / name
 
