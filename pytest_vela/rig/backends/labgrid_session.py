@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import LoopTimeout, RigConfigError, RigError
-from pytest_vela.rigfile.schema import LabgridSettings
+from pytest_vela.rigfile.labgrid_table import LabgridSettings
 
 T = TypeVar("T")
 
