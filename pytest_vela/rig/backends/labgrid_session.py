@@ -1,5 +1,5 @@
 """labgrid's client session to a coordinator, one per coordinator in a process, on a loop thread
-of its own (``labgrid_place`` holds a place through it).
+of its own (``labgrid_place`` holds a place through it, ``labgrid_reservation`` reserves one).
 
 labgrid is imported here only, and only when a rig uses it: without the ``labgrid`` extra
 nothing else changes, and such a rig fails at start with the extra to install.
