@@ -218,13 +218,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A quarantined rig's tests are skipped, saying why (a pool's, when it has no rig left);
-    ``@pytest.mark.vela_rigs("hardware")`` skips the test on rigs of other kinds."""
+    """A quarantined rig's tests are skipped, saying why (a pool's, when it has no rig left;
+    they fail when the pool's set-up is wrong); ``@pytest.mark.vela_rigs("hardware")`` skips
+    the test on rigs of other kinds."""
     vela = item.config.stash[SESSION]
     target, name = item_target(item), item_rig(item)
     pool = vela.targets.pools.get(target or "")
     if pool is not None:
         if name == target:
+            if pool.fault is not None:  # its set-up is wrong: an error, not a skip
+                raise RigConfigError(str(pool.fault))
             pytest.skip(pool.exhausted())
         allure.dynamic.label("parentSuite", name)
         allure.dynamic.label("rig", name)
