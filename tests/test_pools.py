@@ -5,6 +5,8 @@ left ends the run with exit 10, saying so."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from junitparser import JUnitXml, Properties
 
@@ -25,6 +27,12 @@ name = "Vela-gone"
 boot = 1
 shell = 1
 """
+
+
+@pytest.fixture(autouse=True)
+def _own_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runs' hardware rigs lock in the test's own directory, not the host's."""
+    monkeypatch.setenv("VELA_LOCK_DIR", str(tmp_path / "locks"))
 
 
 def _pool(pytester: pytest.Pytester, *members: str, dead: tuple[str, ...] = ()) -> None:
