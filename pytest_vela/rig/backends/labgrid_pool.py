@@ -48,6 +48,7 @@ class TaggedPlaces:
         """The members whose places the coordinator allocates, one reservation each, until the
         caller has one up (it closes this then) or none is allocated within ``labgrid.wait``.
         ``order`` is not used: the coordinator chooses."""
+        self._why = None
         coordinator = Coordinator.get(self.address)
         held: list[Reservation] = []
         deadline = time.monotonic() + self.wait
