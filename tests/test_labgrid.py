@@ -11,12 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
 
@@ -27,10 +25,11 @@ from pytest_vela.rigfile.schema import RigSettings
 from pytest_vela.wire.control import ControlOp
 from tests.support.leftovers import sim_run_dir
 from tests.support.rfc2217 import Rfc2217Server
+from tests.support.run_output import Output
 
 pytest.importorskip("labgrid", reason="the labgrid extra is not installed")
 
-from tests.support.labgrid_farm import LabgridFarm, PowerSwitch
+from tests.support.labgrid_farm import GROUP, Exported, LabgridFarm, PowerSwitch
 
 PLACE = "watch01"
 HOLDER = """
@@ -67,7 +66,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
             sim.control(ControlOp.POWER_CYCLE)
 
         power = PowerSwitch(power_cycle)
-        lab = LabgridFarm(base / "lab", console.port, power.url)
+        lab = LabgridFarm(base / "lab", {GROUP: Exported(console.port, power.url)})
         try:
             lab.start()
             lab.create_place(PLACE)
@@ -91,6 +90,7 @@ def on_the_farm(
     monkeypatch.delenv("LG_COORDINATOR", raising=False)
     yield farm
     assert farm.lab.holder(PLACE) is None, "a run left the place acquired"
+    assert farm.lab.reservations() == [], "a run left a reservation on the coordinator"
 
 
 def write_rig(pytester: pytest.Pytester, farm: Farm, extra: str = "") -> None:
@@ -259,34 +259,6 @@ def _start_run(pytester: pytest.Pytester, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-class Output:
-    """A run's output as it comes, read on a thread of its own."""
-
-    def __init__(self, run: subprocess.Popen[str]) -> None:
-        assert run.stdout is not None
-        self.run = run
-        self.text = ""
-        self._cond = threading.Condition()
-        self._reader = threading.Thread(target=self._read, args=(run.stdout,), daemon=True)
-        self._reader.start()
-
-    def _read(self, stream: IO[str]) -> None:
-        for line in stream:
-            with self._cond:
-                self.text += line
-                self._cond.notify_all()
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        with self._cond:
-            said = self._cond.wait_for(lambda: text in self.text, timeout)
-        assert said, f"{text!r} not said within {timeout:g} s:\n{self.text}"
-
-    def whole(self, timeout: float) -> str:
-        self.run.wait(timeout)
-        self._reader.join(timeout)
-        return self.text
 
 
 def _wait_holding(pytester: pytest.Pytester, run: subprocess.Popen[str]) -> None:

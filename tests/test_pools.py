@@ -5,12 +5,10 @@ left ends the run with exit 10, saying so."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from junitparser import JUnitXml, Properties
 
+from tests.support.allure_results import label, results_by_rig
 from tests.support.rigs import FAST_SIM, write_rig
 
 TESTS = "\n".join(
@@ -37,20 +35,6 @@ def _pool(pytester: pytest.Pytester, *members: str, dead: tuple[str, ...] = ()) 
     pytester.makepyfile(test_pooled=TESTS)
 
 
-def _results(root: Path) -> dict[str, list[dict[str, object]]]:
-    """Each rig's Allure results (its directory), by rig."""
-    found: dict[str, list[dict[str, object]]] = {}
-    for path in (root / "reports").glob("*/allure-results/*-result.json"):
-        found.setdefault(path.parent.parent.name, []).append(json.loads(path.read_text()))
-    return found
-
-
-def _rig_label(result: dict[str, object]) -> str:
-    labels = result["labels"]
-    assert isinstance(labels, list)
-    return next(str(la["value"]) for la in labels if la["name"] == "rig")
-
-
 @pytest.mark.parametrize(
     ("workers", "rigs_used"), [([], {"desk-a"}), (["-n", "2"], {"desk-a", "desk-b"})]
 )
@@ -63,11 +47,11 @@ def test_each_test_runs_once_on_a_rig_of_the_pool(
         "-p", "no:cacheprovider", "--rig", "pool:desks", f"--junitxml={xml}", *workers
     )
     result.assert_outcomes(passed=6)
-    results = _results(pytester.path)
+    results = results_by_rig(pytester.path / "reports")
     assert set(results) == rigs_used  # without xdist the first rig runs them all
     assert sum(len(r) for r in results.values()) == 6  # once each
     for rig, written in results.items():
-        assert all(_rig_label(r) == rig for r in written)  # filed under the rig that ran it
+        assert all(label(r, "rig") == rig for r in written)  # filed under the rig that ran it
     ran = set()
     for suite in JUnitXml.fromfile(str(xml)):
         for case in suite:
@@ -82,7 +66,7 @@ def test_a_rig_that_cannot_come_up_is_passed_over(pytester: pytest.Pytester) -> 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--rig", "pool:desks")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*desk-a down: SerialLost*its pool goes on*"])
-    assert set(_results(pytester.path)) == {"desk-b"}
+    assert set(results_by_rig(pytester.path / "reports")) == {"desk-b"}
 
 
 def test_a_pool_with_no_rig_left_ends_the_run_with_exit_10(pytester: pytest.Pytester) -> None:
@@ -102,17 +86,21 @@ def test_an_unknown_pool_and_too_many_workers_are_usage_errors(pytester: pytest.
         "-p", "no:cacheprovider", "--rig", "pool:desks", "-n", "3"
     )
     assert crowded.ret == pytest.ExitCode.USAGE_ERROR
-    crowded.stderr.fnmatch_lines(["*-n 3: the run's pools have 2 rig(s)*give -n 2 or fewer*"])
+    crowded.stderr.fnmatch_lines(["*-n 3: pool 'desks' has 2 rig(s)*give -n 2 or fewer*"])
 
 
 def test_a_pool_and_a_named_rig_share_a_run(pytester: pytest.Pytester) -> None:
     _pool(pytester, "desk-a", "desk-b")
     write_rig(pytester.path / "rigs", "solo", FAST_SIM)
-    result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--rig", "pool:desks,solo", "-n", "3"
-    )
+    run = ("-p", "no:cacheprovider", "--rig", "pool:desks,solo")
+    # Each worker holds a rig of the pool, whichever other rig it runs.
+    result = pytester.runpytest_subprocess(*run, "-n", "2")
     result.assert_outcomes(passed=12)  # once on the pool, once on solo
-    results = _results(pytester.path)
+    results = results_by_rig(pytester.path / "reports")
     assert len(results.pop("solo")) == 6
     assert set(results) <= {"desk-a", "desk-b"}
     assert sum(len(r) for r in results.values()) == 6
+    # A third worker would hold no rig of the pool: refused, whatever else the run names.
+    crowded = pytester.runpytest_subprocess(*run, "-n", "3")
+    assert crowded.ret == pytest.ExitCode.USAGE_ERROR
+    crowded.stderr.fnmatch_lines(["*-n 3: pool 'desks' has 2 rig(s)*give -n 2 or fewer*"])

@@ -119,17 +119,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _workers_fit_the_pools(config: pytest.Config, vela: VelaSession) -> None:
-    """Under xdist each worker holds one rig of a pool: more workers than the pools' rigs
-    would leave some with none."""
+    """Under xdist each worker holds one rig of every pool (any worker may be given any pool's
+    test, beside the rigs named one by one): more workers than a pool has rigs would leave a
+    worker with none, and its share of that pool's tests skipped."""
     workers = getattr(config.option, "numprocesses", None)
-    targets = vela.targets
-    if not isinstance(workers, int) or not targets.pools or len(targets.pools) != len(targets.ids):
+    pools = vela.targets.pools
+    if not isinstance(workers, int) or not pools:
         return
-    rigs = sum(len(pool.members) for pool in targets.pools.values())
-    if workers > rigs:
+    pool = min(pools.values(), key=lambda pool: len(pool.members))
+    if workers > len(pool.members):
+        size = len(pool.members)
         raise pytest.UsageError(
-            f"-n {workers}: the run's pools have {rigs} rig(s), and each worker holds one; "
-            f"give -n {rigs} or fewer"
+            f"-n {workers}: pool {pool.name!r} has {size} rig(s), and each worker holds "
+            f"one of every pool; give -n {size} or fewer"
         )
 
 
@@ -218,13 +220,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A quarantined rig's tests are skipped, saying why (a pool's, when it has no rig left);
-    ``@pytest.mark.vela_rigs("hardware")`` skips the test on rigs of other kinds."""
+    """A quarantined rig's tests are skipped, saying why (a pool's, when it has no rig left;
+    they fail when the pool's set-up is wrong); ``@pytest.mark.vela_rigs("hardware")`` skips
+    the test on rigs of other kinds."""
     vela = item.config.stash[SESSION]
     target, name = item_target(item), item_rig(item)
     pool = vela.targets.pools.get(target or "")
     if pool is not None:
         if name == target:
+            if pool.fault is not None:  # its set-up is wrong: an error, not a skip
+                raise RigConfigError(str(pool.fault))
             pytest.skip(pool.exhausted())
         allure.dynamic.label("parentSuite", name)
         allure.dynamic.label("rig", name)

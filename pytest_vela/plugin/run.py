@@ -97,6 +97,8 @@ class VelaSession:
         self.is_worker = hasattr(config, "workerinput")
         workerinput = getattr(config, "workerinput", {})
         claims = workerinput.get(CLAIMS)
+        say = _terminal_writer(config)
+        self.say = say
         self.targets = Targets(
             rig_names(config, self.rig_dir),
             self.rig_dir,
@@ -104,6 +106,7 @@ class VelaSession:
             self._out_of_run,
             self._start,
             workerinput.get("workerid"),
+            say,
         )
         app = app_under_test(config)
         if app is not None:
@@ -115,8 +118,6 @@ class VelaSession:
         #: Every rig a test may run on (a pool's rigs among them), by name.
         self.rigs: dict[str, Rig] = self.targets.rigs
         self.quarantine = Quarantine(self.rigs, ini_limit(config.getini("vela_quarantine_after")))
-        say = _terminal_writer(config)
-        self.say = say
         self.sessions = {
             name: RigSession(rig, self.reports / name / "logs", self.flash, say, allure.step)
             for name, rig in self.rigs.items()

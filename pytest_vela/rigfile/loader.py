@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pytest_vela.errors import RigConfigError, shown_path
+from pytest_vela.rigfile.labgrid_table import pool_misfit
 from pytest_vela.rigfile.process import resolve_process
 from pytest_vela.rigfile.schema import RigSettings
 
@@ -71,7 +72,8 @@ def split_names(values: list[str]) -> list[str]:
 
 def pool_members(pool: str, rig_dir: Path) -> list[Rig]:
     """The rigs of ``rig_dir`` whose files say ``pool = "<pool>"``, by name; a
-    ``RigConfigError`` when there is none, or when a rig file there cannot be read."""
+    ``RigConfigError`` when there is none, when a rig file there cannot be read, or when the
+    pool is reserved by labgrid tags and its rig files disagree on them."""
     members = []
     for name in known_rigs(rig_dir):
         if (rig_dir / f"{name}.toml").is_file():
@@ -84,6 +86,11 @@ def pool_members(pool: str, rig_dir: Path) -> list[Rig]:
             f"pool, or name rigs instead of {POOL}{pool} (known rigs: "
             f"{', '.join(known_rigs(rig_dir))})"
         )
+    misfit = pool_misfit(
+        pool, [(shown_path(m.path or m.name), m.settings.labgrid) for m in members]
+    )
+    if misfit:
+        raise RigConfigError(misfit)
     return members
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from pytest_vela.rigfile.labgrid_table import LabgridSettings
 from pytest_vela.rigfile.link_rules import InterconnectRules, Profile
 from pytest_vela.rigfile.process import ProcessSettings, process_misfit, with_restart_default
 from pytest_vela.rigfile.sim_device import DeviceSettings
@@ -20,7 +21,6 @@ from pytest_vela.rigfile.values import (
     MAX_MESSAGE_BYTES,
     DelayMillis,
     FilePath,
-    HostPort,
     Millis,
     Pattern,
     PauseSeconds,
@@ -254,22 +254,6 @@ class FarmSettings(_Section):
     )
 
 
-class LabgridSettings(_Section):
-    """A watch on a labgrid place: the coordinator hands out its console and power."""
-
-    place: Word = Field(description="the labgrid place (labgrid-client -p PLACE create)")
-    coordinator: HostPort | None = Field(
-        default=None,
-        description="HOST:PORT of labgrid-coordinator; unset: $LG_COORDINATOR, else "
-        "127.0.0.1:20408 (labgrid's own default)",
-    )
-    wait: PauseSeconds = Field(
-        default=0.0,
-        description="seconds to wait in a labgrid reservation while another holds the place "
-        "(0: refuse at once)",
-    )
-
-
 class RigSettings(_Section):
     kind: Literal["sim", "hardware", "process"] = "hardware"
     description: Text = ""
@@ -369,4 +353,9 @@ class RigSettings(_Section):
             raise ValueError(
                 "a rig on a labgrid place gets its console from the place's NetworkSerialPort: "
                 "remove serial.port, or remove the [labgrid] table to use the port"
+            )
+        if self.labgrid.tags and self.pool is None:
+            raise ValueError(
+                'labgrid.tags reserve a place for a pool of rigs: add pool = "NAME" to each '
+                "rig file of the pool, or remove tags to run on the place by its name"
             )

@@ -58,3 +58,16 @@ def outcomes(results_dir: Path) -> dict[str, Outcome]:
         name = str(data["name"]).split("[")[0]
         found[name] = Outcome(data["status"], match["name"] if match else None, message)
     return found
+
+
+def results_by_rig(reports: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each rig's Allure results under ``reports`` (``<rig>/allure-results``), by rig."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for path in reports.glob("*/allure-results/*-result.json"):
+        found.setdefault(path.parent.parent.name, []).append(json.loads(path.read_text()))
+    return found
+
+
+def label(result: dict[str, Any], name: str) -> str:
+    """The value of a result's label ``name`` (``rig``, ``parentSuite``…)."""
+    return next(str(la["value"]) for la in result["labels"] if la["name"] == name)

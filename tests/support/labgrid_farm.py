@@ -1,6 +1,6 @@
-"""A labgrid farm on loopback for tests: a coordinator, an exporter exporting a simulated
-watch's console (behind an RFC 2217 server) as a ``NetworkSerialPort`` and a power switch (a
-tiny simplerest HTTP server) as a ``NetworkPowerPort``, and places on it."""
+"""A labgrid farm on loopback for tests: a coordinator, an exporter exporting simulated
+watches' consoles (each behind an RFC 2217 server) as ``NetworkSerialPort``s and a power switch
+(a tiny simplerest HTTP server) as a ``NetworkPowerPort``, and places on it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -85,17 +86,43 @@ class PowerSwitch:
         self._server.server_close()
 
 
+@dataclass(frozen=True)
+class Exported:
+    """One watch as the exporter exports it: its console's RFC 2217 port on 127.0.0.1, and
+    the URL of its power switch (None: no power resource)."""
+
+    serial_port: int
+    power_url: str | None = None
+
+    def yaml(self, group: str) -> str:
+        text = (
+            f"{group}:\n"
+            "  NetworkSerialPort:\n"
+            "    host: 127.0.0.1\n"
+            f"    port: {self.serial_port}\n"
+            "    speed: 921600\n"
+            "    protocol: rfc2217\n"
+        )
+        if self.power_url is not None:
+            text += (
+                "  NetworkPowerPort:\n"
+                "    model: simplerest\n"
+                f"    host: '{self.power_url}'\n"
+                "    index: 0\n"
+            )
+        return text
+
+
 class LabgridFarm:
     """``labgrid-coordinator`` and one ``labgrid-exporter`` on free loopback ports, in
-    ``directory`` (the coordinator keeps its places there). ``client(...)`` runs
-    labgrid-client against it."""
+    ``directory`` (the coordinator keeps its places there), exporting each of ``groups`` (by
+    the exporter's group name). ``client(...)`` runs labgrid-client against it."""
 
-    def __init__(self, directory: Path, serial_port: int, power_url: str) -> None:
+    def __init__(self, directory: Path, groups: dict[str, Exported]) -> None:
         self.directory = directory
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.serial_port = serial_port
-        self.power_url = power_url
+        self.groups = groups
         self._procs: list[subprocess.Popen[bytes]] = []
 
     def _tool(self, name: str) -> str:
@@ -118,17 +145,8 @@ class LabgridFarm:
         _wait_listening(self.port, coordinator, log, 20)
         exporter_yaml = self.directory / "exporter.yaml"
         exporter_yaml.write_text(
-            "## a simulated watch, exported as a farm host exports a real one\n"
-            f"{GROUP}:\n"
-            "  NetworkSerialPort:\n"
-            "    host: 127.0.0.1\n"
-            f"    port: {self.serial_port}\n"
-            "    speed: 921600\n"
-            "    protocol: rfc2217\n"
-            "  NetworkPowerPort:\n"
-            "    model: simplerest\n"
-            f"    host: '{self.power_url}'\n"
-            "    index: 0\n"
+            "## simulated watches, exported as a farm host exports real ones\n"
+            + "".join(exported.yaml(group) for group, exported in self.groups.items())
         )
         with (self.directory / "exporter.log").open("wb") as out:
             exporter = spawn_tied(
@@ -153,7 +171,8 @@ class LabgridFarm:
 
     def _wait_for_resources(self, bound: float) -> None:
         deadline = time.monotonic() + bound
-        while f"{EXPORTER}/{GROUP}/NetworkSerialPort" not in self.client("resources").stdout:
+        wanted = [f"{EXPORTER}/{group}/NetworkSerialPort" for group in self.groups]
+        while not all(name in self.client("resources").stdout for name in wanted):
             assert time.monotonic() < deadline, (self.directory / "exporter.log").read_text()
             time.sleep(0.1)
 
@@ -173,9 +192,41 @@ class LabgridFarm:
             check=check,
         )
 
-    def create_place(self, name: str) -> None:
+    def create_place(self, name: str, group: str = GROUP, tags: str = "") -> None:
+        """A place on ``group``'s resources, with ``tags`` (``"board=s4 rack=b"``)."""
         self.client("-p", name, "create", check=True)
-        self.client("-p", name, "add-match", f"{EXPORTER}/{GROUP}/*", check=True)
+        self.client("-p", name, "add-match", f"{EXPORTER}/{group}/*", check=True)
+        if tags:
+            self.client("-p", name, "set-tags", *tags.split(), check=True)
+
+    def places(self) -> dict[str, tuple[str | None, dict[str, str]]]:
+        """Each place's holder (host/user, or None) and tags, from one labgrid-client call."""
+        found: dict[str, tuple[str | None, dict[str, str]]] = {}
+        name = ""
+        for line in self.client("-v", "places", check=True).stdout.splitlines():
+            text = line.strip()
+            if line.startswith("Place '"):
+                name = line.split("'")[1]
+                found[name] = (None, {})
+            elif text.startswith("tags:"):
+                pairs = text.split(":", 1)[1].split(",")
+                tags = dict(pair.strip().split("=", 1) for pair in pairs)
+                found[name] = (found[name][0], tags)
+            elif text.startswith("acquired:"):
+                value = text.split(":", 1)[1].strip()
+                found[name] = (None if value == "None" else value, found[name][1])
+        return found
+
+    def reservations(self) -> list[str]:
+        """The coordinator's reservations, one line each: ``TOKEN owner state``."""
+        shown = self.client("reservations", check=True).stdout
+        found: list[str] = []
+        for line in shown.splitlines():
+            if line.startswith("Reservation '"):
+                found.append(line.split("'")[1])
+            elif line.strip().startswith(("owner:", "state:")) and found:
+                found[-1] += " " + line.split(":", 1)[1].strip()
+        return found
 
     def holder(self, place: str) -> str | None:
         """Who holds ``place`` now (host/user), or None."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pytest_vela.rig.backends.base import Reach, RigBackend
+from pytest_vela.rig.pool import InOrder, Seats
 from pytest_vela.rigfile.loader import Rig
 
-__all__ = ["Reach", "RigBackend", "make_backend"]
+__all__ = ["Reach", "RigBackend", "as_pool_member", "make_backend", "pool_seats"]
 
 
 def make_backend(rig: Rig, say: Callable[[str], None] | None = None) -> RigBackend:
@@ -35,3 +36,24 @@ def make_backend(rig: Rig, say: Callable[[str], None] | None = None) -> RigBacke
     from pytest_vela.rig.backends.hardware import HardwareBackend
 
     return HardwareBackend(rig)
+
+
+def pool_seats(pool: str, members: list[Rig], say: Callable[[str], None]) -> Seats:
+    """How ``pool`` finds its next rig: the place a labgrid reservation by the tags of its rig
+    files gets allocated, or else its members in turn."""
+    labgrid = members[0].settings.labgrid
+    if labgrid is not None and labgrid.tags:
+        from pytest_vela.rig.backends.labgrid_pool import TaggedPlaces
+
+        return TaggedPlaces(pool, members, say)
+    return InOrder()
+
+
+def as_pool_member(rig: Rig) -> Rig:
+    """``rig`` as a pool runs it: its labgrid place is never waited for — a held one is passed
+    over for the next member (``labgrid.wait`` is for a rig run by name), and in a pool reserved
+    by tags the pool's reservation has done the waiting."""
+    labgrid = rig.settings.labgrid
+    if labgrid is None or not labgrid.wait:
+        return rig
+    return rig.with_settings(labgrid=labgrid.model_copy(update={"wait": 0.0}))

@@ -14,7 +14,8 @@ its own name, with that note left behind and the lock free, knows the holder die
 releasing it (a SIGKILL: labgrid has no lease) and takes it over: releases and acquires again.
 Acquired under its own name without such a note (``labgrid-client acquire`` by hand), it is
 refused, as it is when another host/user holds it — unless ``labgrid.wait`` gives it seconds to
-wait in a labgrid reservation for the place to be handed over.
+wait in a labgrid reservation for the place to be handed over. A place a pool's reservation was
+allocated (``labgrid_reservation``) is acquired with that reservation's token.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from pytest_vela.console.port import Console
 from pytest_vela.device.power import PowerControl, power_control
 from pytest_vela.errors import LockError, RigConfigError, RigError
 from pytest_vela.rig.backends.base import Reach, RigBackend
+from pytest_vela.rig.backends.labgrid_reservation import Reservation, handed_over
 from pytest_vela.rig.backends.labgrid_session import (
-    POLL_S,
     POWER_DRIVERS,
     Coordinator,
     coordinator_address,
@@ -117,22 +118,33 @@ class LabgridPlace:
             # Not ours: a note left by a run of ours that died is stale (someone released the
             # place since), and must not hand over a place acquired by hand later on.
             self._note.unlink(missing_ok=True)
-            if place.acquired:
-                self._wait_for(coordinator, f"it is acquired by {place.acquired}")
         self._maybe_held = True
-        try:
-            self._acquire_now(coordinator)
-        except RigError as exc:
-            if "not reserved for" not in str(exc):
-                raise
-            self._wait_for(coordinator, "it is reserved for another user")
-            self._acquire_now(coordinator)
+        token = handed_over(self.address, self.name)
+        if token is not None:  # a pool's reservation was allocated this place
+            self._acquire_now(coordinator, token)
+        elif place.acquired and place.acquired != me:
+            self._acquire_waiting(coordinator, f"it is acquired by {place.acquired}")
+        else:
+            try:
+                self._acquire_now(coordinator)
+            except RigError as exc:
+                if "not reserved for" not in str(exc):
+                    raise
+                self._acquire_waiting(coordinator, "it is reserved for another user")
         self._note.write_text(f"pid {os.getpid()} as {me} since {time.strftime('%H:%M:%S')}\n")
 
-    def _acquire_now(self, coordinator: Coordinator) -> None:
+    def _acquire_now(self, coordinator: Coordinator, token: str | None = None) -> None:
+        """Acquire the place by its name, or with the token of the reservation it was allocated
+        to (the place that reservation got, not one reserved for another process of ours)."""
         session = coordinator.session
-        session.args.place = self.name
-        coordinator.run(session.acquire(), f"acquiring place {self.name!r}")
+        session.args.place = f"+{token}" if token else self.name
+
+        async def acquire() -> None:
+            if token:  # the client's view of the places shows the reservation's allocation
+                await session.sync_with_coordinator()
+            await session.acquire()
+
+        coordinator.run(acquire(), f"acquiring place {self.name!r}")
 
     def _take_over(self, coordinator: Coordinator, place: Any) -> None:
         """Acquired under this host/user: a run of ours that died holding it (its note is
@@ -153,49 +165,29 @@ class LabgridPlace:
             f"releasing it ({note}); taken over"
         )
 
-    def _wait_for(self, coordinator: Coordinator, why: str) -> None:
-        """Queue in a labgrid reservation until the place is ours to acquire, for at most
-        ``labgrid.wait`` seconds; LockError saying who holds it when that is 0 or runs out."""
+    def _acquire_waiting(self, coordinator: Coordinator, why: str) -> None:
+        """Queue in a labgrid reservation until the coordinator allocates the place to this
+        run, for at most ``labgrid.wait`` seconds, and acquire it with the reservation's token;
+        LockError saying who holds it when that is 0 or runs out."""
         wait = self.settings.wait
         if not wait:
             raise LockError(
                 f"{self.where} cannot be acquired: {why}. Wait for it (labgrid.wait = SECONDS "
                 "in the rig file waits in a reservation) or pick another rig"
             )
-        lg, session = coordinator.lg, coordinator.session
-        pb2, state = lg["pb2"], lg["ReservationState"]
         self.say(f"{self.rig.name}: {self.where}: {why}; waiting up to {wait:g} s for it")
-        request = pb2.CreateReservationRequest(
-            filters={"main": pb2.Reservation.Filter(filter={"name": self.name})}, prio=0
-        )
-        created = coordinator.run(session.stub.CreateReservation(request), "reserving")
-        token = lg["Reservation"].from_pb2(created.reservation).token
-        deadline = time.monotonic() + wait
+        reservation = Reservation(coordinator, {"name": self.name}, self.settings.priority)
         try:
-            while True:
-                polled = coordinator.run(
-                    session.stub.PollReservation(pb2.PollReservationRequest(token=token)),
-                    "polling the reservation",
+            if reservation.wait(wait) is None:
+                holder = self._place(coordinator).acquired or "another user's reservation"
+                raise LockError(
+                    f"{self.where} is still held by {holder} after waiting {wait:g} s "
+                    "(labgrid.wait); try again later or pick another rig"
                 )
-                reservation = lg["Reservation"].from_pb2(polled.reservation)
-                if reservation.state in (state.allocated, state.acquired):
-                    return
-                if reservation.state is not state.waiting:
-                    raise LockError(f"{self.where}: its reservation is {reservation.state.name}")
-                if time.monotonic() >= deadline:
-                    holder = self._place(coordinator).acquired or "another user's reservation"
-                    raise LockError(
-                        f"{self.where} is still held by {holder} after waiting {wait:g} s "
-                        "(labgrid.wait); try again later or pick another rig"
-                    )
-                time.sleep(POLL_S)
+            self._acquire_now(coordinator, reservation.token)
         finally:
-            # Allocated (acquired next) or given up: the reservation has done its work.
-            with contextlib.suppress(RigError):
-                coordinator.run(
-                    session.stub.CancelReservation(pb2.CancelReservationRequest(token=token)),
-                    "cancelling the reservation",
-                )
+            # Acquired, or given up: the reservation has done its work.
+            reservation.cancel()
 
     # -- what the place holds --------------------------------------------------------------
 

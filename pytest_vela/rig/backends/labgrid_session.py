@@ -1,5 +1,5 @@
 """labgrid's client session to a coordinator, one per coordinator in a process, on a loop thread
-of its own (``labgrid_place`` holds a place through it).
+of its own (``labgrid_place`` holds a place through it, ``labgrid_reservation`` reserves one).
 
 labgrid is imported here only, and only when a rig uses it: without the ``labgrid`` extra
 nothing else changes, and such a rig fails at start with the extra to install.
@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pytest_vela.common.loop import LoopThread
 from pytest_vela.errors import LoopTimeout, RigConfigError, RigError
-from pytest_vela.rigfile.schema import LabgridSettings
+from pytest_vela.rigfile.labgrid_table import LabgridSettings
 
 T = TypeVar("T")
 
