@@ -3,7 +3,10 @@ and tell every request the page made (the browser's own housekeeping is not the 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -101,6 +104,7 @@ def open_page(url: str) -> Iterator[Page]:
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port = _devtools_port(Path(profile), proc)
@@ -114,12 +118,24 @@ def open_page(url: str) -> Iterator[Page]:
                 page.call("Page.navigate", url=url)
                 yield page
         finally:
-            proc.terminate()
+            _end_group(proc)
+
+
+def _end_group(proc: subprocess.Popen[bytes]) -> None:
+    """Chromium's helpers (zygote, renderer) outlive its main process and keep writing the
+    profile: the profile may go only once the whole process group is gone."""
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
 
 
 def _devtools_port(profile: Path, proc: subprocess.Popen[bytes]) -> int:
