@@ -100,8 +100,11 @@ class Page:
 def open_page(url: str) -> Iterator[Page]:
     binary = chromium()
     with tempfile.TemporaryDirectory(prefix="vela-chromium-") as profile:
+        scratch = Path(profile, "tmp")  # its singleton socket goes there, not in /tmp
+        scratch.mkdir()
         proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            env={**os.environ, "TMPDIR": str(scratch)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
