@@ -130,10 +130,7 @@ def _junit_rigs(xml: Path) -> dict[str, str]:
 def test_a_tagged_pool_skips_a_held_place_for_a_free_one(
     pytester: pytest.Pytester, lab: Lab
 ) -> None:
-    lab.tag("board=s4", "lab-a", "lab-b")
-    lab.rig("desk-a", "lab-a", "tags = { board = 's4' }\n")
-    lab.rig("desk-b", "lab-b", "tags = { board = 's4' }\n")
-    lab.hold("lab-a")
+    _tagged_pair(lab, "s4", held=("lab-a",))
     xml = pytester.path / "junit.xml"
     result = _run(pytester, f"--junitxml={xml}")
     result.assert_outcomes(passed=4)
@@ -152,9 +149,7 @@ def test_a_tagged_pool_skips_a_held_place_for_a_free_one(
 def test_a_tagged_pool_under_two_workers_takes_a_place_each(
     pytester: pytest.Pytester, lab: Lab
 ) -> None:
-    lab.tag("board=s3", "lab-a", "lab-b")
-    lab.rig("desk-a", "lab-a", "tags = { board = 's3' }\n")
-    lab.rig("desk-b", "lab-b", "tags = { board = 's3' }\n")
+    _tagged_pair(lab, "s3")
     xml = pytester.path / "junit.xml"
     result = _run(pytester, "-n", "2", f"--junitxml={xml}")
     result.assert_outcomes(passed=4)
@@ -279,11 +274,7 @@ def test_a_quarantined_place_is_released_and_not_reserved_again(
 def test_a_tagged_pool_waits_for_a_place_to_be_released(
     pytester: pytest.Pytester, lab: Lab
 ) -> None:
-    lab.tag("board=s7", "lab-a", "lab-b")
-    lab.rig("desk-a", "lab-a", "tags = { board = 's7' }\nwait = 60\n")
-    lab.rig("desk-b", "lab-b", "tags = { board = 's7' }\nwait = 60\n")
-    lab.hold("lab-a")
-    lab.hold("lab-b")
+    _tagged_pair(lab, "s7", wait=60, held=("lab-a", "lab-b"))
     run = _start(pytester)
     output = Output(run)
     try:
@@ -302,11 +293,7 @@ def test_a_tagged_pool_waits_for_a_place_to_be_released(
 def test_sigterm_while_a_tagged_pool_waits_cancels_its_reservation(
     pytester: pytest.Pytester, lab: Lab
 ) -> None:
-    lab.tag("board=s8", "lab-a", "lab-b")
-    lab.rig("desk-a", "lab-a", "tags = { board = 's8' }\nwait = 60\n")
-    lab.rig("desk-b", "lab-b", "tags = { board = 's8' }\nwait = 60\n")
-    lab.hold("lab-a")
-    lab.hold("lab-b")
+    _tagged_pair(lab, "s8", wait=60, held=("lab-a", "lab-b"))
     run = _start(pytester)
     output = Output(run)
     try:
@@ -323,11 +310,7 @@ def test_sigterm_while_a_tagged_pool_waits_cancels_its_reservation(
 def test_a_tagged_pool_with_every_place_held_and_no_wait_is_exhausted_at_once(
     pytester: pytest.Pytester, lab: Lab
 ) -> None:
-    lab.tag("board=s9", "lab-a", "lab-b")
-    lab.rig("desk-a", "lab-a", "tags = { board = 's9' }\n")
-    lab.rig("desk-b", "lab-b", "tags = { board = 's9' }\n")
-    lab.hold("lab-a")
-    lab.hold("lab-b")
+    _tagged_pair(lab, "s9", held=("lab-a", "lab-b"))
     result = _run(pytester)
     result.assert_outcomes(skipped=4)
     assert result.ret == 10
@@ -338,6 +321,17 @@ def test_a_tagged_pool_with_every_place_held_and_no_wait_is_exhausted_at_once(
             f"{NIGHTLY}, lab-b acquired by {NIGHTLY})*"
         ]
     )
+
+
+def _tagged_pair(lab: Lab, board: str, wait: int = 0, held: tuple[str, ...] = ()) -> None:
+    """Rigs desk-a and desk-b on places lab-a and lab-b, both tagged ``board=<board>``, in
+    pool "desks"; ``held`` are held by someone else when the run starts."""
+    lab.tag(f"board={board}", "lab-a", "lab-b")
+    line = f"tags = {{ board = '{board}' }}\n" + (f"wait = {wait}\n" if wait else "")
+    lab.rig("desk-a", "lab-a", line)
+    lab.rig("desk-b", "lab-b", line)
+    for place in held:
+        lab.hold(place)
 
 
 def _start(pytester: pytest.Pytester) -> subprocess.Popen[str]:
