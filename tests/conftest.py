@@ -33,6 +33,14 @@ def _rig_locks_of_their_own(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["VELA_LOCK_DIR"] = str(tmp_path_factory.mktemp("rig-locks"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _inner_runs_temp_of_their_own(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The pytest runs the tests start (the fault and interrupt suites' user projects, some of
+    whose tests fail on purpose) make their temporary directories inside this run's, which
+    goes when the run passes, instead of in the host's <tmp>/pytest-of-<user>."""
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = str(tmp_path_factory.mktemp("inner-runs"))
+
+
 @pytest.fixture
 def raw_pty() -> Iterator[RawPty]:
     pty = RawPty()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,13 @@ from tests.doctor.vectors import (
     write_project,
 )
 from tests.support.aiot import build_project, node_missing_reason
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _java_without_perf_data() -> None:
+    """keytool and apksigner run on Java, whose HotSpot writes a performance-data file into
+    <tmp>/hsperfdata_<user> (a directory left behind); the tests' Java writes none."""
+    os.environ["JAVA_TOOL_OPTIONS"] = "-XX:-UsePerfData"
 
 
 @pytest.fixture(scope="session")
