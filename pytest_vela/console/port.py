@@ -53,6 +53,7 @@ class Console:
         self.newline = newline
         self.bytes_received = 0
         self.last_input = time.time()  # when the last bytes arrived (host clock)
+        self.last_output = 0.0  # when the last bytes were written to the device (host clock)
         self._log = ConsoleLog(log_path)
         self._lines = LineSplitter(on_error=self.note)
         self._window = ExpectWindow(log_path, self.raise_if_lost)
@@ -221,6 +222,7 @@ class Console:
             self.note(data.decode(errors="backslashreplace").rstrip("\r\n"), ">")
         try:
             port.write(data)
+            self.last_output = time.time()
         except (serial.SerialException, OSError) as exc:
             self._lose(exc)
             self.raise_if_lost()

@@ -99,6 +99,11 @@ class LinkTrace:
         with self._lock:
             return self._seq
 
+    def last_wall(self) -> float:
+        """When the last record was made (host clock; 0 for none)."""
+        with self._lock:
+            return self._records[-1].wall if self._records else 0.0
+
     def since(self, mark: int) -> list[TraceRecord]:
         with self._lock:
             start = bisect.bisect_right(self._records, mark, key=lambda r: r.seq)

@@ -31,8 +31,9 @@ from pytest_vela.plugin.record import TestRecord
 from pytest_vela.rig.session import RigSession
 
 APP_ERROR_SETTLE = 0.1  # seconds for the rest of a stack to arrive after its first line
-# After the body of a test of the user's app: the console quiet this long (at most the limit),
-# so that an error of a callback the test set off just before it ended is charged to it.
+# After the body of a test of the user's app that touched the link or the watch: the console
+# quiet this long (at most the limit), so that an error of a callback the test set off just
+# before it ended is charged to it.
 APP_QUIET, APP_QUIET_LIMIT = 0.05, 0.5
 CONSOLE_LINES_SHOWN = 40
 
@@ -43,7 +44,7 @@ def judge(record: TestRecord, session: RigSession, call: pytest.CallInfo[None]) 
     if watch is not None:
         _timed_out_on_the_rig(watch, call)
         if call.when == "call" and session.app_under_test is not None:
-            session.settle_app(APP_QUIET, APP_QUIET_LIMIT)
+            session.settle_app(APP_QUIET, APP_QUIET_LIMIT, since=call.start)
         if record.started and not _skipped(call):
             _crashed(record, watch, call) or _app_threw(record, watch, call)
     _rig_down(record.rig, session, call)

@@ -68,6 +68,7 @@ class RigSession:
         self._boots_seen = 0
         self._needs_recovery = False
         self._faults_injected = False
+        self._faults_at = 0.0  # when the last fault was injected (host clock)
         #: What the rig measured (boot, connect), with what its tests recorded.
         self.metrics = Metrics()
         #: What the watch said it runs (firmware, OS, board), once it is up.
@@ -226,6 +227,7 @@ class RigSession:
     def faults_injected(self) -> None:
         """A test injected faults into the simulated watch: clear them before the next one."""
         self._faults_injected = True
+        self._faults_at = time.time()
 
     def begin_test(self) -> int:
         """A test on this rig begins: recover from an earlier rig fault, let a crash the last
@@ -306,16 +308,30 @@ class RigSession:
         side = self._side
         self.app.ensure_running(self.watch(), side.app_restarted if side is not None else None)
 
-    def settle_app(self, quiet: float, limit: float) -> None:
+    def settle_app(self, quiet: float, limit: float, since: float) -> None:
         """After a test of the app under test: what the test sent has reached the watch (one
         round trip through its bridge, which answers after what came before), and the
-        console has gone quiet, so that what the app then did is this test's."""
+        console has gone quiet, so that what the app then did is this test's. A test that
+        touched neither the link nor the watch after ``since`` (host clock) set nothing off:
+        it settles at once."""
+        if not self._touched_since(since):
+            return
         side = self._side
         if side is not None and side.connected:
             with contextlib.suppress(RigError):
                 side.sync_clock()
         if self._console is not None:
             self._console.wait_quiet(quiet, limit)
+
+    def _touched_since(self, since: float) -> bool:
+        """Whether anything went over the link or the console, or a fault was injected,
+        after ``since``: what an app could be reacting to."""
+        console = self._console
+        return (
+            (console is not None and max(console.last_input, console.last_output) >= since)
+            or self.trace.last_wall() >= since
+            or self._faults_at >= since
+        )
 
     def ensure_ready(self) -> EventLog | None:
         """Bring the rig to a test's starting state — watch recovered, agent (or the app under
