@@ -15,6 +15,7 @@ from pytest_vela.console.lines import MarkerLog
 from pytest_vela.console.port import Console
 from pytest_vela.device.power import ConsoleReboot
 from pytest_vela.device.watch import Watch
+from pytest_vela.errors import WatchHung
 from pytest_vela.rigfile.loader import Rig
 from tests.support.nuttx_pty import nuttx_on_pty
 from tests.support.ptys import RawPty
@@ -68,6 +69,37 @@ def test_the_prompt_is_known_by_its_erase_while_log_lines_follow_it(
     device = _answer(raw_pty, b"up\r\r\n" + PROMPT + b"[  1.5] [ INFO] [JS] tick\r\r\n")
     assert _watch(pty_console).shell("echo up") == "up\n"
     device.join(10)
+
+
+def test_a_shell_with_another_prompt_is_named_with_the_setting_to_change(
+    raw_pty: RawPty, pty_console: Console, tmp_path: Path
+) -> None:
+    """Another firmware's shell (Vela boards answer ``ap> ``): the wait fails, saying which
+    prompt the watch printed and where to set it, instead of only that it timed out."""
+    rig_file = tmp_path / "rigs" / "board.toml"
+    rig = Rig("board", fast_sim_settings(), rig_file)
+    watch = Watch(rig, pty_console, ConsoleReboot(pty_console))
+    device = _answer(raw_pty, b"up\r\r\nap> \x1b[K")
+    with pytest.raises(WatchHung) as err:
+        watch.shell("echo up", timeout=0.5)
+    device.join(10)
+    assert "did not return to its prompt 'nsh> '" in str(err.value)
+    assert (
+        "the watch's shell seems to answer with the prompt 'ap> ', not 'nsh> ': if that is "
+        f'its prompt, set [serial] prompt = "ap> " in {rig_file}'
+    ) in str(err.value)
+
+
+def test_a_hung_shell_with_the_rigs_prompt_gets_no_prompt_hint(
+    raw_pty: RawPty, pty_console: Console
+) -> None:
+    watch = _watch(pty_console)
+    raw_pty.send(b"nsh> \x1b[K")
+    device = _answer(raw_pty, b"")  # echoes the command, then never prompts again
+    with pytest.raises(WatchHung) as err:
+        watch.shell("sleep 100", timeout=0.5)
+    device.join(10)
+    assert "seems to answer with the prompt" not in str(err.value)
 
 
 def test_a_shell_without_the_erase_is_at_its_prompt_once_the_line_is_quiet(

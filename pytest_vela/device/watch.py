@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -19,10 +20,7 @@ from pytest_vela.device.app_errors import AppErrors
 from pytest_vela.device.crashes import CrashLog, ExpectedCrash
 from pytest_vela.device.power import ConsoleReboot, PowerControl
 from pytest_vela.device.transfer import FileDigest
-from pytest_vela.errors import (
-    ExpectTimeout,
-    WatchHung,
-)
+from pytest_vela.errors import ExpectTimeout, WatchHung, shown_path
 from pytest_vela.rigfile.loader import Rig
 from pytest_vela.wire.profile import is_agent_line
 
@@ -189,9 +187,11 @@ class Watch:
                 return self.console.expect(echo, timeout)
             return self.console.expect_prompt(self.rig.settings.serial.prompt, timeout)
         except ExpectTimeout as exc:
+            prompt = self.rig.settings.serial.prompt
             raise WatchHung(
-                f"the watch did not return to its prompt {self.rig.settings.serial.prompt!r} "
-                f"within {timeout:g} s while {doing}; last output:\n{exc.seen}\n"
+                f"the watch did not return to its prompt {prompt!r} within {timeout:g} s "
+                f"while {doing}; last output:\n{exc.seen}\n"
+                f"{_prompt_hint(exc.seen, prompt, self.rig.path)}"
                 f"full console log: {self.log_shown}"
             ) from None
 
@@ -301,6 +301,25 @@ class Watch:
 
 def _no_step(_title: str) -> AbstractContextManager[Any]:
     return nullcontext()
+
+
+# A line that is only a shell's prompt: a word and its sign (``nsh> ``, ``ap> ``, ``root# ``).
+_PROMPT_LIKE = re.compile(r"^([\w@:/.~\[\]-]{1,40}[>#$%] ?)$")
+
+
+def _prompt_hint(seen: str, prompt: str, rig_file: Path | None) -> str:
+    """When the watch keeps printing another prompt than the rig's, say which and how to set it
+    (another firmware's shell, say Vela's ``ap> ``): the run otherwise only waits and fails."""
+    lines = [line.rstrip("\r") for line in seen.splitlines()]
+    found = [m.group(1) for line in lines if (m := _PROMPT_LIKE.match(line))]
+    if not found or found[-1].rstrip() == prompt.rstrip():
+        return ""
+    other = found[-1] if found[-1].endswith(" ") else found[-1] + " "
+    where = f"in {shown_path(rig_file)}" if rig_file is not None else "in the rig file"
+    return (
+        f"the watch's shell seems to answer with the prompt {other!r}, not {prompt!r}: if that "
+        f"is its prompt, set [serial] prompt = {json.dumps(other)} {where}\n"
+    )
 
 
 def _output(text: str) -> str:
