@@ -90,6 +90,29 @@ def test_a_shell_with_another_prompt_is_named_with_the_setting_to_change(
     ) in str(err.value)
 
 
+def test_a_boot_without_the_marker_but_back_at_the_prompt_names_the_boot_setting(
+    raw_pty: RawPty, pty_console: Console, tmp_path: Path
+) -> None:
+    """Another firmware's greeting: the watch rebooted and prompts again, but never printed
+    what ``serial.boot_marker`` matches; the failure says which setting to change."""
+    settings = fast_sim_settings()
+    quick = settings.model_copy(
+        update={"timeouts": settings.timeouts.model_copy(update={"boot": 0.5})}
+    )
+    rig_file = tmp_path / "rigs" / "board.toml"
+    watch = Watch(Rig("board", quick, rig_file), pty_console, ConsoleReboot(pty_console))
+    device = _answer(raw_pty, b"Welcome to the board\r\r\nnsh> \x1b[K")
+    with pytest.raises(WatchHung) as err:
+        watch.reset()
+    device.join(10)
+    said = str(err.value)
+    assert r"no boot-done marker 'NuttShell \\(NSH\\)' within 0.5 s" in said, said
+    assert (
+        "the watch is at its prompt 'nsh> ' again, so it booted without printing a line the "
+        f"boot marker matches: set [serial] boot_marker in {rig_file}"
+    ) in said
+
+
 def test_a_hung_shell_with_the_rigs_prompt_gets_no_prompt_hint(
     raw_pty: RawPty, pty_console: Console
 ) -> None:

@@ -245,7 +245,9 @@ class Watch:
         except ExpectTimeout as exc:
             raise WatchHung(
                 f"no boot-done marker {self._boot.pattern!r} within {timeout:g} s after "
-                f"{after}; last output:\n{exc.seen}\nfull console log: {self.log_shown}"
+                f"{after}; last output:\n{exc.seen}\n"
+                f"{_boot_hint(exc.seen, self.rig.settings.serial.prompt, self.rig.path)}"
+                f"full console log: {self.log_shown}"
             ) from None
 
     # --- files, images and apps -----------------------------------------------------------
@@ -319,6 +321,19 @@ def _prompt_hint(seen: str, prompt: str, rig_file: Path | None) -> str:
     return (
         f"the watch's shell seems to answer with the prompt {other!r}, not {prompt!r}: if that "
         f"is its prompt, set [serial] prompt = {json.dumps(other)} {where}\n"
+    )
+
+
+def _boot_hint(seen: str, prompt: str, rig_file: Path | None) -> str:
+    """A watch back at its prompt without the boot line the rig waits for has another
+    greeting (another firmware): say which setting names it."""
+    if not any(line.rstrip("\r").rstrip() == prompt.rstrip() for line in seen.splitlines()):
+        return ""
+    where = shown_path(rig_file) if rig_file is not None else "the rig file"
+    return (
+        f"the watch is at its prompt {prompt!r} again, so it booted without printing a line the "
+        f"boot marker matches: set [serial] boot_marker in {where} to a regular expression of "
+        "a line it prints at each boot (see the output above)\n"
     )
 
 
