@@ -27,6 +27,10 @@ $app_exports$.default = {
     conn.onmessage = (e) => {
       if (e.data === 'late') setTimeout(() => { throw new Error('late boom') }, 30)
       if (e.data === 'echo') conn.send({ data: { echo: true } })
+      if (e.data === 'acked') {
+        conn.send({ data: { sent: true }, success: () => { throw new Error('acked boom') } })
+      }
+      if (e.data === 'much later') setTimeout(() => { throw new Error('much later boom') }, 400)
     }
   },
 }
@@ -121,6 +125,55 @@ def test_a_late_callbacks_error_is_charged_to_the_test_that_set_it_off(
     result = next(r for r in written if r["name"] == "test_next[sim]")
     names = [a["name"] for a in result["attachments"]]
     assert "sequence diagram" in names, names
+
+
+def test_an_error_in_the_callback_of_a_send_the_phone_acknowledged_is_the_tests_own(
+    project: pytest.Pytester,
+) -> None:
+    """The app's ``send`` succeeds once the phone side acknowledges, which the harness does as
+    the message arrives, often after the test that asked for it has ended: an error in its
+    callback is still that test's."""
+    rpk = make_rpk(project.path / "app.rpk", PACKAGE, PAGE)
+    project.makepyfile(
+        """
+        def test_sets_it_off(peer):
+            peer.send("acked")
+            assert peer.expect_message(timeout=5) == {"sent": True}
+
+        def test_next(peer):
+            peer.send("echo")
+            assert peer.expect_message(timeout=5) == {"echo": True}
+        """
+    )
+    _run(project, rpk).assert_outcomes(passed=1, failed=1)
+    found = outcomes(project.path / "reports/sim/allure-results")
+    assert found["test_sets_it_off"].status == "failed"
+    assert "acked boom" in found["test_sets_it_off"].message
+    assert found["test_next"].status == "passed"
+
+
+def test_a_timer_beyond_the_wait_is_charged_to_the_test_it_fires_in(
+    project: pytest.Pytester,
+) -> None:
+    """What is awaited is what is due within 50 ms: a timer set to fire 400 ms later fires
+    during a later test, which it fails (the harness cannot wait out every timer)."""
+    rpk = make_rpk(project.path / "app.rpk", PACKAGE, PAGE)
+    project.makepyfile(
+        """
+        import time
+
+        def test_sets_it_off(peer):
+            peer.send("much later")
+
+        def test_during_which_it_fires(peer):
+            time.sleep(1)
+        """
+    )
+    _run(project, rpk).assert_outcomes(passed=1, failed=1)
+    found = outcomes(project.path / "reports/sim/allure-results")
+    assert found["test_sets_it_off"].status == "passed"
+    assert found["test_during_which_it_fires"].status == "failed"
+    assert "much later boom" in found["test_during_which_it_fires"].message
 
 
 def test_a_message_without_a_handler_is_said_on_the_console(project: pytest.Pytester) -> None:

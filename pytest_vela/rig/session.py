@@ -42,6 +42,9 @@ from pytest_vela.rig.watch_app import WatchApp
 from pytest_vela.rigfile.loader import Rig
 
 Say = Callable[[str], None]
+# Once the watch said the app settled: quiet on the console this long (s) means what it printed
+# before saying so has come through the port.
+CONSOLE_DRAIN = 0.005
 
 
 class RigSession:
@@ -310,18 +313,23 @@ class RigSession:
 
     def settle_app(self, quiet: float, limit: float, since: float) -> None:
         """After a test of the app under test: what the test sent has reached the watch (one
-        round trip through its bridge, which answers after what came before), and the
-        console has gone quiet, so that what the app then did is this test's. A test that
-        touched neither the link nor the watch after ``since`` (host clock) set nothing off:
-        it settles at once."""
+        round trip through its bridge, which answers after what came before), and the app has
+        done what that set off, so that what the app then did is this test's. A watch that can
+        tell says when the app has nothing left due within ``quiet`` seconds; on any other the
+        console must go quiet for that long (at most ``limit``). A test that touched neither
+        the link nor the watch after ``since`` (host clock) set nothing off: it settles at
+        once."""
         if not self._touched_since(since):
             return
         side = self._side
         if side is not None and side.connected:
             with contextlib.suppress(RigError):
                 side.sync_clock()
-        if self._console is not None:
-            self._console.wait_quiet(quiet, limit)
+        console = self._console
+        if self._backend.settle_app(self.app.package, quiet, limit):
+            quiet = CONSOLE_DRAIN  # what it printed is on its way through the port
+        if console is not None:
+            console.wait_quiet(quiet, limit)
 
     def _touched_since(self, since: float) -> bool:
         """Whether anything went over the link or the console, or a fault was injected,

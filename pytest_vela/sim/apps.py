@@ -151,6 +151,13 @@ class AppRuntime:
             if self.running is not None:
                 await self._stop(self.running)
 
+    async def settle(self, package: str, within: float, limit: float) -> bool:
+        """Wait until ``package`` has nothing left to do within ``within`` s (at most
+        ``limit``); whether it settled (False as well when it does not run)."""
+        if self.running != package:
+            return False
+        return await self.host.settle(package, within, limit)
+
     async def _stop(self, package: str) -> None:
         self._ended()
         await self.host.stop_app(package)

@@ -137,6 +137,7 @@ class SimulatedWatch:
             ControlOp.PUT_FILE: self._put_file,
             ControlOp.READ_FILE: self._read_file,
             ControlOp.ANSWER_DIALOGS: self._answer_dialogs,
+            ControlOp.SETTLE_APP: self._settle_app,
         }
 
     async def _ping(self) -> dict[str, Any]:
@@ -229,6 +230,10 @@ class SimulatedWatch:
 
     async def _answer_dialogs(self, answers: list[int | None]) -> None:
         self.apps.dialogs.add(list(answers))
+
+    async def _settle_app(self, package: str, within_ms: float, limit_ms: float) -> dict[str, Any]:
+        idle = await self.apps.settle(package, within_ms / 1000, limit_ms / 1000)
+        return {"idle": idle}
 
     async def _start_host(self) -> str | None:
         """Start the quick-app host; why apps cannot run (said once, in this log), or None."""

@@ -37,6 +37,8 @@ class ControlOp(StrEnum):
     PUT_FILE = "put_file"  # package, uri (APP_FILE_URI), data (base64)
     READ_FILE = "read_file"  # package, uri → data (base64)
     ANSWER_DIALOGS = "answer_dialogs"  # answers: the button tapped in each dialog, null: dismiss
+    # After a test: package, within_ms, limit_ms → idle (the app had nothing left to do soon)
+    SETTLE_APP = "settle_app"
 
 
 #: A file of an app's own, as both ends name it: internal://files|mass|cache|tmp/<path>.

@@ -152,8 +152,8 @@ def main(argv: list[str]) -> None:
             GOAL_MS,
         )
         print_figure(
-            f"peer at {rpk.name}, one ping answered (a test that touched the link waits for "
-            "the app's console to be quiet 50 ms)",
+            f"peer at {rpk.name}, one ping answered (a test that touched the link waits "
+            "until the watch says the app has settled)",
             per_test_ms("peer", PING, app),
         )
     suite = conformance_seconds()

@@ -80,6 +80,13 @@ class RigBackend(Protocol):
         """Undo injected faults before the next test (nothing to undo on hardware)."""
         return None
 
+    def settle_app(self, package: str, within: float, limit: float) -> bool:
+        """Wait until the watch says the app ``package`` has nothing left to do within
+        ``within`` seconds (at most ``limit``); whether it could say. A watch that cannot tell
+        (any but a simulated one) returns False at once: the caller waits for its console to
+        go quiet instead."""
+        return False
+
     def agent_rpk(self) -> Path | None:
         """The agent's package, to install it again when it went missing; None if unknown."""
         ...

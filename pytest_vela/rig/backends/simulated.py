@@ -16,6 +16,7 @@ from pytest_vela.common.processes import run_dir
 from pytest_vela.console.port import Console
 from pytest_vela.device.apps import rpk_package
 from pytest_vela.device.power import PowerControl
+from pytest_vela.errors import SimulatorError
 from pytest_vela.rig.backends.base import Reach, RigBackend
 from pytest_vela.rig.private_bus import PrivateBus
 from pytest_vela.rig.sim_process import SimulatorProcess
@@ -24,6 +25,7 @@ from pytest_vela.rigfile.schema import BleSettings, RigSettings
 from pytest_vela.wire.control import ControlOp
 
 RUN_DIR_PREFIX = "vela-sim-"
+SETTLE_GRACE = 2.0  # seconds beyond a settle's limit for the watch's answer
 
 
 class SimPowerCycle:
@@ -99,6 +101,23 @@ class SimulatedBackend(RigBackend):
     def clear_faults(self) -> None:
         if self._sim is not None:
             self._sim.control(ControlOp.CLEAR_FAULTS)
+
+    def settle_app(self, package: str, within: float, limit: float) -> bool:
+        """The simulated watch's app host knows what the app has pending (calls awaiting an
+        answer, queued callbacks, one-shot timers): it answers once none is due soon."""
+        if self._sim is None:
+            return False
+        try:
+            self._sim.control(
+                ControlOp.SETTLE_APP,
+                timeout=limit + SETTLE_GRACE,
+                package=package,
+                within_ms=within * 1000,
+                limit_ms=limit * 1000,
+            )
+        except SimulatorError:
+            return False  # a watch gone or faulty: its console tells the rest
+        return True
 
     def agent_rpk(self) -> Path | None:
         """The agent the simulated watch came with (shipped with the plugin), or the rig's."""

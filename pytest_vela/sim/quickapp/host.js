@@ -24,8 +24,18 @@ const { App } = require('./runtime')
 
 // The pipe's messages (pipe.py is their definition; a test holds this table against it).
 const PIPE = {
-  toHost: ['start', 'stop', 'event', 'reply'],
-  fromHost: ['ready', 'started', 'failed', 'stopped', 'exited', 'console', 'uncaught', 'call'],
+  toHost: ['start', 'stop', 'event', 'reply', 'settle'],
+  fromHost: [
+    'ready',
+    'started',
+    'failed',
+    'stopped',
+    'exited',
+    'console',
+    'uncaught',
+    'settled',
+    'call',
+  ],
 }
 
 const EPOCH = process.argv[2] ? BigInt(process.argv[2]) : process.hrtime.bigint()
@@ -72,6 +82,22 @@ function start(msg) {
   emit('started', { app: msg.app })
 }
 
+// Answers once the app has nothing left to do within `within_ms` (checked after the callbacks
+// and promise jobs already queued have run), or once `limit_ms` is over.
+function settle(msg) {
+  const deadline = nowMs() + Number(msg.limit_ms)
+  const check = () => {
+    const app = apps.get(msg.app)
+    const busy = app !== undefined && app.busyWithin(Number(msg.within_ms))
+    if (!busy || nowMs() >= deadline) {
+      emit('settled', { app: msg.app, idle: app !== undefined && !busy })
+    } else {
+      setTimeout(check, 1)
+    }
+  }
+  setImmediate(check)
+}
+
 function handle(msg) {
   const app = apps.get(msg.app)
   switch (msg.op) {
@@ -90,6 +116,9 @@ function handle(msg) {
       return
     case 'reply':
       if (app) app.reply(msg)
+      return
+    case 'settle':
+      settle(msg)
       return
     default:
       complain('unknown order ' + JSON.stringify(msg).slice(0, 200))

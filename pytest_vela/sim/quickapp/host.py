@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 HOST_JS = Path(__file__).with_name("host.js")
 START_TIMEOUT = 10.0  # seconds for node to come up
 STOP_TIMEOUT = 2.0  # an app that does not end by then (a busy loop) costs the host its process
+SETTLE_GRACE = 1.0  # seconds beyond a settle's limit for its answer (a busy host, a busy loop)
 
 
 def find_node() -> str | None:
@@ -42,6 +43,7 @@ class NodeAppHost:
         self._reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[str] | None = None
         self._answers: dict[str, asyncio.Future[pipe.FromHost]] = {}
+        self._settles: dict[str, asyncio.Future[pipe.FromHost]] = {}
         self._lock = asyncio.Lock()
         self._stopping = False
 
@@ -95,15 +97,21 @@ class NodeAppHost:
             await proc.wait()
             if not self._stopping:
                 log.warning("the quick-app host exited (code %s)", proc.returncode)
-            for future in [self._ready, *self._answers.values()]:
+            for future in [self._ready, *self._answers.values(), *self._settles.values()]:
                 if future is not None and not future.done():
                     future.set_exception(ConnectionError("the quick-app host exited"))
             self._answers.clear()
+            self._settles.clear()
 
     def _dispatch(self, message: pipe.FromHost) -> None:
         if isinstance(message, pipe.Ready):
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(message.node)
+            return
+        if isinstance(message, pipe.Settled):
+            future = self._settles.pop(message.app, None)
+            if future is not None and not future.done():
+                future.set_result(message)
             return
         if isinstance(message, pipe.Started | pipe.Failed | pipe.Stopped):
             future = self._answers.pop(message.app, None)
@@ -152,6 +160,21 @@ class NodeAppHost:
         if isinstance(answer, pipe.Failed):
             return answer.error
         return None
+
+    async def settle(self, app: str, within: float, limit: float) -> bool:
+        """Wait until ``app`` has nothing left to do within ``within`` seconds (at most
+        ``limit``): whether it settled; what it printed meanwhile has been handed on."""
+        if not self.alive:
+            return False
+        future: asyncio.Future[pipe.FromHost] = asyncio.get_running_loop().create_future()
+        self._settles[app] = future
+        self.send(pipe.Settle(app, within * 1000, limit * 1000))
+        try:
+            answer = await asyncio.wait_for(future, limit + SETTLE_GRACE)
+        except (TimeoutError, ConnectionError):
+            self._settles.pop(app, None)
+            return False
+        return isinstance(answer, pipe.Settled) and answer.idle
 
     async def stop_app(self, app: str) -> None:
         if not self.alive:

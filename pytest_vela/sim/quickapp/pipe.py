@@ -21,6 +21,9 @@ Watch → host:
                       calls no handler (it only forgets)
 ``reply``             the outcome of the app's ``call`` ``call``: ``ok`` with ``value`` (the
                       ``success`` argument), or ``code`` and ``data`` (``fail(data, code)``)
+``settle``            answer ``settled`` once the app has nothing left to do within
+                      ``within_ms`` (no call awaiting its answer, no callback queued, no timer
+                      due that soon), or after ``limit_ms`` at most
 ====================  =========================================================================
 
 Host → watch:
@@ -36,6 +39,8 @@ Host → watch:
                       ``warn``, ``error``)
 ``uncaught``          app code threw and nothing caught it: ``text`` (``Uncaught Error: …``) and
                       the app's own ``stack`` lines
+``settled``           the answer to ``settle``: ``idle``, whether the app had nothing left to do
+                      (false: ``limit_ms`` ran out first, or it does not run)
 ``call``              the app called ``module``.``method`` with ``args``; answered by ``reply``:
                       ``system.interconnect`` ``getReadyState`` / ``diagnosis`` / ``send`` (the
                       link's platform), ``system.prompt`` ``showDialog`` / ``showContextMenu``
@@ -94,6 +99,14 @@ class Reply:
     data: Any = None
 
 
+@dataclass(frozen=True)
+class Settle:
+    op: ClassVar[str] = "settle"
+    app: str
+    within_ms: float
+    limit_ms: float
+
+
 # --- host → watch -----------------------------------------------------------------------------
 
 
@@ -145,6 +158,13 @@ class Uncaught:
 
 
 @dataclass(frozen=True)
+class Settled:
+    op: ClassVar[str] = "settled"
+    app: str
+    idle: bool
+
+
+@dataclass(frozen=True)
 class Call:
     op: ClassVar[str] = "call"
     app: str
@@ -154,8 +174,8 @@ class Call:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-ToHost = Start | Stop | Event | Reply
-FromHost = Ready | Started | Failed | Stopped | Exited | ConsoleOutput | Uncaught | Call
+ToHost = Start | Stop | Event | Reply | Settle
+FromHost = Ready | Started | Failed | Stopped | Exited | ConsoleOutput | Uncaught | Settled | Call
 
 _FROM_HOST: dict[str, Callable[[dict[str, Any]], FromHost]] = {
     "ready": lambda o: Ready(str(o.get("node", ""))),
@@ -169,13 +189,14 @@ _FROM_HOST: dict[str, Callable[[dict[str, Any]], FromHost]] = {
         str(o["text"]),
         [str(line) for line in o.get("stack") or []],
     ),
+    "settled": lambda o: Settled(str(o["app"]), bool(o["idle"])),
     "call": lambda o: Call(
         str(o["app"]), int(o["call"]), str(o["module"]), str(o["method"]), dict(o.get("args") or {})
     ),
 }
 
 #: Every ``op`` of the pipe, both ways.
-OPS = frozenset({"start", "stop", "event", "reply", *_FROM_HOST})
+OPS = frozenset({"start", "stop", "event", "reply", "settle", *_FROM_HOST})
 
 
 class PipeError(ValueError):

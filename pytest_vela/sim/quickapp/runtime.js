@@ -36,7 +36,10 @@ class App {
     this.stopped = false
     this.modules = {}
     this.pending = new Map() // call id -> what handles the platform's reply
+    this.awaitingPerson = new Set() // call ids answered by the person at the watch (dialogs)
     this.timers = new Map() // timer id -> node timer
+    this.due = new Map() // one-shot timer id -> when it fires (the watch's clock, ms)
+    this.queued = 0 // callbacks `later` has queued and not yet run
     this.nextTimer = 0
     this.link = null // its @system.interconnect (interconnect.js), made when first imported
     this.manifest = null
@@ -179,13 +182,17 @@ class App {
     this.stopped = true
     this.timers.forEach((t) => clearTimeout(t))
     this.timers.clear()
+    this.due.clear()
     this.pending.clear()
+    this.awaitingPerson.clear()
     this.onStop.forEach((undo) => undo())
   }
 
   // The app ends itself (app.terminate, back from its last page), after the current call.
   exit() {
+    this.queued++
     setImmediate(() => {
+      this.queued--
       if (this.stopped) return
       this.stop()
       if (this.onExit) this.onExit()
@@ -231,10 +238,15 @@ class App {
     const id = ++this.nextTimer
     const delay = Math.max(0, Number(ms) || 0)
     const fire = () => {
-      if (!repeat) this.timers.delete(id)
+      if (!repeat) {
+        this.timers.delete(id)
+        this.due.delete(id)
+      }
       if (typeof fn === 'function') this.run(fn, undefined, args)
     }
     this.timers.set(id, repeat ? setInterval(fire, delay) : setTimeout(fire, delay))
+    // An interval is the app's steady work, never done: only a one-shot timer is awaited.
+    if (!repeat) this.due.set(id, this.host.nowMs() + delay)
     return id
   }
 
@@ -243,6 +255,7 @@ class App {
     if (t !== undefined) {
       clearTimeout(t)
       this.timers.delete(id)
+      this.due.delete(id)
     }
   }
 
@@ -270,6 +283,7 @@ class App {
     const o = options(opts)
     const id = App.nextCall++
     this.pending.set(id, handle || ((msg) => this.settle(o, msg)))
+    if (module === 'system.prompt') this.awaitingPerson.add(id)
     this.host.emit('call', { app: this.pkg, call: id, module: module, method: method, args: args })
   }
 
@@ -277,7 +291,20 @@ class App {
     const handle = this.pending.get(msg.call)
     if (handle === undefined) return
     this.pending.delete(msg.call)
+    this.awaitingPerson.delete(msg.call)
     handle(msg)
+  }
+
+  // Whether the app has something left to do within `ms`: a call the platform will answer (a
+  // dialog waits for a person, not counted), a callback queued, a one-shot timer due that soon.
+  busyWithin(ms) {
+    if (this.stopped) return false
+    if (this.pending.size > this.awaitingPerson.size || this.queued > 0) return true
+    const soon = this.host.nowMs() + ms
+    for (const at of this.due.values()) {
+      if (at <= soon) return true
+    }
+    return false
   }
 
   settle(o, msg) {
@@ -292,7 +319,9 @@ class App {
 
   // Runs `fn` later, as the platform's answers come, unless the app has ended by then.
   later(fn) {
+    this.queued++
     setImmediate(() => {
+      this.queued--
       if (!this.stopped) fn()
     })
   }
