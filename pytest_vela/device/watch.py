@@ -317,10 +317,9 @@ def _prompt_hint(seen: str, prompt: str, rig_file: Path | None) -> str:
     if not found or found[-1].rstrip() == prompt.rstrip():
         return ""
     other = found[-1] if found[-1].endswith(" ") else found[-1] + " "
-    where = f"in {shown_path(rig_file)}" if rig_file is not None else "in the rig file"
     return (
         f"the watch's shell seems to answer with the prompt {other!r}, not {prompt!r}: if that "
-        f"is its prompt, set [serial] prompt = {json.dumps(other)} {where}\n"
+        f"is its prompt, set [serial] prompt = {json.dumps(other)} in {_named(rig_file)}\n"
     )
 
 
@@ -329,12 +328,15 @@ def _boot_hint(seen: str, prompt: str, rig_file: Path | None) -> str:
     greeting (another firmware): say which setting names it."""
     if not any(line.rstrip("\r").rstrip() == prompt.rstrip() for line in seen.splitlines()):
         return ""
-    where = shown_path(rig_file) if rig_file is not None else "the rig file"
     return (
         f"the watch is at its prompt {prompt!r} again, so it booted without printing a line the "
-        f"boot marker matches: set [serial] boot_marker in {where} to a regular expression of "
-        "a line it prints at each boot (see the output above)\n"
+        f"boot marker matches: set [serial] boot_marker in {_named(rig_file)} to a regular "
+        "expression of a line it prints at each boot (see the output above)\n"
     )
+
+
+def _named(rig_file: Path | None) -> str:
+    return shown_path(rig_file) if rig_file is not None else "the rig file"
 
 
 def _output(text: str) -> str:

@@ -31,9 +31,9 @@ from pytest_vela.plugin.record import TestRecord
 from pytest_vela.rig.session import RigSession
 
 APP_ERROR_SETTLE = 0.1  # seconds for the rest of a stack to arrive after its first line
-# After the body of a test of the user's app that touched the link or the watch: the console
-# quiet this long (at most the limit), so that an error of a callback the test set off just
-# before it ended is charged to it.
+# After the body of a test of the user's app that touched the link or the watch: nothing left
+# due in the app this long, as the watch tells it (or its console quiet this long), at most the
+# limit, so that an error of a callback the test set off just before it ended is charged to it.
 APP_QUIET, APP_QUIET_LIMIT = 0.05, 0.5
 CONSOLE_LINES_SHOWN = 40
 

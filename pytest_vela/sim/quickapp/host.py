@@ -22,6 +22,12 @@ STOP_TIMEOUT = 2.0  # an app that does not end by then (a busy loop) costs the h
 SETTLE_GRACE = 1.0  # seconds beyond a settle's limit for its answer (a busy host, a busy loop)
 
 
+def _slot(message: pipe.Start | pipe.Stop | pipe.Settle | pipe.FromHost) -> tuple[str, bool]:
+    """Where an order waits for its answer: its app, and whether it asked the app to settle
+    (a settle may be asked while the app starts or stops, each answered on its own)."""
+    return (getattr(message, "app", ""), isinstance(message, pipe.Settle | pipe.Settled))
+
+
 def find_node() -> str | None:
     return shutil.which("node")
 
@@ -42,8 +48,7 @@ class NodeAppHost:
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[str] | None = None
-        self._answers: dict[str, asyncio.Future[pipe.FromHost]] = {}
-        self._settles: dict[str, asyncio.Future[pipe.FromHost]] = {}
+        self._answers: dict[tuple[str, bool], asyncio.Future[pipe.FromHost]] = {}
         self._lock = asyncio.Lock()
         self._stopping = False
 
@@ -97,24 +102,18 @@ class NodeAppHost:
             await proc.wait()
             if not self._stopping:
                 log.warning("the quick-app host exited (code %s)", proc.returncode)
-            for future in [self._ready, *self._answers.values(), *self._settles.values()]:
+            for future in [self._ready, *self._answers.values()]:
                 if future is not None and not future.done():
                     future.set_exception(ConnectionError("the quick-app host exited"))
             self._answers.clear()
-            self._settles.clear()
 
     def _dispatch(self, message: pipe.FromHost) -> None:
         if isinstance(message, pipe.Ready):
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(message.node)
             return
-        if isinstance(message, pipe.Settled):
-            future = self._settles.pop(message.app, None)
-            if future is not None and not future.done():
-                future.set_result(message)
-            return
-        if isinstance(message, pipe.Started | pipe.Failed | pipe.Stopped):
-            future = self._answers.pop(message.app, None)
+        if isinstance(message, pipe.Started | pipe.Failed | pipe.Stopped | pipe.Settled):
+            future = self._answers.pop(_slot(message), None)
             if future is not None and not future.done():
                 future.set_result(message)
             return
@@ -132,9 +131,11 @@ class NodeAppHost:
         with contextlib.suppress(ConnectionError, RuntimeError):
             proc.stdin.write(pipe.encode(message))
 
-    async def _ask(self, app: str, order: pipe.ToHost, timeout: float) -> pipe.FromHost:
+    async def _ask(
+        self, order: pipe.Start | pipe.Stop | pipe.Settle, timeout: float
+    ) -> pipe.FromHost:
         future: asyncio.Future[pipe.FromHost] = asyncio.get_running_loop().create_future()
-        self._answers[app] = future
+        self._answers[_slot(order)] = future
         self.send(order)
         return await asyncio.wait_for(future, timeout)
 
@@ -151,7 +152,7 @@ class NodeAppHost:
         order = pipe.Start(app, str(directory), dict(device or {}), dict(data or {}))
         try:
             await self.start()
-            answer = await self._ask(app, order, timeout)
+            answer = await self._ask(order, timeout)
         except HostUnavailable as exc:
             return str(exc)
         except (TimeoutError, ConnectionError) as exc:
@@ -166,13 +167,11 @@ class NodeAppHost:
         ``limit``): whether it settled; what it printed meanwhile has been handed on."""
         if not self.alive:
             return False
-        future: asyncio.Future[pipe.FromHost] = asyncio.get_running_loop().create_future()
-        self._settles[app] = future
-        self.send(pipe.Settle(app, within * 1000, limit * 1000))
         try:
-            answer = await asyncio.wait_for(future, limit + SETTLE_GRACE)
+            answer = await self._ask(
+                pipe.Settle(app, within * 1000, limit * 1000), limit + SETTLE_GRACE
+            )
         except (TimeoutError, ConnectionError):
-            self._settles.pop(app, None)
             return False
         return isinstance(answer, pipe.Settled) and answer.idle
 
@@ -180,7 +179,7 @@ class NodeAppHost:
         if not self.alive:
             return
         try:
-            await self._ask(app, pipe.Stop(app), STOP_TIMEOUT)
+            await self._ask(pipe.Stop(app), STOP_TIMEOUT)
         except (TimeoutError, ConnectionError):
             log.warning("%s did not stop within %s s: ending the quick-app host", app, STOP_TIMEOUT)
             await self.stop()
